@@ -1,0 +1,96 @@
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from linjialin.core.scope import PathField, Scope, ScopedQuerySet
+from linjialin.places.models import Building, Place
+
+from .roles import Role
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, mobile, password=None, **extra):
+        user = self.model(mobile=mobile, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, mobile, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(mobile, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Logs in with a mobile number. One person may hold several roles (RoleGrant)."""
+
+    mobile = models.CharField(_("mobile"), max_length=11, unique=True)
+    display_name = models.CharField(_("display name"), max_length=50)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)  # Django admin access only
+    date_joined = models.DateTimeField(default=timezone.now)
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+    USERNAME_FIELD = "mobile"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.mobile
+
+    # --- the scope policy (core.scope.ScopedQuerySet calls this) ---------------------------------
+    def scope_for(self, perm: str) -> Scope:
+        from .scope import scope_for_user
+
+        return scope_for_user(self, perm)
+
+
+class RoleGrantQuerySet(ScopedQuerySet):
+    def current(self, on: date | None = None):
+        on = on or timezone.localdate()
+        return self.filter(Q(valid_from__lte=on), Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+class RoleGrant(models.Model):
+    """`user` holds `role` on `place` and everything below it, from `valid_from` to `valid_to`.
+
+    A 楼长 grant also names the building (its reach is that building's entrances); a 层长 grant
+    names the floor of its entrance (its reach is the households on that floor).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="grants")
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT, related_name="grants")
+    floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
+    path = PathField()
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    end_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path", "role", "-valid_from"]
+        indexes = [models.Index(fields=["role", "path"]), models.Index(fields=["user", "valid_to"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.place}"
+
+    def is_current(self, on: date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)

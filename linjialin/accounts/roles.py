@@ -1,0 +1,98 @@
+"""Roles and what each may do: the one place in code where this is declared.
+
+A `RoleGrant(user, role, place)` gives the role's permissions on that place and everything below it.
+`docs/roles.md` is generated from this table (`linjialin docs`); tests read it too.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linjialin.places.models import Level
+
+
+class Perm(StrEnum):
+    VIEW_PLACE = "places.view_place"  # the tree, counts and entrance profiles
+    VIEW_HOUSEHOLD = "places.view_household"  # households and residents, numbers masked
+    VIEW_SENSITIVE = "places.view_sensitive"  # sensitive resident tags (health, living alone, minors …)
+    UNMASK = "places.unmask"  # show a full mobile / ID number, with a reason, audited
+    EDIT_ROSTER = "places.edit_roster"  # entrance profile entries, tags
+    IMPORT_ROSTER = "places.import_roster"
+    EXPORT_ROSTER = "places.export_roster"
+    EXPORT_SENSITIVE = "places.export_sensitive"  # include sensitive tags and full numbers in exports
+    MANAGE_COVERAGE = "accounts.manage_coverage"  # assign / replace / end 楼门长, 楼长, 层长
+    MANAGE_GRANTS = "accounts.manage_grants"  # any role
+    VIEW_AUDIT = "audit.view"
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("resident")
+    FLOOR_LEADER = "floor_leader", _("floor leader (层长)")
+    ENTRANCE_LEADER = "entrance_leader", _("entrance leader (楼门长)")
+    BUILDING_LEADER = "building_leader", _("building leader (楼长)")
+    GRID_WORKER = "grid_worker", _("grid worker (网格员)")
+    COMMUNITY_WORKER = "community_worker", _("community worker")
+    COMMUNITY_SECRETARY = "community_secretary", _("community party secretary")
+    SUBDISTRICT_STAFF = "subdistrict_staff", _("subdistrict staff")
+    SUBDISTRICT_DISPATCHER = "subdistrict_dispatcher", _("subdistrict dispatcher")
+    DEPARTMENT_HANDLER = "department_handler", _("department handler")
+    LAWYER = "lawyer", _("lawyer")
+    SOCIAL_WORKER = "social_worker", _("social worker")
+    COUNSELLOR = "counsellor", _("psychological counsellor")
+    MEDIATOR = "mediator", _("mediator")
+    POLICE_OFFICER = "police_officer", _("community police officer")
+    JUDGE = "judge", _("rotating judge")
+    RESPECTED_RESIDENT = "respected_resident", _("respected resident (社区贤达)")
+    VOLUNTEER = "volunteer", _("volunteer")
+    AUDITOR = "auditor", _("auditor")
+    SYSTEM_ADMIN = "system_admin", _("system administrator")
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    level: Level  # the level of place a grant of this role is made on
+    perms: frozenset[Perm]
+    staff: bool = False  # works at a desk: denser pages, staff home
+
+
+P = Perm
+_LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD})
+_MEDIATION = frozenset({P.VIEW_PLACE})
+_COMMUNITY = frozenset(
+    {P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER, P.IMPORT_ROSTER, P.EXPORT_ROSTER,
+     P.MANAGE_COVERAGE}
+)
+
+ROLES: dict[Role, RoleSpec] = {
+    Role.RESIDENT: RoleSpec(Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD})),
+    Role.FLOOR_LEADER: RoleSpec(Level.ENTRANCE, _LEADER),
+    Role.ENTRANCE_LEADER: RoleSpec(Level.ENTRANCE, _LEADER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}),
+    Role.BUILDING_LEADER: RoleSpec(Level.COMMUNITY, _LEADER),
+    Role.GRID_WORKER: RoleSpec(Level.GRID, _LEADER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}, staff=True),
+    Role.COMMUNITY_WORKER: RoleSpec(Level.COMMUNITY, _COMMUNITY, staff=True),
+    Role.COMMUNITY_SECRETARY: RoleSpec(Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT}, staff=True),
+    Role.SUBDISTRICT_STAFF: RoleSpec(
+        Level.SUBDISTRICT, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE}), staff=True
+    ),
+    Role.SUBDISTRICT_DISPATCHER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),
+    Role.DEPARTMENT_HANDLER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),
+    Role.LAWYER: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),
+    Role.SOCIAL_WORKER: RoleSpec(Level.COMMUNITY, _MEDIATION, staff=True),
+    Role.COUNSELLOR: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),
+    Role.MEDIATOR: RoleSpec(Level.COMMUNITY, _MEDIATION, staff=True),
+    Role.POLICE_OFFICER: RoleSpec(Level.COMMUNITY, _MEDIATION, staff=True),
+    Role.JUDGE: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),
+    Role.RESPECTED_RESIDENT: RoleSpec(Level.COMMUNITY, _MEDIATION),
+    Role.VOLUNTEER: RoleSpec(Level.COMMUNITY, frozenset({P.VIEW_PLACE})),
+    Role.AUDITOR: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE, P.VIEW_AUDIT}), staff=True),
+    Role.SYSTEM_ADMIN: RoleSpec(Level.SUBDISTRICT, frozenset(Perm), staff=True),
+}
+
+# Roles a coverage manager assigns per entrance/building/floor (楼门长 coverage page).
+LEADER_ROLES = (Role.ENTRANCE_LEADER, Role.BUILDING_LEADER, Role.FLOOR_LEADER)
+
+
+def role_perms(role: str) -> frozenset[Perm]:
+    return ROLES[Role(role)].perms

@@ -1,0 +1,98 @@
+"""Reads about people and their grants that depend on who asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from linjialin.core.scope import under
+from linjialin.places.models import Building, Level, Place
+
+from .models import RoleGrant
+from .roles import ROLES, Role
+from .scope import current_grants
+
+
+def home_roles(user) -> list[RoleGrant]:
+    """The user's current grants, the widest place first."""
+    return sorted(current_grants(user), key=lambda g: (g.place.level, g.path, g.role))
+
+
+def is_staff_user(user) -> bool:
+    return any(ROLES[Role(g.role)].staff for g in current_grants(user))
+
+
+@dataclass
+class CommunityCoverage:
+    community: Place
+    entrances: int = 0
+    covered: int = 0
+    buildings: int = 0
+    buildings_covered: int = 0
+    floor_leaders: int = 0
+
+    @property
+    def uncovered(self) -> int:
+        return self.entrances - self.covered
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.covered / self.entrances, 1) if self.entrances else 0.0
+
+
+def coverage_by_community(place: Place) -> list[CommunityCoverage]:
+    """楼门长 / 楼长 / 层长 coverage for every community under `place` (itself if a community)."""
+    communities = list(
+        Place.objects.filter(under(place.path), level=Level.COMMUNITY).order_by("path")
+        if place.level <= Level.COMMUNITY else []
+    )
+    rows = {c.path: CommunityCoverage(c) for c in communities}
+    if not rows:
+        return []
+    width = len(communities[0].path)
+    today = timezone.localdate()
+    for r in (
+        Place.objects.filter(under(place.path), level=Level.ENTRANCE).annotate(prefix=Substr("path", 1, width))
+        .values("prefix").annotate(n=Count("id"))
+    ):
+        rows[r["prefix"]].entrances = r["n"]
+    grants = RoleGrant.objects.current(today).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
+    for r in grants.filter(role=Role.ENTRANCE_LEADER).values("prefix").annotate(n=Count("place_id", distinct=True)):
+        rows[r["prefix"]].covered = r["n"]
+    for r in grants.filter(role=Role.FLOOR_LEADER).values("prefix").annotate(n=Count("id")):
+        rows[r["prefix"]].floor_leaders = r["n"]
+    for r in grants.filter(role=Role.BUILDING_LEADER).values("prefix").annotate(n=Count("building_id", distinct=True)):
+        rows[r["prefix"]].buildings_covered = r["n"]
+    for r in Building.objects.filter(under(place.path)).values("path").annotate(n=Count("id")):
+        if r["path"] in rows:
+            rows[r["path"]].buildings = r["n"]
+    return list(rows.values())
+
+
+@dataclass
+class EntranceCoverage:
+    entrance: Place
+    leaders: list[RoleGrant] = field(default_factory=list)
+
+
+def entrance_coverage(community: Place, *, uncovered_only: bool = False) -> list[EntranceCoverage]:
+    entrances = Place.objects.filter(under(community.path), level=Level.ENTRANCE).select_related("building__compound")
+    current = RoleGrant.objects.current().filter(under(community.path), role=Role.ENTRANCE_LEADER).select_related("user")
+    by_place: dict[int, list[RoleGrant]] = {}
+    for g in current:
+        by_place.setdefault(g.place_id, []).append(g)
+    rows = [EntranceCoverage(e, by_place.get(e.id, [])) for e in entrances]
+    return [r for r in rows if not r.leaders] if uncovered_only else rows
+
+
+def leader_history(place: Place) -> list[RoleGrant]:
+    """Every leader grant ever made on this place, newest first (the coverage history)."""
+    return list(
+        RoleGrant.objects.filter(place=place, role__in=[Role.ENTRANCE_LEADER, Role.FLOOR_LEADER])
+        .select_related("user", "granted_by", "ended_by").order_by("-valid_from", "-id")
+    )
+
+

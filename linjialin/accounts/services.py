@@ -1,0 +1,144 @@
+"""The only write path for accounts: users, logins, role grants and 楼门长 coverage."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linjialin.core import audit
+from linjialin.core.masking import mask_mobile
+from linjialin.core.scope import scope_for
+
+from .models import RoleGrant, User
+from .roles import LEADER_ROLES, ROLES, Perm, Role
+from .scope import clear_cache
+
+
+# --- logins -------------------------------------------------------------------------------------
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > timezone.now())
+
+
+def record_login_success(user: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=timezone.now())
+        audit.record("login.success", actor=user, obj=user, path="")
+
+
+def record_login_failure(mobile: str) -> None:
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(mobile=mobile).first()
+        after = {"mobile": mask_mobile(mobile)}
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+            user.refresh_from_db(fields=["failed_logins"])
+            after["failures"] = user.failed_logins
+            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+                until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+                User.objects.filter(pk=user.pk).update(locked_until=until)
+                after["locked_until"] = until.isoformat()
+        audit.record(
+            "login.failure", actor=None, actor_name=mask_mobile(mobile), object_type="accounts.user",
+            object_id=str(user.pk) if user else "", object_repr=mask_mobile(mobile), path="", after=after,
+        )
+
+
+def record_logout(user: User) -> None:
+    audit.record("logout", actor=user, obj=user, path="")
+
+
+def create_user(actor: User | None, *, mobile: str, display_name: str, password: str | None, language="zh-hans") -> User:
+    if User.objects.filter(mobile=mobile).exists():
+        raise ValidationError({"mobile": _("A user with this mobile number already exists.")})
+    with transaction.atomic():
+        user = User.objects.create_user(mobile, password, display_name=display_name, language=language)
+        audit.record("user.created", actor=actor, obj=user, path="", after={"mobile": mask_mobile(mobile)})
+    return user
+
+
+def set_language(user: User, *, language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Unknown language.")})
+    User.objects.filter(pk=user.pk).update(language=language)
+
+
+# --- grants -------------------------------------------------------------------------------------
+def _require(actor: User, perm: Perm, path: str) -> None:
+    if not scope_for(actor, perm).covers(path):
+        raise PermissionDenied(_("You may not do that here."))
+
+
+def grant_role(
+    actor: User | None, *, user: User, role: str, place, building=None, floor: int | None = None,
+    valid_from: date | None = None, valid_to: date | None = None, check: bool = True,
+) -> RoleGrant:
+    """Give `user` a role on `place`. `check=False` only for setup commands (demo, createadmin)."""
+    role = Role(role)
+    spec = ROLES[role]
+    if place.level != spec.level:
+        raise ValidationError({"place": _("This role is granted on a place of another level.")})
+    if role == Role.BUILDING_LEADER and (building is None or building.compound.community_id != place.pk):
+        raise ValidationError({"building": _("A building leader needs a building in this community.")})
+    if role == Role.FLOOR_LEADER and floor is None:
+        raise ValidationError({"floor": _("A floor leader needs a floor.")})
+    if check:
+        needed = Perm.MANAGE_COVERAGE if role in LEADER_ROLES else Perm.MANAGE_GRANTS
+        _require(actor, needed, place.path)
+    with transaction.atomic():
+        grant = RoleGrant.objects.create(
+            user=user, role=role, place=place, building=building, floor=floor, path=place.path,
+            valid_from=valid_from or timezone.localdate(), valid_to=valid_to, granted_by=actor,
+        )
+        audit.record(
+            "grant.created", actor=actor, obj=grant,
+            after={"user": user.pk, "role": role.value, "place": place.pk, "building": building.pk if building else None,
+                   "floor": floor},
+        )
+    clear_cache(user)
+    return grant
+
+
+def end_grant(actor: User, grant: RoleGrant, *, reason: str, on: date | None = None) -> RoleGrant:
+    """End a grant yesterday-inclusive: from `on` (default today) the user no longer holds it."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    needed = Perm.MANAGE_COVERAGE if grant.role in LEADER_ROLES else Perm.MANAGE_GRANTS
+    _require(actor, needed, grant.path)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        updated = RoleGrant.objects.filter(pk=grant.pk, valid_to__isnull=True).update(
+            valid_to=on - timedelta(days=1), ended_by=actor, end_reason=reason.strip()[:200]
+        )
+        if updated != 1:
+            from linjialin.core.errors import Conflict
+
+            raise Conflict(_("This assignment has already been ended."))
+        grant.refresh_from_db()
+        audit.record("grant.ended", actor=actor, obj=grant, reason=reason, after={"valid_to": str(grant.valid_to)})
+    clear_cache(grant.user)
+    return grant
+
+
+def assign_leader(
+    actor: User, *, role: str, place, user: User, building=None, floor: int | None = None, reason: str = ""
+) -> RoleGrant:
+    """Assign (or replace) the 楼门长 of an entrance, the 楼长 of a building, or the 层长 of a floor.
+
+    A current holder of the same post is ended in the same transaction, so a post never has two.
+    """
+    role = Role(role)
+    if role not in LEADER_ROLES:
+        raise ValidationError({"role": _("Not a leader role.")})
+    _require(actor, Perm.MANAGE_COVERAGE, place.path)
+    with transaction.atomic():
+        current = RoleGrant.objects.current().filter(role=role, place=place, building=building, floor=floor)
+        for old in current.select_for_update():
+            end_grant(actor, old, reason=reason or _("replaced"))
+        grant = grant_role(actor, user=user, role=role, place=place, building=building, floor=floor)
+    return grant

@@ -1,0 +1,59 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scope import PathField
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of who did or saw what (DESIGN.md §6).
+
+    `hash = sha256(prev_hash + canonical JSON of the row)`; `linjialin audit verify` recomputes the
+    chain and names the first row that does not match. Rows are written only by `core.audit.record`.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    path = PathField(blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    scope_field = "path"
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.object_repr}"
+
+
+class AuditChain(models.Model):
+    """The single head of the hash chain; locked (SELECT … FOR UPDATE) while appending."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class ScheduledSlot(models.Model):
+    """One row per (job, slot): the unique constraint makes two beats fire a slot once."""
+
+    name = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="one_enqueue_per_slot")]

@@ -1,0 +1,101 @@
+"""pytest plugin: the place tree and personas by role and place (DESIGN.md §4 naming).
+
+Personas: resident_a (household A1), resident_b (household B1), entrance_leader_a (entrance A),
+grid_worker (grid 1), community_worker (community 1), community_secretary (community 1),
+outsider (community worker of community 2), subdistrict_staff, subdistrict_dispatcher, auditor, admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "Test-pass-2026"
+
+
+@pytest.fixture
+def tree(db):
+    from .tree import build_tree
+
+    return build_tree()
+
+
+def make_user(mobile: str, name: str, role: str | None = None, place=None, **grant):
+    from linjialin.accounts.models import User
+    from linjialin.accounts.services import grant_role
+
+    user = User.objects.create_user(mobile, PASSWORD, display_name=name)
+    if role:
+        grant_role(None, user=user, role=role, place=place, check=False, **grant)
+    return user
+
+
+@pytest.fixture
+def resident_a(tree):
+    user = make_user("13900000001", "张三", "resident", tree.household_a1)
+    tree.resident_a1.user = user
+    tree.resident_a1.save(update_fields=["user"])
+    return user
+
+
+@pytest.fixture
+def resident_b(tree):
+    user = make_user("13900000002", "王五", "resident", tree.household_b1)
+    tree.resident_b1.user = user
+    tree.resident_b1.save(update_fields=["user"])
+    return user
+
+
+@pytest.fixture
+def entrance_leader_a(tree):
+    return make_user("13900000003", "楼门长A", "entrance_leader", tree.entrance_a)
+
+
+@pytest.fixture
+def grid_worker(tree):
+    return make_user("13900000004", "网格员", "grid_worker", tree.grid_1)
+
+
+@pytest.fixture
+def community_worker(tree):
+    return make_user("13900000005", "社区工作者", "community_worker", tree.community_1)
+
+
+@pytest.fixture
+def community_secretary(tree):
+    return make_user("13900000006", "社区书记", "community_secretary", tree.community_1)
+
+
+@pytest.fixture
+def outsider(tree):
+    return make_user("13900000007", "外社区工作者", "community_worker", tree.community_2)
+
+
+@pytest.fixture
+def subdistrict_staff(tree):
+    return make_user("13900000008", "街道干部", "subdistrict_staff", tree.subdistrict)
+
+
+@pytest.fixture
+def subdistrict_dispatcher(tree):
+    return make_user("13900000009", "街道派单员", "subdistrict_dispatcher", tree.subdistrict)
+
+
+@pytest.fixture
+def auditor(tree):
+    return make_user("13900000010", "审计员", "auditor", tree.subdistrict)
+
+
+@pytest.fixture
+def admin(tree):
+    return make_user("13900000011", "系统管理员", "system_admin", tree.subdistrict)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) → the test client, logged in as that user."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

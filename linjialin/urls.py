@@ -1,0 +1,23 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from .accounts import views as account_views
+from .api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", account_views.healthz, name="healthz"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", account_views.home, name="home"),
+    path("accounts/", include("linjialin.accounts.urls")),
+    path("places/", include("linjialin.places.urls")),
+    path("audit/", include("linjialin.core.urls")),
+    path("admin/", admin.site.urls),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    prefix_default_language=False,
+)
