@@ -1,11 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import coverage_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="language"),
+    path("coverage/", coverage_views.coverage, name="coverage"),
+    path("coverage/<int:place_id>/", coverage_views.coverage_community, name="coverage_community"),
+    path("coverage/<int:place_id>/assign/", coverage_views.coverage_assign, name="coverage_assign"),
+    path("coverage/grants/<int:grant_id>/end/", coverage_views.coverage_end, name="coverage_end"),
 ]

@@ -1,13 +1,15 @@
 from django.urls import path
 
-from . import views
-from .placeholder_views import coverage, roster_import
+from . import roster_views, views
 
 app_name = "places"
 urlpatterns = [
     path("", views.browse, name="browse"),
     path("<int:place_id>/", views.detail, name="detail"),
+    path("<int:place_id>/profile/", views.profile_edit, name="profile_edit"),
     path("residents/<int:resident_id>/unmask/", views.unmask, name="unmask"),
-    path("coverage/", coverage, name="coverage"),
-    path("import/", roster_import, name="import"),
+    path("residents/<int:resident_id>/tags/", views.resident_tags, name="resident_tags"),
+    path("import/", roster_views.roster_import, name="import"),
+    path("import/template.<str:fmt>", roster_views.import_template, name="import_template"),
+    path("<int:place_id>/export.<str:fmt>", roster_views.roster_export, name="export"),
 ]
