@@ -35,3 +35,26 @@ def test_community_worker_scope_is_one_range_query(tree, community_worker, djang
     community_worker.scope_for("places.view_place")  # load grants
     with django_assert_num_queries(1):
         list(Place.objects.visible_to(community_worker, "places.view_place"))
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from linjialin.core.models import AuditEvent  # noqa: E402
+
+segment = st.sampled_from(["1", "01", "001", "0010", "002", "9", "0001", "10"])
+paths = st.lists(segment, min_size=1, max_size=4).map(lambda parts: ".".join(parts) + ".")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(paths, min_size=1, max_size=12, unique=True), prefixes=st.lists(paths, max_size=3))
+def test_sql_range_filter_agrees_with_python_covers(db, rows, prefixes):
+    """The indexed range query must select exactly the rows whose path starts with a prefix."""
+    AuditEvent.objects.all().delete()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(seq=i, at="2026-01-01T00:00:00Z", action="x", path=p, prev_hash="", hash="")
+        for i, p in enumerate(rows, 1)
+    )
+    scope = Scope.nowhere() | Scope(prefixes=tuple(prefixes))
+    selected = set(AuditEvent.objects.filter(scope.q("path")).values_list("path", flat=True))
+    assert selected == {p for p in rows if scope.covers(p)}
