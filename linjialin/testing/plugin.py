@@ -7,7 +7,12 @@ outsider (community worker of community 2), subdistrict_staff, subdistrict_dispa
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Plain static storage in tests (no collectstatic manifest needed to render pages).
+os.environ.setdefault("LINJIALIN_TESTING", "1")
 
 PASSWORD = "Test-pass-2026"
 
