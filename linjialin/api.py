@@ -1,29 +1,30 @@
 """The HTTP API at /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
 
 Endpoints are thin: parse, call one selector or service, return a schema. Authentication is the
-session (same cookie as the pages) so the scope policy is the same everywhere.
+session (same cookie as the pages) so the scope policy is the same everywhere; unsafe methods need
+the CSRF token (header X-CSRFToken) like any form.
 """
 
-from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from .accounts.api import router as accounts_router
+from .core.api import install_error_handlers
+from .core.api import router as audit_router
+from .places.api import residents_router
 from .places.api import router as places_router
 
 api = NinjaAPI(
     title="邻家邻 linjialin API",
     version="1",
+    description="Session-authenticated API over the same scope policy as the pages. "
+    "A missing object and one outside your scope both answer 404; 403 means visible but not allowed.",
     urls_namespace="api",
     auth=django_auth,
 )
+install_error_handlers(api)
 
-
-@api.exception_handler(Http404)
-def _not_found(request, exc):
-    return api.create_response(request, {"detail": "Not found."}, status=404)
-
-
+api.add_router("/", accounts_router)
 api.add_router("/places/", places_router)
-
-__all__ = ["api", "HttpError"]
+api.add_router("/residents/", residents_router)
+api.add_router("/audit/", audit_router)

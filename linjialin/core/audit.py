@@ -112,3 +112,33 @@ def verify(batch_size: int = 5000) -> VerifyResult:
     if head and head.last_seq != checked:
         return VerifyResult(False, checked, checked + 1, f"chain head says {head.last_seq} events, found {checked}")
     return VerifyResult(True, checked)
+
+
+def events_for_user(user, *, actor_id=None, action=None, path=None, since=None, until=None,
+                    perm="audit.view"):
+    """The events `user` may audit, newest first; None when the user may audit nothing (→ 403).
+
+    An event belongs to the place in its `path`; events with no place (logins, user accounts) are
+    visible to auditors whose reach includes a whole top-level place (or everywhere).
+    """
+    from .scope import scope_for, under
+
+    scope = scope_for(user, perm)
+    if scope.is_empty:
+        return None
+    condition = scope.q("path")
+    if not scope.everywhere and any(p.count(".") == 1 for p in scope.prefixes):
+        condition |= models.Q(path="")
+    events = AuditEvent.objects.filter(condition).select_related("actor").order_by("-seq")
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if action:
+        exact = not action.endswith(".")
+        events = events.filter(action=action) if exact else events.filter(action__startswith=action)
+    if path:
+        events = events.filter(under(path))
+    if since:
+        events = events.filter(at__gte=since)
+    if until:
+        events = events.filter(at__lt=until)
+    return events

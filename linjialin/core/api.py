@@ -1,0 +1,118 @@
+"""Generic API plumbing shared by every app's router: the error schema, error handlers, the audit log.
+
+core knows no domain app; the scope policy reaches it through `user.scope_for(perm)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError as RequestValidationError
+
+from . import audit
+from .errors import Conflict
+
+
+class Error(Schema):
+    """Every error answer: a human message, and for bad input the messages per field."""
+
+    detail: str
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+
+
+# The error answers each kind of endpoint can give (spread into `response={200: X, **ERRORS}`):
+# 401 not signed in; 403 visible but not allowed; 404 missing or outside the caller's scope;
+# 422 a parameter that does not parse (e.g. an id that is not a number).
+READ_ERRORS = {401: Error, 404: Error, 422: Error}
+GUARDED_READ_ERRORS = {401: Error, 403: Error, 404: Error, 422: Error}
+LIST_ERRORS = {401: Error, 403: Error, 422: Error}
+
+
+def install_error_handlers(api) -> None:
+    """Map the exceptions services and selectors raise to JSON answers of the `Error` shape."""
+
+    @api.exception_handler(Http404)
+    def _not_found(request, exc):
+        return api.create_response(request, {"detail": _("Not found."), "fields": {}}, status=404)
+
+    @api.exception_handler(PermissionDenied)
+    def _forbidden(request, exc):
+        return api.create_response(
+            request, {"detail": str(exc) or _("You may not do that here."), "fields": {}}, status=403
+        )
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request, exc):
+        fields = {}
+        if hasattr(exc, "error_dict"):
+            fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        return api.create_response(request, {"detail": " ".join(exc.messages), "fields": fields}, status=422)
+
+    @api.exception_handler(RequestValidationError)
+    def _bad_request(request, exc):
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+            fields.setdefault(".".join(loc) or "request", []).append(str(error.get("msg", "")))
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+        return api.create_response(request, {"detail": detail, "fields": fields}, status=422)
+
+    @api.exception_handler(Conflict)
+    def _conflict(request, exc):
+        return api.create_response(request, {"detail": str(exc), "fields": {}}, status=409)
+
+
+# --- the audit trail ------------------------------------------------------------------------------
+router = Router(tags=["audit"])
+
+
+class AuditEventOut(Schema):
+    seq: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    path: str
+    before: dict
+    after: dict
+    reason: str
+    ip: str | None
+    request_id: str
+
+
+class AuditPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AuditEventOut]
+
+
+class AuditFilters(Schema):
+    actor: int | None = Field(None, ge=1, description="user id of the actor")
+    action: str | None = Field(None, max_length=64, description="exact action, or a prefix ending in '.'")
+    path: str | None = Field(None, max_length=64, description="events at this place path and below")
+    from_: datetime | None = Field(None, alias="from", description="events at or after this time")
+    to: datetime | None = Field(None, description="events before this time")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@router.get("/events", response={200: AuditPage, **LIST_ERRORS}, summary="Audit events (newest first)")
+def audit_events(request, filters: Query[AuditFilters]):
+    """Events the caller may audit (permission `audit.view`), filtered and paginated by offset."""
+    events = audit.events_for_user(
+        request.auth, actor_id=filters.actor, action=filters.action, path=filters.path,
+        since=filters.from_, until=filters.to,
+    )
+    if events is None:
+        raise PermissionDenied(_("You may not view the audit trail."))
+    page = list(events[filters.offset : filters.offset + filters.limit])
+    count = events.count() if len(page) == filters.limit or filters.offset else len(page)
+    return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": page}
