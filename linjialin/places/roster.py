@@ -1,0 +1,1509 @@
+"""Roster import and export: places, households and residents as one spreadsheet row per resident.
+
+Import (`import_roster`) reads .xlsx or .csv (UTF-8 with or without BOM, or GBK/GB18030), checks the
+whole file first and collects every problem as (row as Excel shows it, column header, reason). Any
+problem → nothing is written. Otherwise everything is written in one transaction with bulk inserts and
+updates (existing rows are preloaded into dicts; no query per row) and one audit event with the counts.
+
+Semantics a user should know (also shown on the import page):
+- Communities must exist and lie in the importer's scope (places.import_roster). Grids given by a new
+  *name*, compounds, buildings, entrances (compound + building + unit) and households (entrance + room)
+  are created when missing; a grid given by an unknown *code* is an error.
+- A resident is identified by household + name. A blank cell leaves the stored value as it is; a
+  masked number (``138****1234``, as in a masked export) also keeps the stored number.
+- Tags are added, never removed (removing is done one by one on the resident's page).
+- A row with household columns only (no name and no other resident data) records the household alone,
+  e.g. a vacant flat. That is also how export writes households without residents.
+
+Export (`export_roster`) writes the same columns for everything under a place, masked unless the user
+may unmask and asks with a reason; sensitive tags only with places.export_sensitive; always audited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from linjialin.core import audit
+from linjialin.core.masking import mask_id_number, mask_mobile
+from linjialin.core.scope import Scope, scope_for, under
+
+from .models import (
+    CODE_WIDTH,
+    Building,
+    Compound,
+    Level,
+    Place,
+    Relation,
+    Resident,
+    ResidentTag,
+    TagType,
+    Tenure,
+)
+from .services import new_place
+
+IMPORT_PERM = "places.import_roster"
+EXPORT_PERM = "places.export_roster"
+EXPORT_SENSITIVE_PERM = "places.export_sensitive"
+UNMASK_PERM = "places.unmask"
+SENSITIVE_PERM = "places.view_sensitive"
+
+BATCH = 1000
+PROGRESS_EVERY = 500
+MAX_ROWS = 500_000
+MIN_BIRTH_YEAR = 1900
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total); phases: read, check, write
+
+
+# --- columns ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # the template's (Chinese) header
+    label: str  # English name, also accepted as a header
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("community", "社区", "community", ("社区名称", "社区编码", "所属社区"), True),
+    Column("grid", "网格", "grid", ("网格编码", "网格名称", "网格号", "所属网格"), True),
+    Column("compound", "小区", "compound", ("小区名称",), True),
+    Column("building", "楼号", "building", ("楼栋", "楼栋号", "楼"), True),
+    Column("unit", "单元", "unit", ("单元号", "楼门"), True),
+    Column("room", "房号", "room", ("门牌号", "房间号", "户号"), True),
+    Column("floor", "楼层", "floor", ("所在楼层", "层")),
+    Column("area_m2", "面积", "area_m2", ("area", "建筑面积", "面积m²", "面积m2", "面积平方米")),
+    Column("tenure", "产权", "tenure", ("产权性质", "居住性质", "房屋性质")),
+    Column("occupied", "是否居住", "occupied", ("是否在住", "是否实际居住", "is_occupied")),
+    Column("name", "姓名", "name", ("居民姓名",), True),
+    Column("mobile", "手机", "mobile", ("手机号", "手机号码", "联系电话", "电话", "phone")),
+    Column("id_number", "身份证号", "id_number", ("身份证", "身份证号码", "证件号码", "id")),
+    Column("birth_year", "出生年份", "birth_year", ("出生年",)),
+    Column("relation", "与户主关系", "relation", ("关系", "户主关系")),
+    Column("tags", "标签", "tags", ("居民标签",)),
+    Column("consent", "同意来源", "consent", ("consent_source", "同意来源说明", "授权来源")),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+HOUSEHOLD_KEYS = ("floor", "area_m2", "tenure", "occupied")
+RESIDENT_DATA_KEYS = ("mobile", "id_number", "birth_year", "relation", "tags", "consent")
+
+# Example rows of the template (a household of two; the ID number is a valid sample).
+EXAMPLE_ROWS = (
+    (
+        "001",
+        "001",
+        "紫荆雅园",
+        "16号楼",
+        "251单元",
+        "101",
+        "1",
+        "86.5",
+        "自有",
+        "是",
+        "张秀兰",
+        "13800138000",
+        "11010519491231002X",
+        "1949",
+        "户主",
+        "独居老人、党员",
+        "本人书面同意 2026-03-01",
+    ),
+    (
+        "001",
+        "001",
+        "紫荆雅园",
+        "16号楼",
+        "251单元",
+        "101",
+        "1",
+        "86.5",
+        "自有",
+        "是",
+        "李明",
+        "13900139000",
+        "",
+        "1975",
+        "子女",
+        "志愿者",
+        "",
+    ),
+)
+
+TENURE_WORDS = {
+    Tenure.OWNER: ("自有", "自住", "自购", "产权房", "owner", "owned", "owner-occupied"),
+    Tenure.TENANT: ("租住", "租赁", "出租", "租房", "tenant", "rented", "rent"),
+    Tenure.VACANT: ("空置", "空房", "vacant", "empty"),
+}
+TENURE_BY_WORD = {w.lower(): t.value for t, words in TENURE_WORDS.items() for w in words}
+TENURE_LABEL = {Tenure.OWNER: "自有", Tenure.TENANT: "租住", Tenure.VACANT: "空置"}
+
+YES = ("是", "y", "yes", "true", "1", "√", "✓", "在住", "居住")
+NO = ("否", "n", "no", "false", "0", "×", "✗", "不在住", "未居住")
+
+RELATION_WORDS = {
+    Relation.HEAD: ("户主", "本人", "head", "self"),
+    Relation.SPOUSE: ("配偶", "妻", "妻子", "夫", "丈夫", "spouse", "wife", "husband"),
+    Relation.CHILD: (
+        "子女",
+        "子",
+        "女",
+        "儿子",
+        "女儿",
+        "长子",
+        "长女",
+        "次子",
+        "次女",
+        "child",
+        "son",
+        "daughter",
+    ),
+    Relation.PARENT: ("父母", "父亲", "母亲", "父", "母", "parent", "father", "mother"),
+    Relation.GRANDCHILD: (
+        "孙子女",
+        "孙子",
+        "孙女",
+        "外孙",
+        "外孙子",
+        "外孙女",
+        "grandchild",
+        "grandson",
+        "granddaughter",
+    ),
+    Relation.SIBLING: (
+        "兄弟姐妹",
+        "兄",
+        "弟",
+        "姐",
+        "妹",
+        "哥哥",
+        "弟弟",
+        "姐姐",
+        "妹妹",
+        "sibling",
+        "brother",
+        "sister",
+    ),
+    Relation.TENANT: ("租户", "租客", "承租人", "tenant"),
+    Relation.OTHER: ("其他", "其它", "亲属", "other"),
+}
+RELATION_BY_WORD = {w.lower(): r.value for r, words in RELATION_WORDS.items() for w in words}
+RELATION_LABEL = {r: words[0] for r, words in RELATION_WORDS.items()}
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+TAG_SPLIT = re.compile(r"[,，、;；/|\s]+")
+
+
+def id_number_problem(value: str) -> str | None:
+    """None when `value` is a valid 18-character resident ID (GB 11643), else the reason."""
+    if not ID_RE.match(value):
+        return _("An ID number has 17 digits and a final digit or X.")
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return _("The birth date inside the ID number is not a real date.")
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    if ID_CHECK[total % 11] != value[17]:
+        return _("The ID number's check digit is wrong (GB 11643 checksum).")
+    return None
+
+
+# --- report -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # as Excel shows it (the header is row 1); None for a problem with the whole file
+    column: str  # the column header as written in the file (or the template's header)
+    message: str
+
+
+@dataclass
+class KindCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+KINDS = (
+    ("grids", gettext_lazy("grids")),
+    ("compounds", gettext_lazy("compounds")),
+    ("buildings", gettext_lazy("buildings")),
+    ("entrances", gettext_lazy("entrances")),
+    ("households", gettext_lazy("households")),
+    ("residents", gettext_lazy("residents")),
+    ("tags", gettext_lazy("resident tags")),
+)
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    dry_run: bool = False
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k, _label in KINDS})
+    ignored_columns: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in self.counts.values())
+
+    def table(self) -> list[tuple[str, str, KindCounts]]:
+        return [(key, str(label), self.counts[key]) for key, label in KINDS]
+
+    def summary(self) -> dict:
+        return {
+            k: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged}
+            for k, c in self.counts.items()
+        }
+
+
+# --- reading files ------------------------------------------------------------------------------
+@dataclass
+class Table:
+    header_row: int
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cell texts)
+
+
+class FileProblem(Exception):
+    pass
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _read_bytes(file) -> bytes:
+    if isinstance(file, (str, Path)):
+        return Path(file).read_bytes()
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read()
+    return data.encode() if isinstance(data, str) else data
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first; otherwise GB18030, a superset of GBK (Excel on Chinese Windows)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileProblem(
+            _("The file is neither UTF-8 nor GBK text; save it as CSV UTF-8 or as .xlsx.")
+        ) from None
+
+
+def _rows_from_csv(data: bytes) -> Iterator[tuple[int, list]]:
+    text = decode_csv(data)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    yield from enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
+
+
+def _rows_from_xlsx(data: bytes) -> Iterator[tuple[int, list]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001  (zip or XML errors of a broken or foreign file)
+        raise FileProblem(_("The file cannot be opened as an Excel workbook (.xlsx).")) from None
+    try:
+        ws = wb.worksheets[0]
+        for number, cells in enumerate(ws.iter_rows(values_only=True), 1):
+            yield number, list(cells)
+    finally:
+        wb.close()
+
+
+def read_table(file, filename: str, progress: Progress | None = None) -> Table:
+    """The first non-blank row is the header; fully blank rows are skipped but keep their numbers."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise FileProblem(_("Please upload an .xlsx or .csv file (old .xls files: save as .xlsx first)."))
+    data = _read_bytes(file)
+    if not data.strip():
+        raise FileProblem(_("The file is empty."))
+    source = _rows_from_xlsx(data) if suffix == ".xlsx" else _rows_from_csv(data)
+    header_row, headers, rows = 0, [], []
+    for number, raw in source:
+        cells = [_text(v) for v in raw]
+        if not any(cells):
+            continue
+        if not header_row:
+            header_row, headers = number, cells
+            continue
+        rows.append((number, cells))
+        if len(rows) > MAX_ROWS:
+            raise FileProblem(_("The file has more than %(n)d rows; please split it.") % {"n": MAX_ROWS})
+        if progress and len(rows) % PROGRESS_EVERY == 0:
+            progress("read", len(rows), 0)
+    if not header_row:
+        raise FileProblem(_("The file is empty."))
+    return Table(header_row, headers, rows)
+
+
+def _norm_header(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip().lower().rstrip("*").strip()
+    text = re.sub(r"\s+", "", text)
+    return text
+
+
+def _strip_unit(text: str) -> str:
+    return re.sub(r"[(（][^)）]*[)）]$", "", text)
+
+
+HEADER_LOOKUP: dict[str, str] = {}
+for _col in COLUMNS:
+    for _name in (_col.header, _col.label, _col.key, *_col.aliases):
+        HEADER_LOOKUP[_norm_header(_name)] = _col.key
+
+
+def match_headers(
+    headers: list[str], header_row: int
+) -> tuple[dict[str, int], dict[str, str], list[str], list[RowError]]:
+    """(column key → index, key → header as written, ignored headers, errors)."""
+    index: dict[str, int] = {}
+    written: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for i, header in enumerate(headers):
+        if not header:
+            continue
+        norm = _norm_header(header)
+        key = HEADER_LOOKUP.get(norm) or HEADER_LOOKUP.get(_strip_unit(norm))
+        if key is None:
+            ignored.append(header)
+        elif key in index:
+            errors.append(RowError(header_row, header, _("This column appears twice.")))
+        else:
+            index[key], written[key] = i, header
+    for col in COLUMNS:
+        if col.required and col.key not in index:
+            errors.append(
+                RowError(
+                    header_row,
+                    col.header,
+                    _("Required column “%(column)s” is missing.") % {"column": col.header},
+                )
+            )
+    return index, written, ignored, errors
+
+
+# --- checking -----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Row:
+    line: int
+    cells: dict[str, str]
+    community: Place | None = None
+    household_only: bool = False
+    floor: int | None = None
+    area: Decimal | None = None
+    tenure: str | None = None
+    occupied: bool | None = None
+    mobile: str | None = None  # None: keep (blank or masked)
+    mobile_masked: bool = False
+    id_number: str | None = None
+    id_masked: bool = False
+    birth_year: int | None = None
+    relation: str | None = None
+    tags: list[TagType] = field(default_factory=list)
+    consent: str = ""
+
+
+class _NewPlace:
+    """A place this import creates (unsaved Place plus what children need to know)."""
+
+    __slots__ = ("place", "row", "next_code", "grid_node")
+
+    def __init__(self, place: Place, row: int, grid_node=None):
+        self.place, self.row, self.next_code, self.grid_node = place, row, 1, grid_node
+
+
+@dataclass
+class _Household:
+    place: Place
+    is_new: bool
+    row: int
+    values: dict[str, tuple[object, int]] = field(default_factory=dict)  # field → (value, first row)
+
+
+@dataclass
+class _Resident:
+    obj: Resident
+    is_new: bool
+    row: int
+    data: Row | None = None  # the file row it came from
+
+
+def _bounded_int(text: str) -> int | None:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _normalise_building(text: str) -> str:
+    return f"{text}号楼" if text.isdigit() else text
+
+
+def _normalise_unit(text: str) -> str:
+    return f"{text}单元" if text.isdigit() else text
+
+
+def _area(value) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+class _Importer:
+    """One import run: parse → preload → check every row → (write)."""
+
+    def __init__(self, actor, table: Table, index: dict[str, int], written: dict[str, str], progress):
+        self.actor = actor
+        self.table = table
+        self.index = index
+        self.written = written
+        self.progress = progress
+        self.errors: list[RowError] = []
+        self.import_scope: Scope = scope_for(actor, IMPORT_PERM)
+        self.sensitive_scope: Scope = scope_for(actor, SENSITIVE_PERM)
+        self.counts = {k: KindCounts() for k, _label in KINDS}
+
+    # helpers
+    def header(self, key: str) -> str:
+        return self.written.get(key) or COLUMN_BY_KEY[key].header
+
+    def error(self, row: int, key: str, message: str) -> None:
+        self.errors.append(RowError(row, self.header(key), message))
+
+    def _tick(self, phase: str, done: int, total: int) -> None:
+        if self.progress and (done % PROGRESS_EVERY == 0 or done == total):
+            self.progress(phase, done, total)
+
+    # --- pass 1: each row on its own -----------------------------------------------------------
+    def parse_rows(self) -> list[Row]:
+        tags_by_word: dict[str, TagType] = {}
+        for tag in TagType.objects.all():
+            for word in (tag.code, tag.name_zh, tag.name_en):
+                tags_by_word[_norm_header(word)] = tag
+        self._load_communities()
+        this_year = timezone.localdate().year
+        rows: list[Row] = []
+        total = len(self.table.rows)
+        for done, (line, raw) in enumerate(self.table.rows, 1):
+            cells = {key: (raw[i] if i < len(raw) else "") for key, i in self.index.items()}
+            row = Row(line, cells)
+            self._parse_row(row, tags_by_word, this_year)
+            rows.append(row)
+            self._tick("check", done, total * 2)
+        return rows
+
+    def _parse_row(self, row: Row, tags_by_word: dict[str, TagType], this_year: int) -> None:
+        c = row.cells
+        err = self.error
+        for key in ("community", "grid", "compound", "building", "unit", "room"):
+            if not c.get(key):
+                err(row.line, key, _("This value is required."))
+        for key, limit in (
+            ("compound", 100),
+            ("building", 20),
+            ("unit", 20),
+            ("room", 20),
+            ("name", 50),
+            ("consent", 200),
+        ):
+            if len(c.get(key, "")) > limit:
+                err(row.line, key, _("At most %(n)d characters.") % {"n": limit})
+        if c.get("community"):
+            row.community = self._community(row.line, c["community"])
+        # household values
+        if text := c.get("floor"):
+            floor = _bounded_int(text)
+            if floor is None:
+                err(
+                    row.line,
+                    "floor",
+                    _("The floor must be a whole number, not “%(value)s”.") % {"value": text},
+                )
+            elif not -10 <= floor <= 200:
+                err(row.line, "floor", _("The floor must be between -10 and 200."))
+            else:
+                row.floor = floor
+        if text := c.get("area_m2"):
+            try:
+                area = Decimal(text.replace("㎡", "").replace("m²", "").replace("m2", "").strip())
+                if not area.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                err(
+                    row.line,
+                    "area_m2",
+                    _("The floor area must be a number of square metres, not “%(value)s”.") % {"value": text},
+                )
+            else:
+                if not 0 < area < 100000:
+                    err(row.line, "area_m2", _("The floor area must be more than 0 and less than 100000 m²."))
+                else:
+                    row.area = area.quantize(Decimal("0.01"))
+        if text := c.get("tenure"):
+            row.tenure = TENURE_BY_WORD.get(text.lower())
+            if row.tenure is None:
+                err(
+                    row.line,
+                    "tenure",
+                    _("Unknown tenure “%(value)s”; use 自有, 租住 or 空置.") % {"value": text},
+                )
+        if text := c.get("occupied"):
+            low = text.lower()
+            row.occupied = True if low in YES else False if low in NO else None
+            if row.occupied is None:
+                err(row.line, "occupied", _("Write 是 or 否, not “%(value)s”.") % {"value": text})
+        # resident values
+        has_data = any(c.get(k) for k in RESIDENT_DATA_KEYS)
+        if not c.get("name"):
+            if has_data:
+                err(row.line, "name", _("The name is missing."))
+            else:
+                row.household_only = True
+            return
+        if text := c.get("mobile"):
+            if "*" in text:
+                row.mobile_masked = True
+            else:
+                mobile = re.sub(r"[\s\-]", "", text)
+                mobile = mobile[3:] if mobile.startswith("+86") else mobile
+                if MOBILE_RE.match(mobile):
+                    row.mobile = mobile
+                else:
+                    err(
+                        row.line,
+                        "mobile",
+                        _("“%(value)s” is not a mainland mobile number (11 digits starting with 1).")
+                        % {"value": text},
+                    )
+        if text := c.get("id_number"):
+            if "*" in text:
+                row.id_masked = True
+            else:
+                value = text.replace(" ", "").upper()
+                problem = id_number_problem(value)
+                if problem:
+                    err(row.line, "id_number", problem)
+                else:
+                    row.id_number = value
+        if text := c.get("birth_year"):
+            year = _bounded_int(text)
+            if year is None or not MIN_BIRTH_YEAR <= year <= this_year:
+                err(
+                    row.line,
+                    "birth_year",
+                    _("The birth year must be a year between %(low)d and %(high)d.")
+                    % {"low": MIN_BIRTH_YEAR, "high": this_year},
+                )
+            else:
+                row.birth_year = year
+        if row.id_number:
+            id_year = int(row.id_number[6:10])
+            if row.birth_year is None:
+                row.birth_year = id_year if MIN_BIRTH_YEAR <= id_year <= this_year else None
+            elif row.birth_year != id_year:
+                err(
+                    row.line,
+                    "birth_year",
+                    _("The birth year does not match the ID number (%(year)d).") % {"year": id_year},
+                )
+        if text := c.get("relation"):
+            row.relation = RELATION_BY_WORD.get(text.lower())
+            if row.relation is None:
+                err(
+                    row.line,
+                    "relation",
+                    _("Unknown relation to the head of household “%(value)s”.") % {"value": text},
+                )
+        row.consent = c.get("consent", "")
+        if text := c.get("tags"):
+            seen: set[str] = set()
+            for word in TAG_SPLIT.split(text):
+                if not word:
+                    continue
+                tag = tags_by_word.get(_norm_header(word))
+                if tag is None:
+                    err(row.line, "tags", _("Unknown tag “%(value)s”.") % {"value": word})
+                    continue
+                if tag.code in seen:
+                    continue
+                seen.add(tag.code)
+                row.tags.append(tag)
+                if tag.sensitive and not row.consent:
+                    err(
+                        row.line,
+                        "consent",
+                        _(
+                            "The sensitive tag “%(tag)s” needs the source of the resident's consent "
+                            "in column “%(column)s”."
+                        )
+                        % {"tag": tag.name_zh, "column": self.header("consent")},
+                    )
+                if tag.sensitive and row.community and not self.sensitive_scope.covers(row.community.path):
+                    err(
+                        row.line,
+                        "tags",
+                        _("You may not record the sensitive tag “%(tag)s” here.") % {"tag": tag.name_zh},
+                    )
+
+    def _load_communities(self) -> None:
+        self.by_code: dict[str, list[Place]] = {}
+        self.by_full_code: dict[str, Place] = {}
+        self.by_name: dict[str, list[Place]] = {}
+        self._community_cache: dict[str, Place | None] = {}
+        if self.import_scope.is_empty:
+            return
+        communities = Place.objects.filter(level=Level.COMMUNITY).filter(self.import_scope.q("path"))
+        for p in communities:
+            self.by_code.setdefault(p.code, []).append(p)
+            self.by_full_code[p.path.replace(".", "")] = p
+            self.by_name.setdefault(p.name, []).append(p)
+
+    def _community(self, line: int, text: str) -> Place | None:
+        if text in self._community_cache:
+            found = self._community_cache[text]
+            if found is None:
+                self.error(line, "community", self._community_problem(text))
+            return found
+        width = CODE_WIDTH[Level.COMMUNITY]
+        if text.isdigit() and len(text) <= width:
+            candidates = self.by_code.get(text.zfill(width), [])
+        elif text.isdigit() and len(text) == CODE_WIDTH[Level.SUBDISTRICT] + width:
+            candidates = [self.by_full_code[text]] if text in self.by_full_code else []
+        else:
+            candidates = self.by_name.get(text, [])
+        found = candidates[0] if len(candidates) == 1 else None
+        self._community_cache[text] = found
+        if found is None:
+            self.error(line, "community", self._community_problem(text))
+        return found
+
+    def _community_problem(self, text: str) -> str:
+        width = CODE_WIDTH[Level.COMMUNITY]
+        ambiguous = (
+            self.by_code.get(text.zfill(width), [])
+            if text.isdigit() and len(text) <= width
+            else self.by_name.get(text, [])
+        )
+        if len(ambiguous) > 1:
+            return _(
+                "“%(value)s” names more than one community; use the 12-digit code (subdistrict + community)."
+            ) % {"value": text}
+        return _("Unknown community “%(value)s”, or one you may not import into.") % {"value": text}
+
+    # --- preload what exists under the communities the file names ------------------------------
+    def preload(self, rows: list[Row]) -> None:
+        communities = {r.community.pk: r.community for r in rows if r.community is not None}
+        self.communities = communities
+        q = Q(pk__in=[])
+        for c in communities.values():
+            q |= under(c.path)
+        self.grids: dict[int, dict[str, Place]] = {cid: {} for cid in communities}  # community → code → grid
+        self.grids_by_name: dict[int, dict[str, list[Place]]] = {cid: {} for cid in communities}
+        self.grid_by_id: dict[int, Place] = {}
+        self.max_code: dict[int, int] = {}  # parent place id → highest child code in use
+        self.compounds: dict[tuple[int, str], Compound] = {}
+        self.buildings: dict[tuple[int, str], Building] = {}
+        self.entrances: dict[tuple[int, int, str], Place] = {}  # (compound, building, unit) → entrance
+        self.households: dict[tuple[int, str], Place] = {}  # (entrance id, room) → household
+        self.residents: dict[tuple[int, str], Resident] = {}  # (household id, name) → resident
+        self.resident_tags: set[tuple[int, str]] = set()
+        if not communities:
+            return
+        places = Place.objects.filter(q, level__gte=Level.GRID).only(
+            "id",
+            "parent_id",
+            "level",
+            "code",
+            "name",
+            "path",
+            "grid_code",
+            "compound_id",
+            "building_id",
+            "unit_no",
+            "room",
+            "floor",
+            "area_m2",
+            "tenure",
+            "is_occupied",
+        )
+        for p in places.iterator(chunk_size=5000):
+            self.max_code[p.parent_id] = max(self.max_code.get(p.parent_id, 0), int(p.code))
+            if p.level == Level.GRID:
+                self.grids[p.parent_id][p.code] = p
+                self.grids_by_name[p.parent_id].setdefault(p.name, []).append(p)
+                self.grid_by_id[p.pk] = p
+            elif p.level == Level.ENTRANCE:
+                if p.compound_id and p.building_id:
+                    self.entrances[(p.compound_id, p.building_id, p.unit_no)] = p
+            elif p.level == Level.HOUSEHOLD:
+                self.households[(p.parent_id, p.room)] = p
+        for c in communities.values():
+            self.max_code[c.pk] = max(self.max_code.get(c.pk, 0), 0)
+        for compound in Compound.objects.filter(community_id__in=communities):
+            self.compounds[(compound.community_id, compound.name)] = compound
+        for building in Building.objects.filter(compound__community_id__in=communities):
+            self.buildings[(building.compound_id, building.number)] = building
+        residents = Resident.objects.filter(q).only(
+            "id", "household_id", "name", "path", "mobile", "id_number", "birth_year", "relation"
+        )
+        for r in residents.iterator(chunk_size=5000):
+            self.residents[(r.household_id, r.name)] = r
+        for resident_id, code in (
+            ResidentTag.objects.filter(q).values_list("resident_id", "tag_id").iterator(chunk_size=5000)
+        ):
+            self.resident_tags.add((resident_id, code))
+
+    # --- pass 2: rows against each other and the database ----------------------------------------
+    def plan(self, rows: list[Row]) -> None:
+        self.new_grids: list[_NewPlace] = []
+        self.new_compounds: list[Compound] = []
+        self.new_buildings: list[Building] = []
+        self.new_entrances: list[_NewPlace] = []
+        self.hh_nodes: dict[tuple, _Household] = {}
+        self.res_nodes: dict[tuple, _Resident] = {}
+        new_grid_by_name: dict[tuple[int, str], _NewPlace] = {}
+        entrance_nodes: dict[tuple, tuple[object, int]] = {}  # key → (Place or _NewPlace, first row)
+        seen_grids: set = set()
+        seen_compounds: set = set()
+        seen_buildings: set = set()
+        mobiles: dict[str, int] = {}
+        id_numbers: dict[str, tuple[int, tuple]] = {}
+        total = len(rows)
+        for done, row in enumerate(rows, 1):
+            self._tick("check", total + done, total * 2)
+            if row.community is None or not all(
+                row.cells.get(k) for k in ("grid", "compound", "building", "unit", "room")
+            ):
+                continue
+            community = row.community
+            c = row.cells
+            # grid
+            grid = self._grid(row, community, new_grid_by_name)
+            if grid is None:
+                continue
+            seen_grids.add(id(grid))
+            # compound and building
+            compound_name = c["compound"]
+            compound = self.compounds.get((community.pk, compound_name))
+            if compound is None:
+                compound = Compound(community=community, name=compound_name, path=community.path)
+                self.compounds[(community.pk, compound_name)] = compound
+                self.new_compounds.append(compound)
+            seen_compounds.add(id(compound))
+            number = _normalise_building(c["building"])
+            building_key = (compound.pk if compound.pk else id(compound), number)
+            building = self.buildings.get(building_key)
+            if building is None:
+                building = Building(compound=compound, number=number, path=community.path)
+                self.buildings[building_key] = building
+                self.new_buildings.append(building)
+            seen_buildings.add(id(building))
+            # entrance
+            unit = _normalise_unit(c["unit"])
+            entrance_key = (building_key[0], building.pk if building.pk else id(building), unit)
+            entrance = self.entrances.get(entrance_key) if compound.pk and building.pk else None
+            if entrance is not None:
+                grid_place = grid.place if isinstance(grid, _NewPlace) else grid
+                if entrance.parent_id != grid_place.pk:
+                    recorded = self.grid_by_id.get(entrance.parent_id)
+                    self.error(
+                        row.line,
+                        "grid",
+                        _("%(entrance)s is recorded under grid %(grid)s.")
+                        % {"entrance": entrance.name, "grid": recorded.code if recorded else "?"},
+                    )
+                    continue
+                node = entrance
+            else:
+                known = entrance_nodes.get(entrance_key)
+                if known is not None:
+                    node, first = known
+                    if node.grid_node is not grid:
+                        self.error(
+                            row.line,
+                            "grid",
+                            _("The same entrance has another grid in row %(row)d.") % {"row": first},
+                        )
+                        continue
+                else:
+                    code = self._next_code(grid, row.line)
+                    if code is None:
+                        continue
+                    parent = grid.place if isinstance(grid, _NewPlace) else grid
+                    place = new_place(
+                        parent,
+                        level=Level.ENTRANCE,
+                        code=code,
+                        name=f"{compound_name}{number}{unit}",
+                        compound=compound,
+                        building=building,
+                        unit_no=unit,
+                    )
+                    node = _NewPlace(place, row.line, grid_node=grid)
+                    self.new_entrances.append(node)
+            entrance_nodes.setdefault(entrance_key, (node, row.line))
+            # household
+            room = c["room"]
+            household_key = (entrance_key, room)
+            hh = self.hh_nodes.get(household_key)
+            if hh is None:
+                existing = self.households.get((node.pk, room)) if isinstance(node, Place) else None
+                if existing is not None:
+                    hh = _Household(existing, False, row.line)
+                else:
+                    code = self._next_code(node, row.line)
+                    if code is None:
+                        continue
+                    parent = node.place if isinstance(node, _NewPlace) else node
+                    hh = _Household(
+                        new_place(
+                            parent, level=Level.HOUSEHOLD, code=code, name=f"{parent.name}{room}", room=room
+                        ),
+                        True,
+                        row.line,
+                    )
+                self.hh_nodes[household_key] = hh
+            for key, value in (
+                ("floor", row.floor),
+                ("area_m2", row.area),
+                ("tenure", row.tenure),
+                ("occupied", row.occupied),
+            ):
+                if value is None:
+                    continue
+                if key in hh.values and hh.values[key][0] != value:
+                    self.error(
+                        row.line,
+                        key,
+                        _("Differs from row %(row)d for the same household.") % {"row": hh.values[key][1]},
+                    )
+                else:
+                    hh.values.setdefault(key, (value, row.line))
+            if row.household_only:
+                continue
+            # resident
+            name = c["name"]
+            resident_key = (household_key, name)
+            if resident_key in self.res_nodes:
+                self.error(
+                    row.line,
+                    "name",
+                    _("The same person (household and name) is already in row %(row)d.")
+                    % {"row": self.res_nodes[resident_key].row},
+                )
+                continue
+            existing = self.residents.get((hh.place.pk, name)) if not hh.is_new else None
+            if existing is not None:
+                res = _Resident(existing, False, row.line)
+            else:
+                res = _Resident(Resident(household=hh.place, path=hh.place.path, name=name), True, row.line)
+                for key, masked in (("mobile", row.mobile_masked), ("id_number", row.id_masked)):
+                    if masked:
+                        self.error(row.line, key, _("A masked number cannot be imported for a new resident."))
+            self.res_nodes[resident_key] = res
+            res.data = row
+            if row.mobile:
+                if row.mobile in mobiles:
+                    self.error(
+                        row.line,
+                        "mobile",
+                        _("The same mobile number is already in row %(row)d.") % {"row": mobiles[row.mobile]},
+                    )
+                else:
+                    mobiles[row.mobile] = row.line
+            if row.id_number:
+                if row.id_number in id_numbers and id_numbers[row.id_number][1] != resident_key:
+                    self.error(
+                        row.line,
+                        "id_number",
+                        _("The same ID number is already in row %(row)d.")
+                        % {"row": id_numbers[row.id_number][0]},
+                    )
+                else:
+                    id_numbers.setdefault(row.id_number, (row.line, resident_key))
+        self._check_mobiles_in_db(mobiles)
+        self.counts["grids"].created = len(self.new_grids)
+        self.counts["grids"].unchanged = len(seen_grids) - len(self.new_grids)
+        self.counts["compounds"].created = len(self.new_compounds)
+        self.counts["compounds"].unchanged = len(seen_compounds) - len(self.new_compounds)
+        self.counts["buildings"].created = len(self.new_buildings)
+        self.counts["buildings"].unchanged = len(seen_buildings) - len(self.new_buildings)
+        self.counts["entrances"].created = len(self.new_entrances)
+        self.counts["entrances"].unchanged = len(entrance_nodes) - len(self.new_entrances)
+
+    def _grid(self, row: Row, community: Place, new_grid_by_name: dict) -> Place | _NewPlace | None:
+        text = row.cells["grid"]
+        width = CODE_WIDTH[Level.GRID]
+        if text.isdigit():
+            if len(text) == 15:
+                prefix = community.path.replace(".", "")
+                if not text.startswith(prefix):
+                    self.error(
+                        row.line,
+                        "grid",
+                        _("Grid code %(value)s does not belong to community %(community)s.")
+                        % {"value": text, "community": community.name},
+                    )
+                    return None
+                text = text[len(prefix) :]
+            if len(text) > width:
+                self.error(row.line, "grid", _("A grid code has 3 digits (or the full 15-digit code)."))
+                return None
+            grid = self.grids[community.pk].get(text.zfill(width))
+            if grid is None:
+                self.error(
+                    row.line,
+                    "grid",
+                    _("Unknown grid %(value)s in %(community)s (write a name to create a new grid).")
+                    % {"value": text, "community": community.name},
+                )
+            return grid
+        named = self.grids_by_name[community.pk].get(text, [])
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            self.error(
+                row.line,
+                "grid",
+                _("More than one grid is called “%(value)s”; use its code.") % {"value": text},
+            )
+            return None
+        node = new_grid_by_name.get((community.pk, text))
+        if node is None:
+            code = self._next_code(community, row.line)
+            if code is None:
+                return None
+            node = _NewPlace(new_place(community, level=Level.GRID, code=code, name=text), row.line)
+            new_grid_by_name[(community.pk, text)] = node
+            self.new_grids.append(node)
+        return node
+
+    def _next_code(self, parent: Place | _NewPlace, line: int) -> int | None:
+        if isinstance(parent, _NewPlace):
+            code, parent.next_code = parent.next_code, parent.next_code + 1
+            level = parent.place.level + 1
+        else:
+            code = self.max_code.get(parent.pk, 0) + 1
+            self.max_code[parent.pk] = code
+            level = parent.level + 1
+        if code >= 10 ** CODE_WIDTH[Level(level)]:
+            self.error(
+                line,
+                "room" if level == Level.HOUSEHOLD else "unit",
+                _("No free code is left for a new %(level)s here.") % {"level": Level(level).label},
+            )
+            return None
+        return code
+
+    def _check_mobiles_in_db(self, mobiles: dict[str, int]) -> None:
+        own: dict[str, int | None] = {}
+        for res in self.res_nodes.values():
+            row = res.data
+            if row.mobile:
+                own[row.mobile] = None if res.is_new else res.obj.pk
+        numbers = list(mobiles)
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            for mobile, pk in Resident.objects.filter(mobile__in=chunk).values_list("mobile", "id"):
+                if own.get(mobile) != pk:
+                    self.error(
+                        mobiles[mobile],
+                        "mobile",
+                        _("This mobile number is already recorded for another resident."),
+                    )
+
+    # --- compute changes (no writes) ---------------------------------------------------------
+    def diff(self) -> None:
+        self.hh_changed: list[Place] = []
+        self.res_changed: list[Resident] = []
+        self.new_tags: list[ResidentTag] = []
+        tag_unchanged = 0
+        for hh in self.hh_nodes.values():
+            place = hh.place
+            changed = False
+            for key, attr in (
+                ("floor", "floor"),
+                ("area_m2", "area_m2"),
+                ("tenure", "tenure"),
+                ("occupied", "is_occupied"),
+            ):
+                if key not in hh.values:
+                    continue
+                value = hh.values[key][0]
+                current = _area(place.area_m2) if attr == "area_m2" else getattr(place, attr)
+                if current != value:
+                    setattr(place, attr, value)
+                    changed = True
+            if hh.is_new:
+                if "occupied" not in hh.values and place.tenure == Tenure.VACANT:
+                    place.is_occupied = False
+                self.counts["households"].created += 1
+            elif changed:
+                self.hh_changed.append(place)
+                self.counts["households"].updated += 1
+            else:
+                self.counts["households"].unchanged += 1
+        for res in self.res_nodes.values():
+            row: Row = res.data
+            obj = res.obj
+            changed = False
+            for attr, value in (
+                ("mobile", row.mobile),
+                ("id_number", row.id_number),
+                ("birth_year", row.birth_year),
+                ("relation", row.relation),
+            ):
+                if value is not None and getattr(obj, attr) != value:
+                    setattr(obj, attr, value)
+                    changed = True
+            if res.is_new:
+                self.counts["residents"].created += 1
+            elif changed:
+                self.res_changed.append(obj)
+                self.counts["residents"].updated += 1
+            else:
+                self.counts["residents"].unchanged += 1
+            for tag in row.tags:
+                if not res.is_new and (obj.pk, tag.code) in self.resident_tags:
+                    tag_unchanged += 1
+                    continue
+                self.new_tags.append(
+                    ResidentTag(
+                        resident=obj,
+                        tag=tag,
+                        path=obj.path,
+                        recorded_by=self.actor,
+                        consent_source=row.consent[:200] if tag.sensitive else "",
+                    )
+                )
+        self.counts["tags"].created = len(self.new_tags)
+        self.counts["tags"].unchanged = tag_unchanged
+
+    # --- write ----------------------------------------------------------------------------------
+    def write(self) -> None:
+        steps = (
+            len(self.new_grids)
+            + len(self.new_compounds)
+            + len(self.new_buildings)
+            + len(self.new_entrances)
+            + len(self.hh_nodes)
+            + len(self.res_nodes)
+            + len(self.new_tags)
+        )
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if self.progress:
+                self.progress("write", done, steps)
+
+        Place.objects.bulk_create([n.place for n in self.new_grids], batch_size=BATCH)
+        tick(len(self.new_grids))
+        Compound.objects.bulk_create(self.new_compounds, batch_size=BATCH)
+        tick(len(self.new_compounds))
+        Building.objects.bulk_create(self.new_buildings, batch_size=BATCH)
+        tick(len(self.new_buildings))
+        Place.objects.bulk_create([n.place for n in self.new_entrances], batch_size=BATCH)
+        tick(len(self.new_entrances))
+        new_households = [hh.place for hh in self.hh_nodes.values() if hh.is_new]
+        for start in range(0, len(new_households), BATCH):
+            Place.objects.bulk_create(new_households[start : start + BATCH], batch_size=BATCH)
+            tick(len(new_households[start : start + BATCH]))
+        if self.hh_changed:
+            Place.objects.bulk_update(
+                self.hh_changed, ["floor", "area_m2", "tenure", "is_occupied"], batch_size=BATCH
+            )
+        tick(len(self.hh_nodes) - len(new_households))
+        now = timezone.now()
+        new_residents = []
+        for res in self.res_nodes.values():
+            if res.is_new:
+                res.obj.path = res.obj.household.path
+                res.obj.created_at = res.obj.updated_at = now
+                new_residents.append(res.obj)
+        for start in range(0, len(new_residents), BATCH):
+            Resident.objects.bulk_create(new_residents[start : start + BATCH], batch_size=BATCH)
+            tick(len(new_residents[start : start + BATCH]))
+        if self.res_changed:
+            for r in self.res_changed:
+                r.updated_at = now
+            Resident.objects.bulk_update(
+                self.res_changed,
+                ["mobile", "id_number", "birth_year", "relation", "updated_at"],
+                batch_size=BATCH,
+            )
+        tick(len(self.res_nodes) - len(new_residents))
+        for t in self.new_tags:
+            t.path = t.resident.path
+        ResidentTag.objects.bulk_create(self.new_tags, batch_size=BATCH)
+        tick(len(self.new_tags))
+
+
+def _common_path(paths: Iterable[str]) -> str:
+    paths = sorted(paths)
+    if not paths:
+        return ""
+    first, last = paths[0].split("."), paths[-1].split(".")
+    common = []
+    for a, b in zip(first, last, strict=False):
+        if a != b or not a:
+            break
+        common.append(a)
+    return ".".join(common) + "." if common else ""
+
+
+def import_roster(
+    actor, file, *, filename: str, dry_run: bool = False, progress: Progress | None = None
+) -> ImportReport:
+    """Check the whole file; if nothing is wrong (and not a dry run) write it in one transaction.
+
+    Returns the report: errors (nothing written) or created / updated / unchanged counts per kind.
+    Raises PermissionDenied when the actor may import a roster nowhere.
+    """
+    if scope_for(actor, IMPORT_PERM).is_empty:
+        raise PermissionDenied(_("You may not import a roster."))
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    try:
+        table = read_table(file, filename, progress)
+    except FileProblem as problem:
+        report.errors.append(RowError(None, "", str(problem)))
+        return report
+    report.rows = len(table.rows)
+    index, written, ignored, header_errors = match_headers(table.headers, table.header_row)
+    report.ignored_columns = ignored
+    if header_errors:
+        report.errors = header_errors
+        return report
+    if not table.rows:
+        report.errors.append(RowError(None, "", _("The file has a header row but no data rows.")))
+        return report
+    importer = _Importer(actor, table, index, written, progress)
+    # a dry run only reads: no write lock (SQLite takes it at BEGIN IMMEDIATE)
+    with contextlib.nullcontext() if dry_run else transaction.atomic():
+        rows = importer.parse_rows()
+        importer.preload(rows)
+        importer.plan(rows)
+        if importer.errors:
+            report.errors = sorted(importer.errors, key=_error_order(written))
+            return report
+        importer.diff()
+        report.counts = importer.counts
+        if dry_run:
+            return report
+        importer.write()
+        paths = [c.path for c in importer.communities.values()]
+        audit.record(
+            "roster.imported",
+            actor=actor,
+            path=_common_path(paths),
+            object_type="places.roster",
+            object_repr=filename[:200],
+            after={
+                "file": filename[:200],
+                "rows": report.rows,
+                "dry_run": False,
+                "communities": sorted(paths),
+                **report.summary(),
+            },
+        )
+        report.written = True
+    return report
+
+
+def _error_order(written: dict[str, str]):
+    order = {COLUMN_BY_KEY[k].header: i for i, k in enumerate(COLUMN_BY_KEY)}
+    order.update({h: order[COLUMN_BY_KEY[k].header] for k, h in written.items()})
+    return lambda e: (e.row or 0, order.get(e.column, 99))
+
+
+# --- template -------------------------------------------------------------------------------------
+TEXT_KEYS = ("community", "grid", "room", "mobile", "id_number")
+
+
+def template_rows() -> list[list[str]]:
+    return [[c.header for c in COLUMNS], *[list(r) for r in EXAMPLE_ROWS]]
+
+
+def template_bytes(fmt: str) -> bytes:
+    """The import template: the header row and two example rows (xlsx, or CSV in UTF-8 with BOM)."""
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerows(template_rows())
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    if fmt != "xlsx":
+        raise ValueError(fmt)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "居民名册"
+    for row in template_rows():
+        ws.append(row)
+    for i, col in enumerate(COLUMNS, 1):
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = 20 if col.key in ("id_number", "tags", "consent") else 12
+        ws.cell(1, i).font = Font(bold=True, color="B3261E" if col.required else "000000")
+        if col.key in TEXT_KEYS:  # typed numbers stay text (leading zeros, 18-digit IDs)
+            ws.column_dimensions[letter].number_format = "@"
+            for r in range(2, len(EXAMPLE_ROWS) + 2):
+                ws.cell(r, i).number_format = "@"
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("说明")
+    notes.append(["列", "必填", "说明"])
+    for line in _template_notes():
+        notes.append(line)
+    notes.column_dimensions["A"].width = 14
+    notes.column_dimensions["C"].width = 90
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _template_notes() -> list[list[str]]:
+    tags = TagType.objects.order_by("sensitive", "code")
+    plain = "、".join(t.name_zh for t in tags if not t.sensitive)
+    sensitive = "、".join(t.name_zh for t in tags if t.sensitive)
+    return [
+        ["社区", "是", "社区名称或3位社区编码；必须已存在且在您的权限范围内"],
+        ["网格", "是", "3位网格编码（或15位网格码）；写新的网格名称则新建网格"],
+        ["小区", "是", "不存在时新建"],
+        ["楼号", "是", "如 16号楼；只写数字时补“号楼”"],
+        ["单元", "是", "如 251单元；只写数字时补“单元”。小区+楼号+单元 = 一个楼门，不存在时新建"],
+        ["房号", "是", "楼门+房号 = 一户，不存在时新建"],
+        ["楼层", "", "整数"],
+        ["面积", "", "平方米，数字"],
+        ["产权", "", "自有 / 租住 / 空置"],
+        ["是否居住", "", "是 / 否"],
+        ["姓名", "是", "户+姓名确定一位居民；只填户的列、不填姓名等居民列的行只登记这一户（如空置房）"],
+        ["手机", "", "11位手机号，全文件及系统内不得重复"],
+        ["身份证号", "", "18位，校验码按 GB 11643 检查"],
+        ["出生年份", "", "四位年份；填了身份证号时可不填"],
+        ["与户主关系", "", "、".join(RELATION_LABEL.values())],
+        ["标签", "", f"多个用、或逗号分隔。普通标签：{plain}；敏感标签：{sensitive}"],
+        ["同意来源", "", "有敏感标签时必填：居民同意的来源（如 本人书面同意 2026-03-01）"],
+        [
+            "",
+            "",
+            "空白单元格不修改已有数据；打码的号码（如 138****8000）保留原号码；导入只新增标签，不删除标签。",
+        ],
+    ]
+
+
+# --- export ---------------------------------------------------------------------------------------
+@dataclass
+class Export:
+    filename: str
+    content_type: str
+    rows: int
+    columns: list[str]
+    masked: bool
+    chunks: Iterable[bytes | str] | None = None  # CSV: streamed text
+    file: object | None = None  # XLSX: a temporary file, positioned at 0
+
+
+def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: str = "") -> Export:
+    """Everything under `place` as import-ready rows; masked unless `full` with unmask permission and a
+    reason; sensitive tags only with places.export_sensitive. One audit event per export."""
+    if fmt not in ("xlsx", "csv"):
+        raise ValidationError({"fmt": _("Export as xlsx or csv.")})
+    if not scope_for(actor, EXPORT_PERM).covers(place.path):
+        raise PermissionDenied(_("You may not export the roster here."))
+    reason = (reason or "").strip()
+    if full:
+        if not scope_for(actor, UNMASK_PERM).covers(place.path):
+            raise PermissionDenied(_("You may not export full numbers here."))
+        if len(reason) < 2:
+            raise ValidationError({"reason": _("Please say why you need the full numbers.")})
+    sensitive = scope_for(actor, EXPORT_SENSITIVE_PERM).covers(place.path)
+    columns = [c for c in COLUMNS if sensitive or c.key != "consent"]
+    residents = Resident.objects.filter(under(place.path))
+    household_count = Place.objects.filter(under(place.path), level=Level.HOUSEHOLD).count()
+    with_residents = residents.values("household_id").distinct().count()
+    rows = residents.count() + household_count - with_residents
+    headers = [c.header for c in columns]
+    with transaction.atomic():
+        audit.record(
+            "roster.exported",
+            actor=actor,
+            obj=place,
+            reason=reason,
+            after={
+                "format": fmt,
+                "columns": headers,
+                "rows": rows,
+                "masked": not full,
+                "sensitive_tags": sensitive,
+            },
+        )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    name = f"roster-{place.path.rstrip('.').replace('.', '-')}-{stamp}.{fmt}"
+    result = Export(name, "", rows, headers, not full)
+    data = _export_rows(place, columns, full=full, sensitive=sensitive)
+    if fmt == "csv":
+        result.content_type = "text/csv; charset=utf-8"
+        result.chunks = _csv_chunks(headers, data)
+    else:
+        result.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        result.file = _xlsx_file(headers, data)
+    return result
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_chunks(headers: list[str], data: Iterator[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(headers)
+    buffer: list[str] = []
+    for row in data:
+        buffer.append(writer.writerow(["" if v is None else v for v in row]))
+        if len(buffer) >= 500:
+            yield "".join(buffer)
+            buffer = []
+    if buffer:
+        yield "".join(buffer)
+
+
+def _xlsx_file(headers: list[str], data: Iterator[list]):
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("居民名册")
+    ws.append(headers)
+    for row in data:
+        ws.append(row)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (handed to the response, which closes it)
+    wb.save(spool)
+    spool.seek(0)
+    return spool
+
+
+def _export_rows(place: Place, columns: list[Column], *, full: bool, sensitive: bool) -> Iterator[list]:
+    entrance_q = Q(level=Level.ENTRANCE) & (under(place.path) | Q(path__in=place.ancestor_paths))
+    entrances = {}
+    for e in Place.objects.filter(entrance_q).select_related(
+        "compound", "building", "parent", "parent__parent"
+    ):
+        grid, community = e.parent, e.parent.parent
+        entrances[e.pk] = {
+            "community": community.name,
+            "grid": grid.code,
+            "compound": e.compound.name if e.compound else "",
+            "building": e.building.number if e.building else "",
+            "unit": e.unit_no,
+        }
+    tags: dict[int, list[tuple[str, str]]] = {}
+    tag_rows = ResidentTag.objects.filter(under(place.path)).order_by("tag__sensitive", "tag_id")
+    if not sensitive:
+        tag_rows = tag_rows.filter(tag__sensitive=False)
+    for resident_id, name, is_sensitive, consent in tag_rows.values_list(
+        "resident_id", "tag__name_zh", "tag__sensitive", "consent_source"
+    ).iterator(chunk_size=5000):
+        tags.setdefault(resident_id, []).append((name, consent if is_sensitive else ""))
+    households = list(
+        Place.objects.filter(under(place.path), level=Level.HOUSEHOLD)
+        .order_by("path")
+        .values_list("path", "parent_id", "room", "floor", "area_m2", "tenure", "is_occupied")
+    )
+    residents = (
+        Resident.objects.filter(under(place.path))
+        .order_by("path", "id")
+        .values_list("path", "id", "name", "mobile", "id_number", "birth_year", "relation")
+        .iterator(chunk_size=2000)
+    )
+    keys = [c.key for c in columns]
+    pending = next(residents, None)
+    for path, entrance_id, room, floor, area, tenure, occupied in households:
+        base = dict(entrances.get(entrance_id, {}))
+        base.update(
+            room=room,
+            floor=floor,
+            area_m2=float(area) if area is not None else None,
+            tenure=TENURE_LABEL.get(tenure, ""),
+            occupied="是" if occupied else "否",
+        )
+        wrote = False
+        while pending is not None and pending[0] <= path:
+            if pending[0] == path:
+                _rpath, rid, name, mobile, id_number, birth_year, relation = pending
+                own_tags = tags.get(rid, [])
+                yield [
+                    base.get(k) if k in base else v
+                    for k, v in zip(
+                        keys,
+                        _resident_values(keys, name, mobile, id_number, birth_year, relation, own_tags, full),
+                        strict=True,
+                    )
+                ]
+                wrote = True
+            pending = next(residents, None)
+        if not wrote:
+            yield [base.get(k, "") for k in keys]
+
+
+def _resident_values(keys, name, mobile, id_number, birth_year, relation, tags, full) -> list:
+    values = {
+        "name": name,
+        "mobile": mobile if full else mask_mobile(mobile),
+        "id_number": id_number if full else mask_id_number(id_number),
+        "birth_year": birth_year,
+        "relation": RELATION_LABEL.get(relation, relation),
+        "tags": "、".join(n for n, _c in tags),
+        "consent": "；".join(sorted({c for _n, c in tags if c})),
+    }
+    return [values.get(k) for k in keys]
