@@ -1,0 +1,60 @@
+"""Housekeeping tasks that know no domain app. Scheduled by `linjialin beat` (see core/beat.py).
+
+Tasks are idempotent: running one twice does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import Q
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+
+logger = logging.getLogger("linjialin.tasks")
+
+TASK_RESULT_KEEP_DAYS = 14
+FAILED_TASK_RESULT_KEEP_DAYS = 60
+SCHEDULED_SLOT_KEEP_DAYS = 60
+
+
+@task
+def audit_verify() -> dict:
+    """Walk the audit hash chain; log OK or the first broken link (ERROR, so it reaches the logs)."""
+    from .audit import verify
+
+    result = verify()
+    if result.ok:
+        logger.info("audit chain OK: %d events", result.checked)
+    else:
+        logger.error("audit chain BROKEN at event #%s: %s", result.broken_seq, result.problem)
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "broken_seq": result.broken_seq,
+        "problem": result.problem,
+    }
+
+
+@task
+def prune_task_results() -> dict:
+    """Delete finished task results and old beat slots (the unique slot rows are only needed near `now`)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from .models import ScheduledSlot
+
+    now = timezone.now()
+    results = DBTaskResult.objects.finished().filter(
+        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lte=now - timedelta(days=TASK_RESULT_KEEP_DAYS))
+        | Q(
+            status=TaskResultStatus.FAILED,
+            finished_at__lte=now - timedelta(days=FAILED_TASK_RESULT_KEEP_DAYS),
+        )
+    )
+    deleted_results, _ = results.delete()
+    deleted_slots, _ = ScheduledSlot.objects.filter(
+        slot__lt=now - timedelta(days=SCHEDULED_SLOT_KEEP_DAYS)
+    ).delete()
+    logger.info("pruned %d task results and %d beat slots", deleted_results, deleted_slots)
+    return {"task_results": deleted_results, "slots": deleted_slots}
