@@ -8,7 +8,6 @@ ALLOWED_HOSTS  comma-separated, default 127.0.0.1,localhost
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -136,9 +135,10 @@ USE_TZ = True
 # --- static -------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "linjialin" / "static"]
-# Under pytest there is no collectstatic run: use the plain storage (no manifest of hashed names).
-TESTING = env_bool("LINJIALIN_TESTING") or "pytest" in sys.modules
+# Tests (LINJIALIN_TESTING=1, set by the pytest plugin) run without collectstatic: plain storage, no manifest.
+TESTING = env_bool("LINJIALIN_TESTING")
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
