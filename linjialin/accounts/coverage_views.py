@@ -64,7 +64,9 @@ def _community_of(place: Place) -> Place:
 
 def _building_in(community: Place, building_id) -> Building:
     try:
-        return Building.objects.select_related("compound").get(pk=int(building_id), compound__community=community)
+        return Building.objects.select_related("compound").get(
+            pk=int(building_id), compound__community=community
+        )
     except (Building.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -104,8 +106,10 @@ def _render_community(request, community: Place):
     uncovered_only = request.GET.get("uncovered") == "1"
     rows = selectors.entrance_coverage(community, uncovered_only=uncovered_only)
     floor_counts = dict(
-        RoleGrant.objects.current().filter(under(community.path), role=Role.FLOOR_LEADER)
-        .values_list("place_id").annotate(n=Count("id"))
+        RoleGrant.objects.current()
+        .filter(under(community.path), role=Role.FLOOR_LEADER)
+        .values_list("place_id")
+        .annotate(n=Count("id"))
     )
     for row in rows:
         row.floor_leaders = floor_counts.get(row.entrance.id, 0)
@@ -113,9 +117,9 @@ def _render_community(request, community: Place):
             g.mobile_masked = mask_mobile(g.user.mobile)
     buildings = list(place_selectors.buildings_in(community).order_by("compound__name", "number"))
     holders: dict[int, list[RoleGrant]] = {}
-    for g in RoleGrant.objects.current().filter(
-        role=Role.BUILDING_LEADER, place=community
-    ).select_related("user"):
+    for g in (
+        RoleGrant.objects.current().filter(role=Role.BUILDING_LEADER, place=community).select_related("user")
+    ):
         holders.setdefault(g.building_id, []).append(g)
     for b in buildings:
         b.leaders = holders.get(b.id, [])
@@ -155,8 +159,11 @@ def _candidates(user, community: Place, query: str) -> list[Candidate]:
     for r in residents.select_related("household", "user")[:SEARCH_LIMIT]:
         if r.user_id:
             seen_users.add(r.user_id)
-            found.append(Candidate(f"user:{r.user_id}", r.user.display_name, mask_mobile(r.user.mobile),
-                                   r.household.name))
+            found.append(
+                Candidate(
+                    f"user:{r.user_id}", r.user.display_name, mask_mobile(r.user.mobile), r.household.name
+                )
+            )
         else:
             found.append(Candidate(f"resident:{r.pk}", r.name, mask_mobile(r.mobile), r.household.name))
     grants = RoleGrant.objects.current().filter(under(community.path)).select_related("user", "place")
@@ -167,22 +174,35 @@ def _candidates(user, community: Place, query: str) -> list[Candidate]:
     for g in grants[:SEARCH_LIMIT]:
         if g.user_id not in seen_users:
             seen_users.add(g.user_id)
-            found.append(Candidate(f"user:{g.user_id}", g.user.display_name, mask_mobile(g.user.mobile),
-                                   f"{g.get_role_display()} · {g.place.name}"))
+            found.append(
+                Candidate(
+                    f"user:{g.user_id}",
+                    g.user.display_name,
+                    mask_mobile(g.user.mobile),
+                    f"{g.get_role_display()} · {g.place.name}",
+                )
+            )
     return found[:SEARCH_LIMIT]
 
 
 def _post_roles(place: Place, building: Building | None) -> list[tuple[str, str]]:
     if building is not None:
         return [(Role.BUILDING_LEADER.value, Role.BUILDING_LEADER.label)]
-    return [(Role.ENTRANCE_LEADER.value, Role.ENTRANCE_LEADER.label),
-            (Role.FLOOR_LEADER.value, Role.FLOOR_LEADER.label)]
+    return [
+        (Role.ENTRANCE_LEADER.value, Role.ENTRANCE_LEADER.label),
+        (Role.FLOOR_LEADER.value, Role.FLOOR_LEADER.label),
+    ]
 
 
 def _floors(entrance: Place) -> list[int]:
     return sorted(
-        {f for f in Place.objects.filter(parent=entrance, level=Level.HOUSEHOLD).values_list("floor", flat=True)
-         if f is not None}
+        {
+            f
+            for f in Place.objects.filter(parent=entrance, level=Level.HOUSEHOLD).values_list(
+                "floor", flat=True
+            )
+            if f is not None
+        }
     )
 
 
@@ -201,7 +221,8 @@ def _history(place: Place, building: Building | None) -> list[RoleGrant]:
         return selectors.leader_history(place)
     return list(
         RoleGrant.objects.filter(role=Role.BUILDING_LEADER, building=building)
-        .select_related("user", "granted_by", "ended_by").order_by("-valid_from", "-id")
+        .select_related("user", "granted_by", "ended_by")
+        .order_by("-valid_from", "-id")
     )
 
 
@@ -214,8 +235,12 @@ def _render_post(request, place: Place, *, building: Building | None = None, for
     floors = _floors(place) if building is None else []
     if form is None:
         form = AssignLeaderForm(
-            initial={"seen": ",".join(str(g.pk) for g in current), "role": _post_roles(place, building)[0][0]},
-            roles=_post_roles(place, building), floors=floors,
+            initial={
+                "seen": ",".join(str(g.pk) for g in current),
+                "role": _post_roles(place, building)[0][0],
+            },
+            roles=_post_roles(place, building),
+            floors=floors,
         )
     context = {
         "place": place,
@@ -265,16 +290,24 @@ def _person(actor, community: Place, form: AssignLeaderForm) -> tuple[User, str 
                 raise ValidationError({"candidate": _("That person is not available here; search again.")})
             return user, None
         resident = (
-            Resident.objects.visible_to(actor, Perm.VIEW_HOUSEHOLD).filter(under(community.path), pk=pk).first()
+            Resident.objects.visible_to(actor, Perm.VIEW_HOUSEHOLD)
+            .filter(under(community.path), pk=pk)
+            .first()
         )
         if resident is None:
             raise ValidationError({"candidate": _("That person is not available here; search again.")})
         if resident.user_id:
             return resident.user, None
         if not resident.mobile:
-            raise ValidationError({"candidate": _(
-                "%(name)s has no mobile number on record. Enter their mobile number and name below instead."
-            ) % {"name": resident.name}})
+            raise ValidationError(
+                {
+                    "candidate": _(
+                        "%(name)s has no mobile number on record. "
+                        "Enter their mobile number and name below instead."
+                    )
+                    % {"name": resident.name}
+                }
+            )
         mobile, name = resident.mobile, resident.name
     else:
         mobile, name = data["mobile"], data["name"]
@@ -310,14 +343,26 @@ def coverage_assign(request, place_id):
             current = list(post.current().select_for_update())
             seen_here = set(post.filter(pk__in=form.cleaned_data["seen"]).values_list("pk", flat=True))
             if {g.pk for g in current} != seen_here:
-                raise Conflict(_("Someone else changed this post while you were looking. "
-                                 "Check who holds it now and try again."))
+                raise Conflict(
+                    _(
+                        "Someone else changed this post while you were looking. "
+                        "Check who holds it now and try again."
+                    )
+                )
             user, password = _person(actor, community, form)
             if any(g.user_id == user.pk for g in current):
-                raise ValidationError({"candidate": _("%(name)s already holds this post.") % {
-                    "name": user.display_name}})
-            services.assign_leader(actor, role=role, place=place, user=user, building=building, floor=floor,
-                                   reason=form.cleaned_data["reason"])
+                raise ValidationError(
+                    {"candidate": _("%(name)s already holds this post.") % {"name": user.display_name}}
+                )
+            services.assign_leader(
+                actor,
+                role=role,
+                place=place,
+                user=user,
+                building=building,
+                floor=floor,
+                reason=form.cleaned_data["reason"],
+            )
     except ValidationError as exc:
         errors = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
         for field, field_errors in errors:
@@ -327,18 +372,34 @@ def coverage_assign(request, place_id):
     except Conflict as exc:
         messages.error(request, str(exc))
         return redirect(_post_url(place, building))
-    post_name = Role(role).label if floor is None else _("%(role)s of floor %(floor)s") % {
-        "role": Role(role).label, "floor": floor}
+    post_name = (
+        Role(role).label
+        if floor is None
+        else _("%(role)s of floor %(floor)s") % {"role": Role(role).label, "floor": floor}
+    )
     if current:
-        messages.success(request, _("%(new)s replaces %(old)s as %(post)s.") % {
-            "new": user.display_name, "old": ", ".join(g.user.display_name for g in current), "post": post_name})
+        messages.success(
+            request,
+            _("%(new)s replaces %(old)s as %(post)s.")
+            % {
+                "new": user.display_name,
+                "old": ", ".join(g.user.display_name for g in current),
+                "post": post_name,
+            },
+        )
     else:
-        messages.success(request, _("%(new)s is now %(post)s.") % {"new": user.display_name, "post": post_name})
+        messages.success(
+            request, _("%(new)s is now %(post)s.") % {"new": user.display_name, "post": post_name}
+        )
     if password:
-        messages.warning(request, _(
-            "A new account was created for %(name)s (login %(mobile)s). Initial password: %(password)s — "
-            "give it to them in person; it is shown only once."
-        ) % {"name": user.display_name, "mobile": user.mobile, "password": password})
+        messages.warning(
+            request,
+            _(
+                "A new account was created for %(name)s (login %(mobile)s). Initial password: %(password)s — "
+                "give it to them in person; it is shown only once."
+            )
+            % {"name": user.display_name, "mobile": user.mobile, "password": password},
+        )
     return redirect(_post_url(place, building))
 
 
@@ -347,8 +408,10 @@ def coverage_assign(request, place_id):
 def coverage_end(request, grant_id):
     actor = request.user
     grant = (
-        RoleGrant.objects.visible_to(actor, Perm.VIEW_PLACE).select_related("user", "place", "building")
-        .filter(pk=grant_id, role__in=list(LEADER_ROLES)).first()
+        RoleGrant.objects.visible_to(actor, Perm.VIEW_PLACE)
+        .select_related("user", "place", "building")
+        .filter(pk=grant_id, role__in=list(LEADER_ROLES))
+        .first()
     )
     if grant is None:
         raise Http404
@@ -367,6 +430,9 @@ def coverage_end(request, grant_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
-    messages.success(request, _("%(name)s no longer holds the post of %(role)s.") % {
-        "name": grant.user.display_name, "role": grant.get_role_display()})
+    messages.success(
+        request,
+        _("%(name)s no longer holds the post of %(role)s.")
+        % {"name": grant.user.display_name, "role": grant.get_role_display()},
+    )
     return redirect(back)

@@ -10,7 +10,8 @@ class MobileLoginForm(AuthenticationForm):
     """Login by mobile number; a locked account is refused before the password is checked."""
 
     username = forms.CharField(
-        label=_("Mobile number"), max_length=11,
+        label=_("Mobile number"),
+        max_length=11,
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "numeric", "autocomplete": "username"}),
     )
     error_messages = {
@@ -38,12 +39,17 @@ class AssignLeaderForm(forms.Form):
     floor = forms.TypedChoiceField(label=_("Floor"), coerce=int, required=False, empty_value=None)
     candidate = forms.CharField(label=_("Person found by the search"), required=False)
     mobile = forms.RegexField(
-        label=_("Mobile number"), regex=MOBILE_RE, required=False, max_length=11,
+        label=_("Mobile number"),
+        regex=MOBILE_RE,
+        required=False,
+        max_length=11,
         error_messages={"invalid": _("A mobile number is 11 digits starting with 1.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     name = forms.CharField(label=_("Name"), max_length=50, required=False)
-    reason = forms.CharField(label=_("Reason for replacing the current holder"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("Reason for replacing the current holder"), max_length=200, required=False
+    )
     seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, roles, floors=(), **kwargs):
@@ -73,7 +79,11 @@ class AssignLeaderForm(forms.Form):
         data = super().clean()
         if data.get("role") == "floor_leader" and data.get("floor") is None and "floor" not in self.errors:
             self.add_error("floor", _("Choose the floor this floor leader looks after."))
-        has_candidate, mobile, name = data.get("candidate"), data.get("mobile"), (data.get("name") or "").strip()
+        has_candidate, mobile, name = (
+            data.get("candidate"),
+            data.get("mobile"),
+            (data.get("name") or "").strip(),
+        )
         if not has_candidate and "candidate" not in self.errors:
             if not mobile and "mobile" not in self.errors:
                 self.add_error("mobile", _("Pick a person from the search, or enter their mobile number."))
@@ -86,6 +96,7 @@ class AssignLeaderForm(forms.Form):
 
 class EndGrantForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for ending"), max_length=200,
+        label=_("Reason for ending"),
+        max_length=200,
         error_messages={"required": _("Please give a reason (for example: moved away, stepped down).")},
     )

@@ -11,11 +11,18 @@ class EntranceProfileForm(forms.Form):
 
     ebikes = forms.IntegerField(label=_("E-bikes"), min_value=0, max_value=MAX_COUNT)
     wechat_group = forms.CharField(label=_("WeChat group"), max_length=100, required=False)
-    wechat_members = forms.IntegerField(label=_("WeChat group members"), min_value=0, max_value=MAX_COUNT,
-                                        required=False)
-    spare_keys = forms.IntegerField(label=_("Spare keys held"), min_value=0, max_value=MAX_COUNT,
-                                    help_text=_("Households whose spare key the entrance leader keeps."))
-    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    wechat_members = forms.IntegerField(
+        label=_("WeChat group members"), min_value=0, max_value=MAX_COUNT, required=False
+    )
+    spare_keys = forms.IntegerField(
+        label=_("Spare keys held"),
+        min_value=0,
+        max_value=MAX_COUNT,
+        help_text=_("Households whose spare key the entrance leader keeps."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args, households: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,7 +54,9 @@ class EntranceProfileForm(forms.Form):
 class ResidentTagForm(forms.Form):
     action = forms.ChoiceField(choices=[("add", _("add")), ("remove", _("remove"))])
     tag = forms.ModelChoiceField(
-        label=_("Tag"), queryset=TagType.objects.all(), to_field_name="code",
+        label=_("Tag"),
+        queryset=TagType.objects.all(),
+        to_field_name="code",
         error_messages={"invalid_choice": _("Unknown tag.")},
     )
     consent_source = forms.CharField(label=_("Where the consent came from"), max_length=200, required=False)

@@ -66,7 +66,10 @@ def unmask(request, resident_id):
     try:
         numbers = services.unmask_resident(request.user, resident, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        resident.mobile_masked, resident.id_masked = mask_mobile(resident.mobile), mask_id_number(resident.id_number)
+        resident.mobile_masked, resident.id_masked = (
+            mask_mobile(resident.mobile),
+            mask_id_number(resident.id_number),
+        )
         context = {"r": resident, "errors": exc.messages, "can": {"unmask": True}}
         return render(request, "places/_unmask.html", context, status=422)
     return render(request, "places/_unmask.html", {"r": resident, "numbers": numbers})
@@ -119,8 +122,14 @@ def _tags_block(request, resident, *, errors=(), done="", form=None, status=200)
     household = resident.household
     can = {"edit": True, "sensitive": scope_for(request.user, "places.view_sensitive").covers(household.path)}
     r = next(x for x in selectors.household_residents(request.user, household) if x.pk == resident.pk)
-    context = {"r": r, "can": can, "tag_types": _tag_choices(can["sensitive"]), "tag_errors": list(errors),
-               "tag_done": done, "tag_form": form if errors else None}
+    context = {
+        "r": r,
+        "can": can,
+        "tag_types": _tag_choices(can["sensitive"]),
+        "tag_errors": list(errors),
+        "tag_done": done,
+        "tag_form": form if errors else None,
+    }
     return render(request, "places/_resident_tags.html", context, status=status)
 
 
@@ -145,7 +154,9 @@ def resident_tags(request, resident_id):
         tag, action = form.cleaned_data["tag"], form.cleaned_data["action"]
         try:
             if action == "add":
-                services.tag_resident(user, resident, tag=tag, consent_source=form.cleaned_data["consent_source"])
+                services.tag_resident(
+                    user, resident, tag=tag, consent_source=form.cleaned_data["consent_source"]
+                )
                 done = _("Tag added.")
             else:
                 services.untag_resident(user, resident, tag=tag)

@@ -39,7 +39,9 @@ def test_subdistrict_staff_sees_every_community(tree, subdistrict_staff, login):
     assert response.context["total"].entrances == 3
 
 
-def test_community_page_lists_entrances_and_filters_uncovered(tree, community_worker, entrance_leader_a, login):
+def test_community_page_lists_entrances_and_filters_uncovered(
+    tree, community_worker, entrance_leader_a, login
+):
     client = login(community_worker)
     url = reverse("accounts:coverage_community", args=[tree.community_1.pk])
     page = client.get(url)
@@ -52,12 +54,16 @@ def test_community_page_lists_entrances_and_filters_uncovered(tree, community_wo
 
 def test_assign_an_existing_resident_account_as_entrance_leader(tree, community_worker, resident_b, login):
     client = login(community_worker)
-    response = client.post(assign_url(tree.entrance_b), {
-        "role": "entrance_leader", "candidate": f"user:{resident_b.pk}", "seen": seen(tree.entrance_b)})
+    response = client.post(
+        assign_url(tree.entrance_b),
+        {"role": "entrance_leader", "candidate": f"user:{resident_b.pk}", "seen": seen(tree.entrance_b)},
+    )
     assert response.status_code == 302
     [grant] = current_leaders(tree.entrance_b)
     assert grant.user == resident_b and grant.granted_by == community_worker
-    assert AuditEvent.objects.filter(action="grant.created", object_id=str(grant.pk), actor=community_worker).exists()
+    assert AuditEvent.objects.filter(
+        action="grant.created", object_id=str(grant.pk), actor=community_worker
+    ).exists()
     page = client.get(response["Location"])
     assert "王五" in page.content.decode()
 
@@ -76,8 +82,11 @@ def test_search_finds_residents_by_name_and_mobile_digits_in_scope_only(tree, co
 
 def test_assign_a_resident_without_account_creates_one_with_initial_password(tree, community_worker, login):
     client = login(community_worker)
-    response = client.post(assign_url(tree.entrance_b), {
-        "role": "entrance_leader", "candidate": f"resident:{tree.resident_b1.pk}", "seen": ""}, follow=True)
+    response = client.post(
+        assign_url(tree.entrance_b),
+        {"role": "entrance_leader", "candidate": f"resident:{tree.resident_b1.pk}", "seen": ""},
+        follow=True,
+    )
     user = User.objects.get(mobile="13800000003")
     assert user.display_name == "王五" and user.has_usable_password()
     assert current_leaders(tree.entrance_b)[0].user == user
@@ -88,20 +97,27 @@ def test_assign_a_resident_without_account_creates_one_with_initial_password(tre
 
 def test_assign_new_person_by_mobile_and_name(tree, community_worker, login):
     client = login(community_worker)
-    response = client.post(assign_url(tree.entrance_b), {
-        "role": "entrance_leader", "mobile": "13712345678", "name": "新楼门长", "seen": ""})
+    response = client.post(
+        assign_url(tree.entrance_b),
+        {"role": "entrance_leader", "mobile": "13712345678", "name": "新楼门长", "seen": ""},
+    )
     assert response.status_code == 302
     assert current_leaders(tree.entrance_b)[0].user.display_name == "新楼门长"
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"mobile": "1371234"}, "mobile", "11"),
-    ({"mobile": "13712345678"}, "name", ""),
-    ({}, "mobile", ""),
-    ({"role": "floor_leader", "mobile": "13712345678", "name": "甲"}, "floor", ""),
-    ({"candidate": "user:999999"}, "candidate", ""),
-])
-def test_bad_assign_input_names_the_field_and_writes_nothing(tree, community_worker, login, data, field, message):
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"mobile": "1371234"}, "mobile", "11"),
+        ({"mobile": "13712345678"}, "name", ""),
+        ({}, "mobile", ""),
+        ({"role": "floor_leader", "mobile": "13712345678", "name": "甲"}, "floor", ""),
+        ({"candidate": "user:999999"}, "candidate", ""),
+    ],
+)
+def test_bad_assign_input_names_the_field_and_writes_nothing(
+    tree, community_worker, login, data, field, message
+):
     client = login(community_worker)
     before = (RoleGrant.objects.count(), User.objects.count(), AuditEvent.objects.count())
     response = client.post(assign_url(tree.entrance_b), {"role": "entrance_leader", "seen": "", **data})
@@ -111,13 +127,20 @@ def test_bad_assign_input_names_the_field_and_writes_nothing(tree, community_wor
     assert (RoleGrant.objects.count(), User.objects.count(), AuditEvent.objects.count()) == before
 
 
-def test_replace_ends_the_old_leader_with_reason_and_keeps_one_current(tree, community_worker, entrance_leader_a,
-                                                                       resident_a, login):
+def test_replace_ends_the_old_leader_with_reason_and_keeps_one_current(
+    tree, community_worker, entrance_leader_a, resident_a, login
+):
     client = login(community_worker)
     old = current_leaders(tree.entrance_a)[0]
-    response = client.post(assign_url(tree.entrance_a), {
-        "role": "entrance_leader", "candidate": f"user:{resident_a.pk}", "reason": "搬走了",
-        "seen": seen(tree.entrance_a)})
+    response = client.post(
+        assign_url(tree.entrance_a),
+        {
+            "role": "entrance_leader",
+            "candidate": f"user:{resident_a.pk}",
+            "reason": "搬走了",
+            "seen": seen(tree.entrance_a),
+        },
+    )
     assert response.status_code == 302
     old.refresh_from_db()
     assert old.valid_to is not None and old.end_reason == "搬走了" and old.ended_by == community_worker
@@ -126,14 +149,17 @@ def test_replace_ends_the_old_leader_with_reason_and_keeps_one_current(tree, com
     assert {g.user for g in history} == {resident_a, entrance_leader_a}
 
 
-def test_replace_is_one_transaction_a_failure_keeps_the_old_leader(tree, community_worker, entrance_leader_a,
-                                                                   resident_a, monkeypatch):
+def test_replace_is_one_transaction_a_failure_keeps_the_old_leader(
+    tree, community_worker, entrance_leader_a, resident_a, monkeypatch
+):
     def broken_grant_role(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "grant_role", broken_grant_role)
     with pytest.raises(RuntimeError):
-        services.assign_leader(community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a)
+        services.assign_leader(
+            community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a
+        )
     assert [g.user for g in current_leaders(tree.entrance_a)] == [entrance_leader_a]
     assert not AuditEvent.objects.filter(action="grant.ended").exists()
 
@@ -141,25 +167,31 @@ def test_replace_is_one_transaction_a_failure_keeps_the_old_leader(tree, communi
 def test_end_with_reason_and_history_shows_it(tree, community_worker, entrance_leader_a, login):
     client = login(community_worker)
     grant = current_leaders(tree.entrance_a)[0]
-    response = client.post(reverse("accounts:coverage_end", args=[grant.pk]), {"reason": "身体原因"}, follow=True)
+    response = client.post(
+        reverse("accounts:coverage_end", args=[grant.pk]), {"reason": "身体原因"}, follow=True
+    )
     assert response.status_code == 200
     assert current_leaders(tree.entrance_a) == []
     grant.refresh_from_db()
     assert grant.end_reason == "身体原因"
-    assert AuditEvent.objects.filter(action="grant.ended", object_id=str(grant.pk), reason="身体原因").exists()
+    assert AuditEvent.objects.filter(
+        action="grant.ended", object_id=str(grant.pk), reason="身体原因"
+    ).exists()
     assert "身体原因" in response.content.decode()  # history on the entrance page
 
 
 def test_end_without_reason_is_refused(tree, community_worker, entrance_leader_a, login):
     grant = current_leaders(tree.entrance_a)[0]
-    response = login(community_worker).post(reverse("accounts:coverage_end", args=[grant.pk]), {"reason": " "},
-                                             follow=True)
+    response = login(community_worker).post(
+        reverse("accounts:coverage_end", args=[grant.pk]), {"reason": " "}, follow=True
+    )
     assert any("reason" in str(m).lower() or "原因" in str(m) for m in response.context["messages"])
     assert current_leaders(tree.entrance_a) == [grant]
 
 
-def test_second_end_of_the_same_grant_gets_a_clear_message(tree, community_worker, community_secretary,
-                                                           entrance_leader_a, login, client):
+def test_second_end_of_the_same_grant_gets_a_clear_message(
+    tree, community_worker, community_secretary, entrance_leader_a, login, client
+):
     grant = current_leaders(tree.entrance_a)[0]
     url = reverse("accounts:coverage_end", args=[grant.pk])
     assert login(community_worker).post(url, {"reason": "第一次"}).status_code == 302
@@ -172,8 +204,9 @@ def test_second_end_of_the_same_grant_gets_a_clear_message(tree, community_worke
     assert AuditEvent.objects.filter(action="grant.ended", object_id=str(grant.pk)).count() == 1
 
 
-def test_concurrent_end_one_wins_the_other_gets_conflict(tree, community_worker, community_secretary,
-                                                        entrance_leader_a):
+def test_concurrent_end_one_wins_the_other_gets_conflict(
+    tree, community_worker, community_secretary, entrance_leader_a
+):
     stale_1, stale_2 = (RoleGrant.objects.get(pk=current_leaders(tree.entrance_a)[0].pk) for _ in range(2))
     services.end_grant(community_worker, stale_1, reason="甲")
     with pytest.raises(Conflict):
@@ -181,12 +214,16 @@ def test_concurrent_end_one_wins_the_other_gets_conflict(tree, community_worker,
     assert RoleGrant.objects.get(pk=stale_1.pk).end_reason == "甲"
 
 
-def test_assign_on_a_post_changed_meanwhile_is_refused(tree, community_worker, entrance_leader_a, resident_a,
-                                                       login):
+def test_assign_on_a_post_changed_meanwhile_is_refused(
+    tree, community_worker, entrance_leader_a, resident_a, login
+):
     client = login(community_worker)
     stale_seen = ""  # the page was shown before 楼门长A was assigned
-    response = client.post(assign_url(tree.entrance_a), {
-        "role": "entrance_leader", "candidate": f"user:{resident_a.pk}", "seen": stale_seen}, follow=True)
+    response = client.post(
+        assign_url(tree.entrance_a),
+        {"role": "entrance_leader", "candidate": f"user:{resident_a.pk}", "seen": stale_seen},
+        follow=True,
+    )
     texts = " ".join(str(m) for m in response.context["messages"])
     assert "changed this post" in texts or "更改" in texts
     assert [g.user for g in current_leaders(tree.entrance_a)] == [entrance_leader_a]
@@ -194,14 +231,22 @@ def test_assign_on_a_post_changed_meanwhile_is_refused(tree, community_worker, e
 
 def test_assign_floor_leader_and_building_leader(tree, community_worker, resident_a, resident_b, login):
     client = login(community_worker)
-    r1 = client.post(assign_url(tree.entrance_a), {
-        "role": "floor_leader", "floor": "2", "candidate": f"user:{resident_a.pk}", "seen": ""})
+    r1 = client.post(
+        assign_url(tree.entrance_a),
+        {"role": "floor_leader", "floor": "2", "candidate": f"user:{resident_a.pk}", "seen": ""},
+    )
     assert r1.status_code == 302
     [floor_grant] = current_leaders(tree.entrance_a, Role.FLOOR_LEADER)
     assert floor_grant.floor == 2 and floor_grant.user == resident_a
-    r2 = client.post(assign_url(tree.community_1), {
-        "role": "building_leader", "building": tree.building_1.pk, "candidate": f"user:{resident_b.pk}",
-        "seen": ""})
+    r2 = client.post(
+        assign_url(tree.community_1),
+        {
+            "role": "building_leader",
+            "building": tree.building_1.pk,
+            "candidate": f"user:{resident_b.pk}",
+            "seen": "",
+        },
+    )
     assert r2.status_code == 302
     [b_grant] = current_leaders(tree.community_1, Role.BUILDING_LEADER)
     assert b_grant.building == tree.building_1 and b_grant.user == resident_b
@@ -214,19 +259,34 @@ def test_building_of_another_community_is_404(tree, community_worker, resident_a
 
     other = Building.objects.exclude(pk=tree.building_1.pk).get()
     client = login(community_worker)
-    assert client.get(reverse("accounts:coverage_community", args=[tree.community_1.pk]),
-                      {"building": other.pk}).status_code == 404
-    assert client.post(assign_url(tree.community_1), {"role": "building_leader", "building": other.pk,
-                                                       "candidate": f"user:{resident_a.pk}"}).status_code == 404
+    assert (
+        client.get(
+            reverse("accounts:coverage_community", args=[tree.community_1.pk]), {"building": other.pk}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            assign_url(tree.community_1),
+            {"role": "building_leader", "building": other.pk, "candidate": f"user:{resident_a.pk}"},
+        ).status_code
+        == 404
+    )
 
 
-def test_outsider_gets_404_everywhere_in_another_community(tree, outsider, entrance_leader_a, resident_a, login):
+def test_outsider_gets_404_everywhere_in_another_community(
+    tree, outsider, entrance_leader_a, resident_a, login
+):
     client = login(outsider)
     grant = current_leaders(tree.entrance_a)[0]
     assert client.get(reverse("accounts:coverage_community", args=[tree.community_1.pk])).status_code == 404
     assert client.get(reverse("accounts:coverage_community", args=[tree.entrance_a.pk])).status_code == 404
-    assert client.post(assign_url(tree.entrance_a), {"role": "entrance_leader",
-                                                      "candidate": f"user:{resident_a.pk}"}).status_code == 404
+    assert (
+        client.post(
+            assign_url(tree.entrance_a), {"role": "entrance_leader", "candidate": f"user:{resident_a.pk}"}
+        ).status_code
+        == 404
+    )
     assert client.post(reverse("accounts:coverage_end", args=[grant.pk]), {"reason": "x"}).status_code == 404
     assert current_leaders(tree.entrance_a) == [grant]
 
@@ -253,7 +313,9 @@ def test_anonymous_is_sent_to_login(tree, client):
 
 def test_candidate_from_another_community_cannot_be_smuggled_in(tree, community_worker, login):
     stranger = make_user("13600000000", "路人")
-    response = login(community_worker).post(assign_url(tree.entrance_b), {
-        "role": "entrance_leader", "candidate": f"user:{stranger.pk}", "seen": ""})
+    response = login(community_worker).post(
+        assign_url(tree.entrance_b),
+        {"role": "entrance_leader", "candidate": f"user:{stranger.pk}", "seen": ""},
+    )
     assert response.status_code == 422
     assert current_leaders(tree.entrance_b) == []
