@@ -63,7 +63,10 @@ class ResidentOut(Schema):
 
 
 class UnmaskIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=500, description="why the numbers are needed (audited)")
+    # the service's rule ("at least two characters besides surrounding spaces") stated in the schema
+    reason: str = Field(
+        ..., max_length=500, pattern=r"\S[\s\S]*\S", description="why the numbers are needed (audited)"
+    )
 
 
 class UnmaskOut(Schema):
