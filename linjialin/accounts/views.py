@@ -7,9 +7,11 @@ from django.views.decorators.http import require_POST
 
 from linjialin.core.scope import scope_for
 from linjialin.places import selectors as place_selectors
+from linjialin.places.models import Level, Place
 
-from . import services
+from . import selectors, services
 from .forms import MobileLoginForm
+from .models import RoleGrant
 from .roles import ROLES, Perm, Role
 from .selectors import home_roles
 
@@ -36,19 +38,72 @@ def translated_home(language: str) -> str:
 
 @login_required
 def home(request):
-    """One home page; what it shows depends on the roles the user holds."""
+    """One home page; what it shows depends on the roles the user holds (one card per current grant).
+
+    resident → my household and the entrance's 楼门长; 楼门长 → the entrance profile and quick links;
+    层长 / 楼长 → their households / entrances; staff → their place with counts and the tools they may
+    use (coverage, import, audit); subdistrict-level roles → counts per community.
+    """
     user = request.user
-    grants = home_roles(user)
     perms = {p for p in Perm if not scope_for(user, p).is_empty}
-    cards = []
-    for grant in grants:
-        place = grant.place
-        cards.append({
-            "grant": grant,
-            "spec": ROLES[Role(grant.role)],
-            "totals": place_selectors.place_totals(place) if place.level < 5 else None,
-        })
-    return render(request, "accounts/home.html", {"cards": cards, "perms": perms, "Perm": Perm})
+    cards = [_home_card(user, grant) for grant in home_roles(user)]
+    tools = {
+        "coverage": Perm.MANAGE_COVERAGE in perms,
+        "import": Perm.IMPORT_ROSTER in perms,
+        "audit": Perm.VIEW_AUDIT in perms,
+    }
+    return render(
+        request, "accounts/home.html", {"cards": cards, "perms": perms, "Perm": Perm, "tools": tools}
+    )
+
+
+def _home_card(user, grant) -> dict:
+    place, role = grant.place, Role(grant.role)
+    card = {"grant": grant, "role": role, "spec": ROLES[role], "place": place, "kind": "staff"}
+    if role == Role.RESIDENT:
+        card["kind"] = "resident"
+        card["entrance"] = place.parent
+        card["entrance_leaders"] = [
+            g.user.display_name
+            for g in RoleGrant.objects.current()
+            .filter(place_id=place.parent_id, role=Role.ENTRANCE_LEADER)
+            .select_related("user")
+        ]
+    elif role == Role.ENTRANCE_LEADER:
+        card["kind"] = "entrance"
+        card["figures"] = place_selectors.entrance_figures(place)
+        card["can_edit"] = scope_for(user, Perm.EDIT_ROSTER).covers(place.path)
+    elif role == Role.FLOOR_LEADER:
+        card["kind"] = "floor"
+        card["households"] = list(
+            Place.objects.visible_to(user, Perm.VIEW_PLACE).filter(parent=place, floor=grant.floor)
+        )
+    elif role == Role.BUILDING_LEADER:
+        card["kind"] = "building"
+        card["entrances"] = list(
+            Place.objects.visible_to(user, Perm.VIEW_PLACE).filter(
+                building=grant.building, level=Level.ENTRANCE
+            )
+        )
+    else:
+        card["totals"] = place_selectors.place_totals(place)
+        if place.level == Level.SUBDISTRICT:
+            card["kind"] = "subdistrict"
+            card["children"] = place_selectors.children_with_counts(user, place)
+            if scope_for(user, Perm.MANAGE_COVERAGE).covers(place.path):
+                card["coverage"] = {c.community.pk: c for c in selectors.coverage_by_community(place)}
+                for row in card["children"]:
+                    row.coverage = card["coverage"].get(row.place.pk)
+        elif place.level == Level.COMMUNITY and scope_for(user, Perm.MANAGE_COVERAGE).covers(place.path):
+            coverage = selectors.coverage_by_community(place)
+            card["coverage_row"] = coverage[0] if coverage else None
+        card["can"] = {
+            "coverage": scope_for(user, Perm.MANAGE_COVERAGE).covers(place.path),
+            "import": scope_for(user, Perm.IMPORT_ROSTER).covers(place.path),
+            "audit": scope_for(user, Perm.VIEW_AUDIT).covers(place.path),
+            "export": scope_for(user, Perm.EXPORT_ROSTER).covers(place.path),
+        }
+    return card
 
 
 @login_required
