@@ -151,7 +151,7 @@ DEMO_LOGINS: list[DemoLogin] = [
         _("the four entrances of building 16"),
     ),
     DemoLogin(
-        format_lazy("{} · {}", Role.GRID_WORKER.label, _ZJ),
+        format_lazy("{} · {}", Role.GRID_WORKER.label, "紫荆雅园社区第六网格"),
         "13800000006",
         _("every entrance and household of their grid"),
     ),
@@ -176,7 +176,7 @@ DEMO_LOGINS: list[DemoLogin] = [
         _("the place tree and counts of the subdistrict (no households)"),
     ),
     DemoLogin(
-        format_lazy("{} · {}", Role.DEPARTMENT_HANDLER.label, "区住建委"),
+        format_lazy("{} · {}", Role.DEPARTMENT_HANDLER.label, "区住建委（通运街道）"),
         "13800000011",
         _("the place tree of the subdistrict (no households)"),
     ),
@@ -277,6 +277,18 @@ def logins_table() -> str:
     lines.append(f"  {_pad(head[0], w0)}  {head[1]:<11}  {head[2]}")
     lines += [f"  {_pad(a, w0)}  {b:<11}  {c}" for a, b, c in rows]
     lines += ["", str(_("Every entrance leader can log in too, with the same password: see docs/demo.md."))]
+    return "\n".join(lines)
+
+
+def logins_markdown() -> str:
+    """The demo logins as a Markdown table (for docs/demo.md and the README)."""
+    lines = [
+        f"Password for every demo login: `{DEMO_PASSWORD}`",
+        "",
+        "| role · place | mobile (login) | sees |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {x.label} | `{x.mobile}` | {x.sees} |" for x in DEMO_LOGINS]
     return "\n".join(lines)
 
 
