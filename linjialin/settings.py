@@ -8,6 +8,7 @@ ALLOWED_HOSTS  comma-separated, default 127.0.0.1,localhost
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -98,6 +99,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # Tests use a file too (not Django's shared-cache in-memory DB, whose table locks ignore the busy
+    # timeout): concurrent-writer tests then see the same WAL locking as production.
+    # One file per test process, so parallel runs (xdist, two checkouts) never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"linjialin-test-{os.getpid()}.sqlite3")
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {"pool": env_bool("DB_POOL", True)}
