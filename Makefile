@@ -35,7 +35,7 @@ test:
 lint:
 	@scripts/bootstrap.sh --dev
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --output-format concise .
 
 bench:
 	@scripts/bootstrap.sh --dev

@@ -27,7 +27,7 @@ step() {
 
 step "compile translations" scripts/compile_messages.sh
 step "import contracts (lint-imports)" $BIN/lint-imports --no-cache
-step "ruff check" $BIN/ruff check .
+step "ruff check" $BIN/ruff check --output-format concise .
 step "migrations are complete (makemigrations --check)" $BIN/python manage.py makemigrations --check --dry-run
 step "zh-Hans catalogue complete" $BIN/python scripts/check_translations.py
 # pytest exits 5 when it collected no tests: a failure here like any other non-zero code.

@@ -93,14 +93,16 @@ class Supervisor:
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT
+        started = time.monotonic()
+        deadline = started + STOP_TIMEOUT
         for name, proc in self.procs.items():
             try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
+                code = proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.say("up", f"{name} did not stop in {STOP_TIMEOUT}s; killing it")
                 proc.kill()
-                proc.wait()
+                code = proc.wait()
+            self.say("up", f"{name} stopped (code {code}, {time.monotonic() - started:.1f}s)")
         for pump in self.pumps:
             pump.join(timeout=2)
 
