@@ -35,7 +35,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linjialin.accounts.models import RoleGrant, User
-from linjialin.accounts.roles import Role
+from linjialin.accounts.roles import ROLES, Role
 from linjialin.core import audit
 
 from .models import Building, Compound, EntranceProfile, Level, Place, Relation, Resident, ResidentTag, Tenure
@@ -239,24 +239,24 @@ DEMO_LOGINS: list[DemoLogin] = [
 DEMO_LOGIN_PREFIX = "1380000"  # generated mobiles never start with this
 
 # Who the named logins are: mobile → (display name, role, where); where is resolved in _create_logins.
-_STAFF = {
-    "13800000006": ("刘晓燕", Role.GRID_WORKER, "grid_251"),
-    "13800000007": ("王静", Role.COMMUNITY_WORKER, "community_1"),
-    "13800000008": ("马建华", Role.COMMUNITY_SECRETARY, "community_1"),
-    "13800000009": ("孙立新", Role.SUBDISTRICT_STAFF, "subdistrict"),
-    "13800000010": ("郑丽", Role.SUBDISTRICT_DISPATCHER, "subdistrict"),
-    "13800000011": ("何志刚", Role.DEPARTMENT_HANDLER, "subdistrict"),
-    "13800000012": ("韩律师", Role.LAWYER, "subdistrict"),
-    "13800000013": ("许佳琪", Role.SOCIAL_WORKER, "community_1"),
-    "13800000014": ("唐心怡", Role.COUNSELLOR, "subdistrict"),
-    "13800000015": ("冯德胜", Role.MEDIATOR, "community_1"),
-    "13800000016": ("高警官", Role.POLICE_OFFICER, "community_1"),
-    "13800000017": ("曹法官", Role.JUDGE, "subdistrict"),
-    "13800000018": ("田秀山", Role.RESPECTED_RESIDENT, "community_1"),
-    "13800000019": ("叶晓雪", Role.VOLUNTEER, "community_1"),
-    "13800000020": ("蒋审计", Role.AUDITOR, "subdistrict"),
-    "13800000021": ("系统管理员", Role.SYSTEM_ADMIN, "subdistrict"),
-    "13800000022": ("杜敏", Role.COMMUNITY_WORKER, "community_2"),
+_STAFF = {  # mobile → (display name, role, in the other community?); the place follows the role's level
+    "13800000006": ("刘晓燕", Role.GRID_WORKER, False),
+    "13800000007": ("王静", Role.COMMUNITY_WORKER, False),
+    "13800000008": ("马建华", Role.COMMUNITY_SECRETARY, False),
+    "13800000009": ("孙立新", Role.SUBDISTRICT_STAFF, False),
+    "13800000010": ("郑丽", Role.SUBDISTRICT_DISPATCHER, False),
+    "13800000011": ("何志刚", Role.DEPARTMENT_HANDLER, False),
+    "13800000012": ("韩志明", Role.LAWYER, False),
+    "13800000013": ("许佳琪", Role.SOCIAL_WORKER, False),
+    "13800000014": ("唐心怡", Role.COUNSELLOR, False),
+    "13800000015": ("冯德胜", Role.MEDIATOR, False),
+    "13800000016": ("高卫国", Role.POLICE_OFFICER, False),
+    "13800000017": ("曹丽华", Role.JUDGE, False),
+    "13800000018": ("田秀山", Role.RESPECTED_RESIDENT, False),
+    "13800000019": ("叶晓雪", Role.VOLUNTEER, False),
+    "13800000020": ("蒋文静", Role.AUDITOR, False),
+    "13800000021": ("系统管理员", Role.SYSTEM_ADMIN, False),
+    "13800000022": ("杜敏", Role.COMMUNITY_WORKER, True),
 }
 
 
@@ -1268,12 +1268,17 @@ def _create_logins(gen: _Gen, subdistrict: Place, password_hash: str) -> int:
         valid_from=date(gen.year - 5, 4, 1),
         check=False,
     )
-    places = {"subdistrict": subdistrict, "community_1": c1, "community_2": c2, "grid_251": entrance.parent}
-    for mobile, (name, role, where) in _STAFF.items():
+    # staff: on 251单元's grid, community or subdistrict, whichever level the role is granted on
+    at_level = {
+        Level.SUBDISTRICT: subdistrict,
+        Level.COMMUNITY: c1,
+        Level.GRID: entrance.parent,
+        Level.ENTRANCE: entrance,
+    }
+    for mobile, (name, role, other_community) in _STAFF.items():
         u = new_user(mobile, name)
-        grant_role(
-            None, user=u, role=role, place=places[where], valid_from=date(gen.year - 1, 1, 1), check=False
-        )
+        place = c2 if other_community else at_level[ROLES[role].level]
+        grant_role(None, user=u, role=role, place=place, valid_from=date(gen.year - 1, 1, 1), check=False)
     return created
 
 
