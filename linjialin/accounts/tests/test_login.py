@@ -1,0 +1,181 @@
+"""Logging in by mobile number: audit of successes and failures, lock-out, idle timeout, language,
+password rules (等保 practice, DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from linjialin.accounts.models import User
+from linjialin.core.models import AuditEvent
+from linjialin.testing.plugin import PASSWORD
+
+LOGIN = "accounts:login"
+
+
+def post_login(client, mobile, password):
+    return client.post(reverse(LOGIN), {"username": mobile, "password": password})
+
+
+def form_error(response) -> tuple[str, str]:
+    """(code, message) of the login form's error, and the message must be shown on the page."""
+    [error] = response.context["form"].errors.as_data()["__all__"]
+    message = str(error.message)
+    assert message in response.content.decode()
+    return error.code, message
+
+
+def is_logged_in(client) -> bool:
+    return client.get(reverse("home")).status_code == 200
+
+
+def test_login_page_renders_with_labelled_fields(client, db):
+    response = client.get(reverse(LOGIN))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="username"' in html and 'name="password"' in html
+    assert html.count("<label") >= 2
+
+
+def test_login_by_mobile_and_password_goes_home_and_is_audited(client, resident_a):
+    response = post_login(client, "13900000001", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert is_logged_in(client)
+    event = AuditEvent.objects.get(action="login.success")
+    assert (event.actor, event.object_id) == (resident_a, str(resident_a.pk))
+    assert event.ip == "127.0.0.1" and event.request_id
+
+
+def test_wrong_password_is_refused_and_audited_with_the_mobile_masked(client, resident_a):
+    response = post_login(client, "13900000001", "Wrong-pass-1")
+    assert response.status_code == 200
+    assert form_error(response)[0] == "invalid_login"
+    assert not is_logged_in(client)
+    event = AuditEvent.objects.get(action="login.failure")
+    assert event.actor is None
+    assert event.actor_name == "139****0001" and event.object_repr == "139****0001"
+    assert event.after["mobile"] == "139****0001" and event.after["failures"] == 1
+    assert "13900000001" not in str(event.after) + event.actor_name + event.object_repr
+    assert "Wrong-pass-1" not in str(AuditEvent.objects.values_list("before", "after", "reason"))
+
+
+def test_unknown_mobile_is_audited_without_an_account(client, db):
+    post_login(client, "13512345678", "Whatever-1")
+    event = AuditEvent.objects.get(action="login.failure")
+    assert (event.object_id, event.actor_name) == ("", "135****5678")
+
+
+def test_account_locks_after_max_failures_and_refuses_even_the_right_password(client, resident_a):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        post_login(client, "13900000001", "Wrong-pass-1")
+    resident_a.refresh_from_db()
+    assert resident_a.failed_logins == settings.LOGIN_MAX_FAILURES
+    assert resident_a.locked_until is not None and resident_a.locked_until > timezone.now()
+
+    response = post_login(client, "13900000001", PASSWORD)
+    assert response.status_code == 200
+    assert form_error(response)[0] == "locked"
+    assert not is_logged_in(client)
+
+    failures = list(AuditEvent.objects.filter(action="login.failure").order_by("seq"))
+    assert len(failures) == settings.LOGIN_MAX_FAILURES
+    assert "locked_until" in failures[-1].after and "locked_until" not in failures[-2].after
+    # the refused attempt with the right password is on the audit trail too
+    refused = AuditEvent.objects.filter(action="login.locked").get()
+    assert refused.object_id == str(resident_a.pk) and refused.actor_name == "139****0001"
+    assert not AuditEvent.objects.filter(action="login.success").exists()
+
+
+def test_lock_expires_after_the_lock_period(client, resident_a):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        post_login(client, "13900000001", "Wrong-pass-1")
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.LOGIN_LOCK_MINUTES + 1)):
+        response = post_login(client, "13900000001", PASSWORD)
+        assert response.status_code == 302
+    resident_a.refresh_from_db()
+    assert (resident_a.failed_logins, resident_a.locked_until) == (0, None)
+
+
+def test_success_resets_the_failure_counter(client, resident_a):
+    for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+        post_login(client, "13900000001", "Wrong-pass-1")
+    resident_a.refresh_from_db()
+    assert resident_a.failed_logins == settings.LOGIN_MAX_FAILURES - 1
+    assert post_login(client, "13900000001", PASSWORD).status_code == 302
+    resident_a.refresh_from_db()
+    assert resident_a.failed_logins == 0
+    client.logout()
+    # so one more failure afterwards does not lock the account
+    post_login(client, "13900000001", "Wrong-pass-1")
+    resident_a.refresh_from_db()
+    assert (resident_a.failed_logins, resident_a.locked_until) == (1, None)
+
+
+def test_inactive_account_cannot_log_in(client, resident_a):
+    User.objects.filter(pk=resident_a.pk).update(is_active=False)
+    assert post_login(client, "13900000001", PASSWORD).status_code == 200
+    assert not is_logged_in(client)
+
+
+def test_idle_session_is_logged_out(client, resident_a):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        post_login(client, "13900000001", PASSWORD)
+        assert is_logged_in(client)  # first request stamps the session
+    # activity within the window keeps the session alive ...
+    with time_machine.travel(
+        start + timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES - 1), tick=False
+    ):
+        assert is_logged_in(client)
+    later = start + timedelta(minutes=2 * settings.SESSION_IDLE_TIMEOUT_MINUTES - 2)
+    with time_machine.travel(later, tick=False):
+        assert is_logged_in(client)
+    # ... and a longer pause ends it: the next page sends the user to the login page
+    with time_machine.travel(
+        later + timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES + 1), tick=False
+    ):
+        response = client.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse(LOGIN))
+        assert AuditEvent.objects.filter(action="logout", actor=resident_a).exists()
+        assert not is_logged_in(client)
+
+
+def test_language_switch_is_saved_on_the_account_and_used_at_the_next_login(client, resident_a):
+    post_login(client, "13900000001", PASSWORD)
+    response = client.post(reverse("accounts:language"), {"language": "en"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    resident_a.refresh_from_db()
+    assert resident_a.language == "en"
+    client.logout()
+    client.cookies.pop("django_language", None)
+    response = post_login(client, "13900000001", PASSWORD)
+    assert response.cookies["django_language"].value == "en"
+    assert response["Location"] == "/en/"
+
+
+def test_unknown_language_is_refused_and_nothing_is_saved(client, resident_a):
+    post_login(client, "13900000001", PASSWORD)
+    response = client.post(reverse("accounts:language"), {"language": "xx"})
+    assert response.status_code == 400
+    resident_a.refresh_from_db()
+    assert resident_a.language == "zh-hans"
+
+
+@pytest.mark.parametrize("password", ["12345678", "abcdefgh", "Short-1", "password1"])
+def test_weak_passwords_are_rejected(password):
+    with pytest.raises(ValidationError):
+        validate_password(password)
+
+
+@pytest.mark.parametrize("password", ["Demo-2026", "Tongyun-Jie-8"])
+def test_mixed_passwords_are_accepted(password):
+    validate_password(password)  # raises on failure
