@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .services import is_locked
+from .services import is_locked, record_login_refused
 
 
 class MobileLoginForm(AuthenticationForm):
@@ -24,6 +24,7 @@ class MobileLoginForm(AuthenticationForm):
         mobile = (self.cleaned_data.get("username") or "").strip()
         user = User.objects.filter(mobile=mobile).first()
         if user is not None and is_locked(user):
+            record_login_refused(user)
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         return super().clean()
 

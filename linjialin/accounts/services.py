@@ -49,6 +49,15 @@ def record_login_failure(mobile: str) -> None:
         )
 
 
+def record_login_refused(user: User) -> None:
+    """A login attempt on a locked account, refused before the password was checked."""
+    audit.record(
+        "login.locked", actor=None, actor_name=mask_mobile(user.mobile), object_type="accounts.user",
+        object_id=str(user.pk), object_repr=mask_mobile(user.mobile), path="",
+        after={"mobile": mask_mobile(user.mobile), "locked_until": user.locked_until.isoformat()},
+    )
+
+
 def record_logout(user: User) -> None:
     audit.record("logout", actor=user, obj=user, path="")
 

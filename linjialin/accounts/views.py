@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_POST
@@ -25,8 +26,10 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         language = form.get_user().language
         translation.activate(language)
-        response.set_cookie("django_language", language, samesite="Lax")
-        return redirect(translated_home(language)) if not self.get_redirect_url() else response
+        if not self.get_redirect_url():
+            response = redirect(translated_home(language))
+        response.set_cookie("django_language", language, samesite="Lax")  # on the response actually sent
+        return response
 
 
 def translated_home(language: str) -> str:
@@ -111,7 +114,10 @@ def _home_card(user, grant) -> dict:
 def set_language(request):
     """Remember the language on the account as well as in the cookie."""
     language = request.POST.get("language", "zh-hans")
-    services.set_language(request.user, language=language)
+    try:
+        services.set_language(request.user, language=language)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
     translation.activate(language)
     response = redirect(translated_home(language))
     response.set_cookie("django_language", language, samesite="Lax")
