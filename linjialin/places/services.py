@@ -95,6 +95,9 @@ def code_for(level: int, code: str | int) -> str:
     if not code.isdigit() or len(code) > width:
         raise ValidationError({"code": _("A %(level)s code is up to %(width)d digits.") % {
             "level": Level(level).label, "width": width}})
+    if level == Level.SUBDISTRICT and len(code) != width:
+        # the 9-digit administrative code is the head of every 15-digit grid code: never pad it
+        raise ValidationError({"code": _("A subdistrict code is the full 9-digit administrative code.")})
     return code.zfill(width)
 
 
