@@ -21,13 +21,14 @@ install:
 run: install
 	@scripts/compile_messages.sh
 	@$(BIN)/linjialin migrate --noinput -v 0
-	@$(BIN)/linjialin demo --if-empty
+	@# (the logins are printed once, below, also when the demo was just loaded)
+	@set -o pipefail; $(BIN)/linjialin demo --if-empty | sed '/^Demo logins/,$$d'
 	@echo
 	@echo "邻家邻 — open http://$(BIND)  (Ctrl-C stops)"
 	@echo
 	@$(BIN)/linjialin demo --logins
 	@echo
-	@exec $(BIN)/linjialin up --bind $(BIND)
+	@exec $(BIN)/linjialin up --no-migrate --bind $(BIND)
 
 test:
 	@scripts/test.sh

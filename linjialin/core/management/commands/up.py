@@ -136,12 +136,14 @@ class Command(BaseCommand):
             help="host:port (default 127.0.0.1:8000)",
         )
         parser.add_argument("--workers", type=int, default=None, help="gunicorn worker processes")
-        parser.add_argument("--no-migrate", action="store_true", help="skip migrate and collectstatic")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="skip migrate (when the caller just ran it)"
+        )
 
     def handle(self, *args, bind: str, workers: int | None, no_migrate: bool, **options):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
-            collectstatic_if_changed()
+        collectstatic_if_changed()
         connections.close_all()
         me = [sys.executable, "-m", "linjialin"]
         web = [*me, "web", "--bind", bind] + (["--workers", str(workers)] if workers else [])
