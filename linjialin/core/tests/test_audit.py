@@ -188,6 +188,30 @@ def test_unmasking_without_a_reason_on_the_page_writes_nothing(tree, grid_worker
     assert not AuditEvent.objects.filter(action="resident.unmasked").exists()
 
 
+@pytest.mark.parametrize(
+    ("remote_addr", "stored"),
+    [
+        ("2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),  # non-canonical IPv6
+        ("::1", "::1"),
+        ("203.0.113.5", "203.0.113.5"),
+        ("", None),
+        ("not-an-address", None),  # e.g. a unix socket: the write still succeeds
+    ],
+)
+def test_the_client_address_is_stored_so_that_the_chain_still_verifies(
+    tree, grid_worker, login, remote_addr, stored
+):
+    response = login(grid_worker).post(
+        reverse("places:unmask", args=[tree.resident_a1.pk]),
+        {"reason": "home visit"},
+        REMOTE_ADDR=remote_addr,
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="resident.unmasked")
+    assert event.ip == stored
+    assert audit.verify().ok
+
+
 def test_events_outside_a_request_carry_no_ip_or_request_id(db):
     event = audit.record("test.offline", object_type="test", object_id="1")
     assert (event.ip, event.request_id) == (None, "")
