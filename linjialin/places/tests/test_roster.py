@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from linjialin.core.models import AuditEvent
@@ -157,6 +159,7 @@ def test_import_creates_places_households_and_residents_with_paths(tree, communi
     assert household.floor == 1 and str(household.area_m2) == "72.50" and household.tenure == "owner"
     zhou = Resident.objects.get(name="周一")
     assert zhou.household == household and zhou.path == household.path
+    assert abs(timezone.now() - zhou.created_at) < timedelta(minutes=5)  # stored as an aware UTC time
     assert zhou.mobile == "13700000001" and zhou.id_number == VALID_ID and zhou.birth_year == 1949
     assert set(zhou.tags.values_list("tag_id", flat=True)) == {"elderly_alone", "party_member"}
     assert zhou.tags.get(tag_id="elderly_alone").consent_source == "本人书面同意"
@@ -225,6 +228,7 @@ def test_changed_file_updates_only_the_changed_rows(tree, community_worker):
     rows = happy_rows()
     assert run(community_worker, csv_bytes(rows)).ok
     untouched = Resident.objects.get(name="周二")
+    first_stamp = Resident.objects.get(name="周一").updated_at
     rows[0] = row(**{**dict(zip(HEADER, rows[0], strict=True)), "手机": "13700000009"})
     rows[2] = row(**{**dict(zip(HEADER, rows[2], strict=True)), "面积": "95.5"})
     rows.append(row(姓名="周小五", 与户主关系="子女", 出生年份="2015"))
@@ -233,7 +237,8 @@ def test_changed_file_updates_only_the_changed_rows(tree, community_worker):
     assert report.counts["residents"].updated == 1 and report.counts["residents"].created == 1
     assert report.counts["residents"].unchanged == 3
     assert report.counts["households"].updated == 1 and report.counts["households"].unchanged == 3
-    assert Resident.objects.get(name="周一").mobile == "13700000009"
+    zhou = Resident.objects.get(name="周一")
+    assert zhou.mobile == "13700000009" and zhou.updated_at > first_stamp
     assert str(Place.objects.get(residents__name="吴三").area_m2) == "95.50"
     assert Resident.objects.get(name="周二").updated_at == untouched.updated_at
 
