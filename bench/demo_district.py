@@ -168,6 +168,22 @@ as in settings); PostgreSQL 15 is a throwaway cluster on the same machine with d
 |---|---|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 """
+    md += "\n## Reading\n\n"
+    for db, result in runs.items():
+        base, dist = result["subdistrict"], result["district"]
+        ratio = dist["households"] / base["households"]
+        md += (
+            f"- {db}: {ratio:.1f}× the baseline's households took "
+            f"{dist['load_s'] / base['load_s']:.1f}× its load time ({dist['load_s']:.0f} s vs "
+            f"{base['load_s']:.1f} s) and {dist['command_cpu_s'] / base['command_cpu_s']:.1f}× its CPU "
+            f"time ({dist['command_cpu_s']:.0f} s vs {base['command_cpu_s']:.1f} s). The district command "
+            f"ran on a CPU for {100 * dist['command_cpu_s'] / dist['command_wall_s']:.0f} % of its wall "
+            "time; the rest was waiting (for a CPU on the shared machine, the disk or the database).\n"
+        )
+    md += (
+        "- Python work (generating people and preparing rows) is the same for both databases; the inserts "
+        "use executemany on SQLite and COPY on PostgreSQL (`fast_insert` in linjialin/places/demo.py).\n"
+    )
     if "postgres" not in runs:
         md += "\nPostgreSQL: not measured (no server binaries or --no-postgres).\n"
     paths = write_results("demo_district", md, figures)
