@@ -38,7 +38,7 @@ from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError, ParserCreate
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1627,7 +1627,10 @@ def template_bytes(fmt: str) -> bytes:
 
 
 def _template_notes() -> list[list[str]]:
-    tags = TagType.objects.order_by("sensitive", "code")
+    try:  # tags are data; without a migrated database the template still writes, minus the tag list
+        tags = list(TagType.objects.order_by("sensitive", "code"))
+    except DatabaseError:
+        tags = []
     plain = "、".join(t.name_zh for t in tags if not t.sensitive)
     sensitive = "、".join(t.name_zh for t in tags if t.sensitive)
     return [
