@@ -21,7 +21,7 @@ class Perm(StrEnum):
     EDIT_ROSTER = "places.edit_roster"  # entrance profile entries, tags
     IMPORT_ROSTER = "places.import_roster"
     EXPORT_ROSTER = "places.export_roster"
-    EXPORT_SENSITIVE = "places.export_sensitive"  # include sensitive tags and full numbers in exports
+    EXPORT_SENSITIVE = "places.export_sensitive"  # include sensitive tags (and consent) in exports; full numbers need UNMASK + a reason
     MANAGE_COVERAGE = "accounts.manage_coverage"  # assign / replace / end 楼门长, 楼长, 层长
     MANAGE_GRANTS = "accounts.manage_grants"  # any role
     VIEW_AUDIT = "audit.view"
