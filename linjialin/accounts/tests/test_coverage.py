@@ -319,3 +319,35 @@ def test_candidate_from_another_community_cannot_be_smuggled_in(tree, community_
     )
     assert response.status_code == 422
     assert current_leaders(tree.entrance_b) == []
+
+
+def test_community_page_queries_do_not_grow_with_entrances(tree, community_worker, entrance_leader_a, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linjialin.accounts.services import grant_role
+    from linjialin.places.models import Level
+    from linjialin.places.services import new_place
+
+    client = login(community_worker)
+    url = reverse("accounts:coverage_community", args=[tree.community_1.pk])
+    client.get(url)  # warm the session
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for i in range(3, 9):
+        entrance = new_place(
+            tree.grid_1,
+            level=Level.ENTRANCE,
+            code=str(i),
+            name=f"新楼门{i}",
+            compound=tree.compound_1,
+            building=tree.building_1,
+            unit_no=f"{i}单元",
+        )
+        entrance.save()
+        leader = make_user(f"1350000000{i}", f"楼门长{i}")
+        grant_role(None, user=leader, role="entrance_leader", place=entrance, check=False)
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(url)
+    assert len(response.context["rows"]) == 8
+    assert len(after) == len(before)

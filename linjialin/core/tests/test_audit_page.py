@@ -132,3 +132,20 @@ def test_no_audit_permission_is_403(tree, community_worker, resident_a, login, c
         assert client.get(reverse(URL)).status_code == 403
     client.logout()
     assert client.get(reverse(URL)).status_code == 302
+
+
+def test_page_queries_do_not_grow_with_events(events, auditor, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(auditor)
+    client.get(reverse(URL))
+    with CaptureQueriesContext(connection) as before:
+        client.get(reverse(URL))
+    for i in range(20):  # twenty different actors, each with their own account row
+        user = make_user(f"1360000{i:04d}", f"用户{i}", "entrance_leader", events.entrance_a)
+        place_services.unmask_resident(user, events.resident_a1, reason=f"核实{i}")
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(reverse(URL))
+    assert len(response.context["rows"]) > 20
+    assert len(after) == len(before)

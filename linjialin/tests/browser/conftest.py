@@ -7,6 +7,7 @@ installed by the Makefile). Missing Chromium is a failure with a clear message, 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,19 +17,26 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("LINJIALIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 375, "height": 812}
-SCREENSHOTS = Path(os.environ.get("LINJIALIN_SCREENSHOTS", "/tmp/linjialin-screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("LINJIALIN_SCREENSHOTS", Path(tempfile.gettempdir()) / "linjialin-screenshots")
+)
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"Chromium not found at {CHROMIUM}. Install it with `apt-get install chromium fonts-wqy-microhei` "
-            "(the Makefile does) or point LINJIALIN_CHROMIUM at a Chromium binary.",
+            f"Chromium not found at {CHROMIUM}. Install it with "
+            "`apt-get install chromium fonts-wqy-microhei` (the Makefile does) "
+            "or point LINJIALIN_CHROMIUM at a Chromium binary.",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright
@@ -47,7 +55,9 @@ def phone(browser, live_server):
     page.set_default_timeout(10_000)
     page.url_for = lambda path: live_server.url + path
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(f"{msg.text} @ {msg.location}") if msg.type == "error" else None)
+    page.on(
+        "console", lambda msg: errors.append(f"{msg.text} @ {msg.location}") if msg.type == "error" else None
+    )
     page.console_errors = errors
     yield page
     context.close()

@@ -51,7 +51,10 @@ def test_entrance_leader_opens_entrance_household_and_shows_a_full_number(phone,
     screenshot(page, "household-unmasked")
     event = AuditEvent.objects.get(action="resident.unmasked")
     assert (event.actor_id, event.object_id, event.reason) == (
-        entrance_leader_a.pk, str(tree.resident_a1.pk), "上门核实独居情况")
+        entrance_leader_a.pk,
+        str(tree.resident_a1.pk),
+        "上门核实独居情况",
+    )
     assert page.console_errors == []
 
 
@@ -133,7 +136,9 @@ def test_coverage_assign_with_search_and_end_in_place(phone, tree, community_wor
     page.goto(page.url_for(reverse("accounts:coverage_community", args=[tree.entrance_b.pk])))
     page.locator("#q").fill("王")
     page.locator("#candidates label", has_text="王五").click()
-    page.locator("#post-panel form[method=post] button[type=submit]", has_text=re.compile("Assign|指派")).click()
+    page.locator(
+        "#post-panel form[method=post] button[type=submit]", has_text=re.compile("Assign|指派")
+    ).click()
     page.locator("#messages .alert-success").wait_for()
     fits_phone(page)
     screenshot(page, "coverage-entrance")
