@@ -1,7 +1,7 @@
 """The demo subdistrict: 630 entrances, a 楼门长 each, the real 251单元, logins for every role, determinism.
 
 The full demo is built once for the class TestFullDemo (inside a transaction rolled back afterwards, so
-other tests never see it); determinism is checked on a smaller demo (the first two communities).
+other tests never see it); determinism is checked on a smaller demo (the first community).
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def models_household_path():
 
 def _digest_of_small_demo(seed: int) -> str:
     with transaction.atomic():  # rolled back: the next build starts from an empty database again
-        call_command("demo", "--communities", "2", "--seed", str(seed), "--no-progress", stdout=io.StringIO())
+        call_command("demo", "--communities", "1", "--seed", str(seed), "--no-progress", stdout=io.StringIO())
         digest = demo.demo_digest()
         transaction.set_rollback(True)
     return digest
