@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export UV_PYTHON_DOWNLOADS=never
 BIN=.venv/bin
-PYTEST_ARGS=(-p no:cacheprovider -q -n "${PYTEST_WORKERS:-2}" --durations=10)
+PYTEST_ARGS=(-p no:cacheprovider -q -n "${PYTEST_WORKERS:-2}" --dist loadgroup --durations=10)
 
 scripts/bootstrap.sh --dev || { echo "FAILED: could not install the project" >&2; exit 1; }
 scripts/apt_ensure.sh chromium fonts-wqy-microhei gettext || { echo "FAILED: apt-get install" >&2; exit 1; }
