@@ -36,6 +36,9 @@ def record_login_failure(mobile: str) -> None:
         user = User.objects.select_for_update().filter(mobile=mobile).first()
         after = {"mobile": mask_mobile(mobile)}
         if user is not None:
+            if user.locked_until and user.locked_until <= timezone.now():
+                # the lock has run out: the next failure starts a new count instead of locking at once
+                User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             user.refresh_from_db(fields=["failed_logins"])
             after["failures"] = user.failed_logins
@@ -63,6 +66,12 @@ def record_logout(user: User) -> None:
 
 
 def create_user(actor: User | None, *, mobile: str, display_name: str, password: str | None, language="zh-hans") -> User:
+    """Create an account. `actor=None` only for setup code (demo, commands); a person needs to manage
+    coverage or grants somewhere."""
+    if actor is not None and not any(
+        not scope_for(actor, perm).is_empty for perm in (Perm.MANAGE_COVERAGE, Perm.MANAGE_GRANTS)
+    ):
+        raise PermissionDenied(_("You may not create accounts."))
     if User.objects.filter(mobile=mobile).exists():
         raise ValidationError({"mobile": _("A user with this mobile number already exists.")})
     with transaction.atomic():

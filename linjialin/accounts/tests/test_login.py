@@ -179,3 +179,32 @@ def test_weak_passwords_are_rejected(password):
 @pytest.mark.parametrize("password", ["Demo-2026", "Tongyun-Jie-8"])
 def test_mixed_passwords_are_accepted(password):
     validate_password(password)  # raises on failure
+
+
+def test_a_failure_after_the_lock_ran_out_starts_a_new_count(tree, client, entrance_leader_a, settings):
+    import time_machine
+    from django.utils import timezone
+
+    from linjialin.accounts.models import User
+
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        client.post(reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"})
+    entrance_leader_a.refresh_from_db()
+    assert entrance_leader_a.locked_until is not None
+    later = timezone.now() + timezone.timedelta(minutes=settings.LOGIN_LOCK_MINUTES + 1)
+    with time_machine.travel(later, tick=False):
+        client.post(reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"})
+        user = User.objects.get(pk=entrance_leader_a.pk)
+        assert user.failed_logins == 1 and (user.locked_until is None or user.locked_until <= timezone.now())
+
+
+def test_create_user_needs_a_manager(tree, resident_a, community_worker):
+    from django.core.exceptions import PermissionDenied
+
+    from linjialin.accounts import services
+    from linjialin.accounts.models import User
+
+    with pytest.raises(PermissionDenied):
+        services.create_user(resident_a, mobile="13712345678", display_name="x", password=None)
+    assert not User.objects.filter(mobile="13712345678").exists()
+    assert services.create_user(community_worker, mobile="13712345678", display_name="x", password=None).pk
