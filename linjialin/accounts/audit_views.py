@@ -27,8 +27,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linjialin.core import audit
 from linjialin.core.masking import mask_mobile
-from linjialin.core.models import AuditEvent
 from linjialin.core.scope import Scope, scope_for, under
 from linjialin.places.models import Level, Place
 
@@ -58,21 +58,6 @@ ACTION_LABELS = {
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
-
-
-def sees_unplaced(scope: Scope) -> bool:
-    """Events without a place only for auditors of everything or of a whole subdistrict."""
-    return scope.everywhere or any(p.count(".") == 1 for p in scope.prefixes)
-
-
-def events_visible_to(user):
-    scope = scope_for(user, Perm.VIEW_AUDIT)
-    if scope.is_empty:
-        return AuditEvent.objects.none(), scope
-    condition = scope.q("path")
-    if not scope.everywhere and sees_unplaced(scope):
-        condition |= Q(path="")
-    return AuditEvent.objects.filter(condition), scope
 
 
 class AuditFilterForm(forms.Form):
@@ -119,10 +104,11 @@ def _places_for_filter(user, scope: Scope) -> list[Place]:
 @login_required
 def audit_list(request):
     user = request.user
-    events, scope = events_visible_to(user)
-    if scope.is_empty:
+    events = audit.events_for_user(user, perm=Perm.VIEW_AUDIT)
+    if events is None:
         raise PermissionDenied
-    unplaced = scope.everywhere or sees_unplaced(scope)
+    scope = scope_for(user, Perm.VIEW_AUDIT)
+    unplaced = audit.sees_unplaced(scope)
     places = _places_for_filter(user, scope)
     actions = set(events.order_by().values_list("action", flat=True).distinct()) | set(ACTION_LABELS)
     form = AuditFilterForm(request.GET or None, actions=actions, places=places, unplaced=unplaced)

@@ -114,6 +114,11 @@ def verify(batch_size: int = 5000) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
+def sees_unplaced(scope) -> bool:
+    """Events without a place (logins, accounts) only for auditors of everything or a whole top-level place."""
+    return scope.everywhere or any(p.count(".") == 1 for p in scope.prefixes)
+
+
 def events_for_user(user, *, actor_id=None, action=None, path=None, since=None, until=None,
                     perm="audit.view"):
     """The events `user` may audit, newest first; None when the user may audit nothing (→ 403).
@@ -127,7 +132,7 @@ def events_for_user(user, *, actor_id=None, action=None, path=None, since=None, 
     if scope.is_empty:
         return None
     condition = scope.q("path")
-    if not scope.everywhere and any(p.count(".") == 1 for p in scope.prefixes):
+    if not scope.everywhere and sees_unplaced(scope):
         condition |= models.Q(path="")
     events = AuditEvent.objects.filter(condition).select_related("actor").order_by("-seq")
     if actor_id:
