@@ -37,6 +37,7 @@ from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for, under
 from linjialin.places import selectors as place_selectors
+from linjialin.places import services as place_services
 from linjialin.places.models import Building, Level, Place, Resident
 
 from . import selectors, services
@@ -310,6 +311,7 @@ def _person(actor, community: Place, form: AssignLeaderForm) -> tuple[User, str 
             )
         mobile, name = resident.mobile, resident.name
     else:
+        resident = None
         mobile, name = data["mobile"], data["name"]
     existing = User.objects.filter(mobile=mobile).first()
     if existing is not None:
@@ -317,7 +319,10 @@ def _person(actor, community: Place, form: AssignLeaderForm) -> tuple[User, str 
             raise ValidationError({"mobile": _("The account with this mobile number is disabled.")})
         return existing, None
     password = _initial_password()
-    return services.create_user(actor, mobile=mobile, display_name=name, password=password), password
+    user = services.create_user(actor, mobile=mobile, display_name=name, password=password)
+    if resident is not None:
+        place_services.link_resident_account(actor, resident, user=user)
+    return user, password
 
 
 @login_required

@@ -131,3 +131,15 @@ def create_place(actor, parent: Place | None, *, level: int, code: str | int, na
         if actor is not None:
             audit.record("place.created", actor=actor, obj=place, after={"name": name, "level": level})
     return place
+
+
+def link_resident_account(actor, resident: Resident, *, user) -> Resident:
+    """Link a login account to a resident record (the resident then sees their own household)."""
+    _require(actor, "places.edit_roster", resident.path)
+    with transaction.atomic():
+        updated = Resident.objects.filter(pk=resident.pk, user__isnull=True).update(user=user)
+        if updated != 1:
+            raise ValidationError(_("This resident already has an account."))
+        resident.user = user
+        audit.record("resident.account_linked", actor=actor, obj=resident, after={"user": user.pk})
+    return resident

@@ -251,3 +251,19 @@ def test_create_place_checks_the_actor_and_validates_before_writing(tree, commun
         )
     assert Place.objects.filter(parent=tree.entrance_a, code="0301").count() == 1
     assert AuditEvent.objects.filter(action="place.created").count() == 1
+
+
+def test_link_resident_account_once_and_only_in_scope(tree, community_worker, outsider):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from linjialin.accounts.models import User
+    from linjialin.places.services import link_resident_account
+
+    user = User.objects.create_user("13711112222", None, display_name="李四")
+    with pytest.raises(PermissionDenied):
+        link_resident_account(outsider, tree.resident_a2, user=user)
+    link_resident_account(community_worker, tree.resident_a2, user=user)
+    tree.resident_a2.refresh_from_db()
+    assert tree.resident_a2.user == user
+    with pytest.raises(ValidationError):
+        link_resident_account(community_worker, tree.resident_a2, user=user)
