@@ -37,6 +37,9 @@ DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
 ]
+# Number of reverse proxies (nginx …) in front of the app that append to X-Forwarded-For; the audit
+# trail takes the client address from there. 0 = use REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("LINJIALIN_TRUSTED_PROXIES", 0))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 from django.utils.ipv6 import clean_ipv6_address
@@ -26,7 +27,18 @@ class RequestContextMiddleware:
 
 
 def client_ip(request) -> str | None:
-    # REMOTE_ADDR only: a deployment behind a proxy sets it with the proxy's real-ip module.
+    """The client address for the audit trail.
+
+    Behind N trusted reverse proxies (settings.TRUSTED_PROXY_COUNT, env LINJIALIN_TRUSTED_PROXIES),
+    the client is the N-th address from the right of X-Forwarded-For (each proxy appends the address
+    it saw); anything further left was written by the client and is not trusted. With 0 proxies,
+    REMOTE_ADDR.
+    """
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return normalize_ip(hops[-proxies])
     return normalize_ip(request.META.get("REMOTE_ADDR"))
 
 

@@ -353,3 +353,20 @@ def test_a_refused_write_leaves_no_event(tree, outsider):
         place_services.update_entrance_profile(outsider, tree.entrance_a, ebikes=3)
     assert new.actions == []
     assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no trusted proxy: X-Forwarded-For is ignored
+        (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the client-written left part is not trusted
+        (2, "198.51.100.1, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (1, "", "10.0.0.1"),  # header missing: fall back to the socket address
+    ],
+)
+def test_client_ip_behind_trusted_proxies(settings, rf, proxies, forwarded, expected):
+    from linjialin.core.middleware import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
