@@ -72,7 +72,9 @@ class RoleGrant(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="grants")
-    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT, related_name="grants")
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
+    )
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
     path = PathField()
     valid_from = models.DateField(_("valid from"), default=timezone.localdate)

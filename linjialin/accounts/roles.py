@@ -21,7 +21,8 @@ class Perm(StrEnum):
     EDIT_ROSTER = "places.edit_roster"  # entrance profile entries, tags
     IMPORT_ROSTER = "places.import_roster"
     EXPORT_ROSTER = "places.export_roster"
-    EXPORT_SENSITIVE = "places.export_sensitive"  # include sensitive tags (and consent) in exports; full numbers need UNMASK + a reason
+    # full numbers in an export need UNMASK and a reason; this one is for sensitive tags and consent
+    EXPORT_SENSITIVE = "places.export_sensitive"  # include sensitive tags (and consent) in exports
     MANAGE_COVERAGE = "accounts.manage_coverage"  # assign / replace / end 楼门长, 楼长, 层长
     MANAGE_GRANTS = "accounts.manage_grants"  # any role
     VIEW_AUDIT = "audit.view"
@@ -61,8 +62,16 @@ P = Perm
 _LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD})
 _MEDIATION = frozenset({P.VIEW_PLACE})
 _COMMUNITY = frozenset(
-    {P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER, P.IMPORT_ROSTER, P.EXPORT_ROSTER,
-     P.MANAGE_COVERAGE}
+    {
+        P.VIEW_PLACE,
+        P.VIEW_HOUSEHOLD,
+        P.VIEW_SENSITIVE,
+        P.UNMASK,
+        P.EDIT_ROSTER,
+        P.IMPORT_ROSTER,
+        P.EXPORT_ROSTER,
+        P.MANAGE_COVERAGE,
+    }
 )
 
 ROLES: dict[Role, RoleSpec] = {
@@ -72,9 +81,13 @@ ROLES: dict[Role, RoleSpec] = {
     Role.BUILDING_LEADER: RoleSpec(Level.COMMUNITY, _LEADER),
     Role.GRID_WORKER: RoleSpec(Level.GRID, _LEADER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}, staff=True),
     Role.COMMUNITY_WORKER: RoleSpec(Level.COMMUNITY, _COMMUNITY, staff=True),
-    Role.COMMUNITY_SECRETARY: RoleSpec(Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT}, staff=True),
+    Role.COMMUNITY_SECRETARY: RoleSpec(
+        Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT}, staff=True
+    ),
     Role.SUBDISTRICT_STAFF: RoleSpec(
-        Level.SUBDISTRICT, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE}), staff=True
+        Level.SUBDISTRICT,
+        frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE}),
+        staff=True,
     ),
     Role.SUBDISTRICT_DISPATCHER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),
     Role.DEPARTMENT_HANDLER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),

@@ -28,7 +28,9 @@ def current_grants(user) -> list:
         from .models import RoleGrant
 
         user.__dict__["_current_grants"] = list(
-            RoleGrant.objects.current(timezone.localdate()).filter(user=user).select_related("place", "building")
+            RoleGrant.objects.current(timezone.localdate())
+            .filter(user=user)
+            .select_related("place", "building")
         )
     return user.__dict__["_current_grants"]
 

@@ -47,7 +47,8 @@ def coverage_by_community(place: Place) -> list[CommunityCoverage]:
     """楼门长 / 楼长 / 层长 coverage for every community under `place` (itself if a community)."""
     communities = list(
         Place.objects.filter(under(place.path), level=Level.COMMUNITY).order_by("path")
-        if place.level <= Level.COMMUNITY else []
+        if place.level <= Level.COMMUNITY
+        else []
     )
     rows = {c.path: CommunityCoverage(c) for c in communities}
     if not rows:
@@ -55,16 +56,26 @@ def coverage_by_community(place: Place) -> list[CommunityCoverage]:
     width = len(communities[0].path)
     today = timezone.localdate()
     for r in (
-        Place.objects.filter(under(place.path), level=Level.ENTRANCE).annotate(prefix=Substr("path", 1, width))
-        .values("prefix").annotate(n=Count("id"))
+        Place.objects.filter(under(place.path), level=Level.ENTRANCE)
+        .annotate(prefix=Substr("path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
     ):
         rows[r["prefix"]].entrances = r["n"]
-    grants = RoleGrant.objects.current(today).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
-    for r in grants.filter(role=Role.ENTRANCE_LEADER).values("prefix").annotate(n=Count("place_id", distinct=True)):
+    grants = (
+        RoleGrant.objects.current(today).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
+    )
+    for r in (
+        grants.filter(role=Role.ENTRANCE_LEADER).values("prefix").annotate(n=Count("place_id", distinct=True))
+    ):
         rows[r["prefix"]].covered = r["n"]
     for r in grants.filter(role=Role.FLOOR_LEADER).values("prefix").annotate(n=Count("id")):
         rows[r["prefix"]].floor_leaders = r["n"]
-    for r in grants.filter(role=Role.BUILDING_LEADER).values("prefix").annotate(n=Count("building_id", distinct=True)):
+    for r in (
+        grants.filter(role=Role.BUILDING_LEADER)
+        .values("prefix")
+        .annotate(n=Count("building_id", distinct=True))
+    ):
         rows[r["prefix"]].buildings_covered = r["n"]
     for r in Building.objects.filter(under(place.path)).values("path").annotate(n=Count("id")):
         if r["path"] in rows:
@@ -79,8 +90,14 @@ class EntranceCoverage:
 
 
 def entrance_coverage(community: Place, *, uncovered_only: bool = False) -> list[EntranceCoverage]:
-    entrances = Place.objects.filter(under(community.path), level=Level.ENTRANCE).select_related("building__compound")
-    current = RoleGrant.objects.current().filter(under(community.path), role=Role.ENTRANCE_LEADER).select_related("user")
+    entrances = Place.objects.filter(under(community.path), level=Level.ENTRANCE).select_related(
+        "building__compound"
+    )
+    current = (
+        RoleGrant.objects.current()
+        .filter(under(community.path), role=Role.ENTRANCE_LEADER)
+        .select_related("user")
+    )
     by_place: dict[int, list[RoleGrant]] = {}
     for g in current:
         by_place.setdefault(g.place_id, []).append(g)
@@ -92,7 +109,6 @@ def leader_history(place: Place) -> list[RoleGrant]:
     """Every leader grant ever made on this place, newest first (the coverage history)."""
     return list(
         RoleGrant.objects.filter(place=place, role__in=[Role.ENTRANCE_LEADER, Role.FLOOR_LEADER])
-        .select_related("user", "granted_by", "ended_by").order_by("-valid_from", "-id")
+        .select_related("user", "granted_by", "ended_by")
+        .order_by("-valid_from", "-id")
     )
-
-

@@ -47,16 +47,27 @@ def record_login_failure(mobile: str) -> None:
                 User.objects.filter(pk=user.pk).update(locked_until=until)
                 after["locked_until"] = until.isoformat()
         audit.record(
-            "login.failure", actor=None, actor_name=mask_mobile(mobile), object_type="accounts.user",
-            object_id=str(user.pk) if user else "", object_repr=mask_mobile(mobile), path="", after=after,
+            "login.failure",
+            actor=None,
+            actor_name=mask_mobile(mobile),
+            object_type="accounts.user",
+            object_id=str(user.pk) if user else "",
+            object_repr=mask_mobile(mobile),
+            path="",
+            after=after,
         )
 
 
 def record_login_refused(user: User) -> None:
     """A login attempt on a locked account, refused before the password was checked."""
     audit.record(
-        "login.locked", actor=None, actor_name=mask_mobile(user.mobile), object_type="accounts.user",
-        object_id=str(user.pk), object_repr=mask_mobile(user.mobile), path="",
+        "login.locked",
+        actor=None,
+        actor_name=mask_mobile(user.mobile),
+        object_type="accounts.user",
+        object_id=str(user.pk),
+        object_repr=mask_mobile(user.mobile),
+        path="",
         after={"mobile": mask_mobile(user.mobile), "locked_until": user.locked_until.isoformat()},
     )
 
@@ -65,7 +76,9 @@ def record_logout(user: User) -> None:
     audit.record("logout", actor=user, obj=user, path="")
 
 
-def create_user(actor: User | None, *, mobile: str, display_name: str, password: str | None, language="zh-hans") -> User:
+def create_user(
+    actor: User | None, *, mobile: str, display_name: str, password: str | None, language="zh-hans"
+) -> User:
     """Create an account. `actor=None` only for setup code (demo, commands); a person needs to manage
     coverage or grants somewhere."""
     if actor is not None and not any(
@@ -93,8 +106,16 @@ def _require(actor: User, perm: Perm, path: str) -> None:
 
 
 def grant_role(
-    actor: User | None, *, user: User, role: str, place, building=None, floor: int | None = None,
-    valid_from: date | None = None, valid_to: date | None = None, check: bool = True,
+    actor: User | None,
+    *,
+    user: User,
+    role: str,
+    place,
+    building=None,
+    floor: int | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    check: bool = True,
 ) -> RoleGrant:
     """Give `user` a role on `place`. `check=False` only for setup commands (demo, createadmin)."""
     role = Role(role)
@@ -110,13 +131,27 @@ def grant_role(
         _require(actor, needed, place.path)
     with transaction.atomic():
         grant = RoleGrant.objects.create(
-            user=user, role=role, place=place, building=building, floor=floor, path=place.path,
-            valid_from=valid_from or timezone.localdate(), valid_to=valid_to, granted_by=actor,
+            user=user,
+            role=role,
+            place=place,
+            building=building,
+            floor=floor,
+            path=place.path,
+            valid_from=valid_from or timezone.localdate(),
+            valid_to=valid_to,
+            granted_by=actor,
         )
         audit.record(
-            "grant.created", actor=actor, obj=grant,
-            after={"user": user.pk, "role": role.value, "place": place.pk, "building": building.pk if building else None,
-                   "floor": floor},
+            "grant.created",
+            actor=actor,
+            obj=grant,
+            after={
+                "user": user.pk,
+                "role": role.value,
+                "place": place.pk,
+                "building": building.pk if building else None,
+                "floor": floor,
+            },
         )
     clear_cache(user)
     return grant
@@ -138,7 +173,9 @@ def end_grant(actor: User, grant: RoleGrant, *, reason: str, on: date | None = N
 
             raise Conflict(_("This assignment has already been ended."))
         grant.refresh_from_db()
-        audit.record("grant.ended", actor=actor, obj=grant, reason=reason, after={"valid_to": str(grant.valid_to)})
+        audit.record(
+            "grant.ended", actor=actor, obj=grant, reason=reason, after={"valid_to": str(grant.valid_to)}
+        )
     clear_cache(grant.user)
     return grant
 

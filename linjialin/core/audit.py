@@ -110,17 +110,20 @@ def verify(batch_size: int = 5000) -> VerifyResult:
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = AuditChain.objects.filter(pk=1).first()
     if head and head.last_seq != checked:
-        return VerifyResult(False, checked, checked + 1, f"chain head says {head.last_seq} events, found {checked}")
+        return VerifyResult(
+            False, checked, checked + 1, f"chain head says {head.last_seq} events, found {checked}"
+        )
     return VerifyResult(True, checked)
 
 
 def sees_unplaced(scope) -> bool:
-    """Events without a place (logins, accounts) only for auditors of everything or a whole top-level place."""
+    """Events without a place (logins, accounts): only for auditors of everything or of a top-level place."""
     return scope.everywhere or any(p.count(".") == 1 for p in scope.prefixes)
 
 
-def events_for_user(user, *, actor_id=None, action=None, path=None, since=None, until=None,
-                    perm="audit.view"):
+def events_for_user(
+    user, *, actor_id=None, action=None, path=None, since=None, until=None, perm="audit.view"
+):
     """The events `user` may audit, newest first; None when the user may audit nothing (→ 403).
 
     An event belongs to the place in its `path`; events with no place (logins, user accounts) are

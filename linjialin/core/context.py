@@ -12,7 +12,8 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("linjialin_request", default=RequestContext())
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("linjialin_request", default=_EMPTY)
 
 
 def current() -> RequestContext:

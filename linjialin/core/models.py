@@ -14,7 +14,9 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64, blank=True)
@@ -47,6 +49,9 @@ class AuditChain(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self):
+        return f"audit chain head #{self.last_seq}"
+
 
 class ScheduledSlot(models.Model):
     """One row per (job, slot): the unique constraint makes two beats fire a slot once."""
@@ -57,3 +62,6 @@ class ScheduledSlot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "slot"], name="one_enqueue_per_slot")]
+
+    def __str__(self):
+        return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -35,7 +35,9 @@ class Tenure(models.TextChoices):
 
 
 class Place(models.Model):
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     level = models.PositiveSmallIntegerField(choices=Level.choices, db_index=True)
     code = models.CharField(max_length=9)
     name = models.CharField(_("name"), max_length=100)
@@ -43,8 +45,12 @@ class Place(models.Model):
     # grid: the 15-digit Beijing grid code (DB11/T 2157-2023): district 6 + 街乡 3 + community 3 + grid 3
     grid_code = models.CharField(_("grid code"), max_length=15, blank=True)
     # entrance: where it stands
-    compound = models.ForeignKey("Compound", null=True, blank=True, on_delete=models.PROTECT, related_name="entrances")
-    building = models.ForeignKey("Building", null=True, blank=True, on_delete=models.PROTECT, related_name="entrances")
+    compound = models.ForeignKey(
+        "Compound", null=True, blank=True, on_delete=models.PROTECT, related_name="entrances"
+    )
+    building = models.ForeignKey(
+        "Building", null=True, blank=True, on_delete=models.PROTECT, related_name="entrances"
+    )
     unit_no = models.CharField(_("unit"), max_length=20, blank=True)
     # household
     room = models.CharField(_("room"), max_length=20, blank=True)
@@ -127,6 +133,9 @@ class EntranceProfile(models.Model):
 
     objects = ScopedQuerySet.as_manager()
 
+    def __str__(self):
+        return f"profile of {self.entrance_id}"
+
 
 class Relation(models.TextChoices):
     HEAD = "head", pgettext_lazy("household relation", "head of household")
@@ -146,9 +155,15 @@ class Resident(models.Model):
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
-    relation = models.CharField(_("relation to head"), max_length=12, choices=Relation.choices, default=Relation.HEAD)
+    relation = models.CharField(
+        _("relation to head"), max_length=12, choices=Relation.choices, default=Relation.HEAD
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resident_records"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident_records",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,10 +210,15 @@ class ResidentTag(models.Model):
     tag = models.ForeignKey(TagType, on_delete=models.PROTECT, related_name="+")
     path = PathField()
     consent_source = models.CharField(_("consent source"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_once")]
+
+    def __str__(self):
+        return f"{self.resident_id}:{self.tag_id}"

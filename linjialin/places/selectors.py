@@ -20,12 +20,16 @@ SCHOOL_AGES = range(6, 18)
 
 
 def building_entrance_paths(building_id: int) -> list[str]:
-    return list(Place.objects.filter(building_id=building_id, level=Level.ENTRANCE).values_list("path", flat=True))
+    return list(
+        Place.objects.filter(building_id=building_id, level=Level.ENTRANCE).values_list("path", flat=True)
+    )
 
 
 def floor_household_paths(entrance: Place, floor: int) -> list[str]:
     return list(
-        Place.objects.filter(under(entrance.path), level=Level.HOUSEHOLD, floor=floor).values_list("path", flat=True)
+        Place.objects.filter(under(entrance.path), level=Level.HOUSEHOLD, floor=floor).values_list(
+            "path", flat=True
+        )
     )
 
 
@@ -77,7 +81,9 @@ def children_with_counts(user, place: Place) -> list[ChildRow]:
     child level, so the cost does not grow with the number of children.
     """
     children = list(
-        Place.objects.visible_to(user, "places.view_place").filter(parent=place).select_related("building", "compound")
+        Place.objects.visible_to(user, "places.view_place")
+        .filter(parent=place)
+        .select_related("building", "compound")
     )
     if not children:
         return []
@@ -85,8 +91,10 @@ def children_with_counts(user, place: Place) -> list[ChildRow]:
     width = len(children[0].path)
     below = Place.objects.filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
     if place.level < Level.ENTRANCE:
-        for r in below.filter(level=Level.HOUSEHOLD).values("prefix").annotate(
-            n=Count("id"), occ=Count("id", filter=Q(is_occupied=True))
+        for r in (
+            below.filter(level=Level.HOUSEHOLD)
+            .values("prefix")
+            .annotate(n=Count("id"), occ=Count("id", filter=Q(is_occupied=True)))
         ):
             if r["prefix"] in rows:
                 rows[r["prefix"]].households, rows[r["prefix"]].occupied = r["n"], r["occ"]
@@ -95,8 +103,10 @@ def children_with_counts(user, place: Place) -> list[ChildRow]:
             if r["prefix"] in rows:
                 rows[r["prefix"]].entrances = r["n"]
     residents = (
-        Resident.objects.filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
-        .values("prefix").annotate(n=Count("id"))
+        Resident.objects.filter(under(place.path))
+        .annotate(prefix=Substr("path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
     )
     for r in residents:
         if r["prefix"] in rows:
@@ -136,10 +146,13 @@ def entrance_figures(entrance: Place, today: date | None = None) -> EntranceFigu
     year = (today or timezone.localdate()).year
     households = list(Place.objects.filter(parent=entrance, level=Level.HOUSEHOLD).only("id", "is_occupied"))
     ages: dict[int, list[int | None]] = {}
-    for household_id, birth_year in Resident.objects.filter(under(entrance.path)).values_list("household_id", "birth_year"):
+    for household_id, birth_year in Resident.objects.filter(under(entrance.path)).values_list(
+        "household_id", "birth_year"
+    ):
         ages.setdefault(household_id, []).append(year - birth_year if birth_year else None)
     empty_nest = sum(
-        1 for h in households
+        1
+        for h in households
         if h.is_occupied and ages.get(h.id) and all(a is not None and a >= ELDERLY_AGE for a in ages[h.id])
     )
     children = sum(1 for group in ages.values() for a in group if a is not None and a in SCHOOL_AGES)

@@ -27,7 +27,9 @@ def update_entrance_profile(actor, entrance: Place, **values) -> EntranceProfile
     _require(actor, "places.edit_roster", entrance.path)
     unknown = set(values) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         profile, _created = EntranceProfile.objects.select_for_update().get_or_create(
             entrance=entrance, defaults={"path": entrance.path}
@@ -47,14 +49,22 @@ def tag_resident(actor, resident: Resident, *, tag: TagType, consent_source: str
     if tag.sensitive:
         _require(actor, "places.view_sensitive", resident.path)
         if not consent_source.strip():
-            raise ValidationError({"consent_source": _("A sensitive tag needs the source of the resident's consent.")})
+            raise ValidationError(
+                {"consent_source": _("A sensitive tag needs the source of the resident's consent.")}
+            )
     with transaction.atomic():
         item, created = ResidentTag.objects.get_or_create(
-            resident=resident, tag=tag,
+            resident=resident,
+            tag=tag,
             defaults={"path": resident.path, "consent_source": consent_source.strip(), "recorded_by": actor},
         )
         if created:
-            audit.record("resident.tagged", actor=actor, obj=resident, after={"tag": tag.code, "consent": consent_source})
+            audit.record(
+                "resident.tagged",
+                actor=actor,
+                obj=resident,
+                after={"tag": tag.code, "consent": consent_source},
+            )
     return item
 
 
@@ -75,7 +85,10 @@ def unmask_resident(actor, resident: Resident, *, reason: str) -> dict[str, str]
     if len(reason) < 2:
         raise ValidationError({"reason": _("Please say why you need the full number.")})
     audit.record(
-        "resident.unmasked", actor=actor, obj=resident, reason=reason,
+        "resident.unmasked",
+        actor=actor,
+        obj=resident,
+        reason=reason,
         after={"mobile": mask_mobile(resident.mobile), "id_number": mask_id_number(resident.id_number)},
     )
     return {"mobile": resident.mobile, "id_number": resident.id_number}
@@ -93,8 +106,12 @@ def code_for(level: int, code: str | int) -> str:
     width = CODE_WIDTH[Level(level)]
     code = str(code).strip()
     if not code.isdigit() or len(code) > width:
-        raise ValidationError({"code": _("A %(level)s code is up to %(width)d digits.") % {
-            "level": Level(level).label, "width": width}})
+        raise ValidationError(
+            {
+                "code": _("A %(level)s code is up to %(width)d digits.")
+                % {"level": Level(level).label, "width": width}
+            }
+        )
     if level == Level.SUBDISTRICT and len(code) != width:
         # the 9-digit administrative code is the head of every 15-digit grid code: never pad it
         raise ValidationError({"code": _("A subdistrict code is the full 9-digit administrative code.")})
@@ -114,7 +131,9 @@ def new_place(parent: Place | None, *, level: int, code: str | int, name: str, *
     if parent is not None and level != parent.level + 1:
         raise ValidationError(_("A place must be exactly one level below its parent."))
     code = code_for(level, code)
-    place = Place(parent=parent, level=level, code=code, name=name, path=place_path(parent, level, code), **fields)
+    place = Place(
+        parent=parent, level=level, code=code, name=name, path=place_path(parent, level, code), **fields
+    )
     if level == Level.GRID:
         place.grid_code = grid_code_for(parent.path, code)
     return place

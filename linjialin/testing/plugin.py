@@ -14,7 +14,7 @@ import pytest
 # Plain static storage in tests (no collectstatic manifest needed to render pages).
 os.environ.setdefault("LINJIALIN_TESTING", "1")
 
-PASSWORD = "Test-pass-2026"
+PASSWORD = "Test-pass-2026"  # noqa: S105  (test accounts only)
 
 
 @pytest.fixture

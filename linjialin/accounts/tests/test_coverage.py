@@ -95,7 +95,9 @@ def test_assign_a_resident_without_account_creates_one_with_initial_password(tre
     assert AuditEvent.objects.filter(action="user.created", object_id=str(user.pk)).exists()
     tree.resident_b1.refresh_from_db()
     assert tree.resident_b1.user == user  # the new account is the resident's: they see their own household
-    assert AuditEvent.objects.filter(action="resident.account_linked", object_id=str(tree.resident_b1.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="resident.account_linked", object_id=str(tree.resident_b1.pk)
+    ).exists()
 
 
 def test_assign_new_person_by_mobile_and_name(tree, community_worker, login):

@@ -188,12 +188,16 @@ def test_a_failure_after_the_lock_ran_out_starts_a_new_count(tree, client, entra
     from linjialin.accounts.models import User
 
     for _ in range(settings.LOGIN_MAX_FAILURES):
-        client.post(reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"})
+        client.post(
+            reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"}
+        )
     entrance_leader_a.refresh_from_db()
     assert entrance_leader_a.locked_until is not None
     later = timezone.now() + timezone.timedelta(minutes=settings.LOGIN_LOCK_MINUTES + 1)
     with time_machine.travel(later, tick=False):
-        client.post(reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"})
+        client.post(
+            reverse("accounts:login"), {"username": entrance_leader_a.mobile, "password": "wrong-Pass-1"}
+        )
         user = User.objects.get(pk=entrance_leader_a.pk)
         assert user.failed_logins == 1 and (user.locked_until is None or user.locked_until <= timezone.now())
 

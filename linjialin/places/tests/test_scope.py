@@ -14,7 +14,9 @@ def test_empty_scope_sees_nothing_and_everywhere_sees_all():
 
 
 def test_entrance_leader_sees_only_their_entrance(tree, entrance_leader_a):
-    visible = set(Place.objects.visible_to(entrance_leader_a, "places.view_place").values_list("pk", flat=True))
+    visible = set(
+        Place.objects.visible_to(entrance_leader_a, "places.view_place").values_list("pk", flat=True)
+    )
     assert tree.entrance_a.pk in visible and tree.household_a1.pk in visible
     assert tree.entrance_b.pk not in visible and tree.grid_1.pk not in visible
 
