@@ -182,7 +182,7 @@ as in settings); PostgreSQL 15 is a throwaway cluster on the same machine with d
         )
     md += (
         "- Python work (generating people and preparing rows) is the same for both databases; the inserts "
-        "use executemany on SQLite and COPY on PostgreSQL (`fast_insert` in linjialin/places/demo.py).\n"
+        "use executemany on SQLite and COPY on PostgreSQL (`insert_rows` in linjialin/core/bulk.py).\n"
     )
     if "postgres" not in runs:
         md += "\nPostgreSQL: not measured (no server binaries or --no-postgres).\n"

@@ -28,8 +28,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from linjialin.accounts.models import RoleGrant, User
 from linjialin.accounts.roles import ROLES, Role
 from linjialin.core import audit
+from linjialin.core.bulk import insert_rows
 
 from .models import Building, Compound, EntranceProfile, Level, Place, Relation, Resident, ResidentTag, Tenure
 from .services import new_place
@@ -775,108 +775,6 @@ def _zijing_households(gen: _Gen) -> list[HouseholdPlan]:
     return plans
 
 
-# --- fast inserts ---------------------------------------------------------------------------------
-_PLAIN = {
-    "CharField",
-    "SlugField",
-    "TextField",
-    "IntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "SmallIntegerField",
-    "BigIntegerField",
-    "AutoField",
-    "BigAutoField",
-    "BooleanField",
-    "ForeignKey",
-    "OneToOneField",
-}
-
-
-def fast_insert(model, objs: list, batch: int = 5000) -> list:
-    """Insert rows like bulk_create does, without its per-value SQL compiler (several times faster).
-
-    `objs` are model instances, or dicts of attname → value (missing fields take the field default).
-    Primary keys are assigned from the table's current maximum (the demo is the only writer in its
-    transaction) and written back; auto_now fields get the time of the call; values are prepared by the
-    fields' own get_db_prep_save, so the rows are the ones bulk_create would write.
-    On PostgreSQL the table's sequence is moved past the new keys afterwards.
-    """
-    if not objs:
-        return objs
-    fields = model._meta.concrete_fields
-    pk = model._meta.pk
-    as_dicts = isinstance(objs[0], dict)
-    if pk.get_internal_type() in ("AutoField", "BigAutoField"):
-        start = (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
-        for i, obj in enumerate(objs):
-            if as_dicts:
-                obj[pk.attname] = start + i
-            else:
-                obj.pk = start + i
-    now = timezone.now()
-    stamped = {
-        f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    }
-    defaults = {f.attname: f.get_default() for f in fields}
-    constant = {a: now for a in stamped}
-    attnames = [f.attname for f in fields]
-    prepare = {f.attname: f for f in fields if f.get_internal_type() not in _PLAIN}
-    for attname in stamped:  # the same value for every row: prepare it once
-        constant[attname] = prepare.pop(attname).get_db_prep_save(now, connection)
-    qn = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (quoted model names only)
-        qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
-    copy_sql = "COPY {} ({}) FROM STDIN".format(
-        qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
-    )
-    getters = []
-    for a in attnames:
-        if a in constant:
-            getters.append((a, None, constant[a]))
-        else:
-            getters.append((a, prepare.get(a), defaults[a]))
-    with connection.cursor() as cursor:
-        for start_at in range(0, len(objs), batch):
-            rows = []
-            for obj in objs[start_at : start_at + batch]:
-                d = obj if as_dicts else obj.__dict__
-                row = []
-                for a, field_, default in getters:
-                    if a in constant:
-                        value = default
-                    else:
-                        value = d.get(a, default)
-                        if field_ is not None:
-                            value = field_.get_db_prep_save(value, connection)
-                    row.append(value)
-                rows.append(row)
-            if connection.vendor == "postgresql":  # COPY: one round trip per batch instead of one per row
-                with cursor.cursor.copy(copy_sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(sql, rows)
-    reset_sequences(model)  # so that ordinary saves after this one get fresh keys (PostgreSQL)
-    if not as_dicts:
-        for obj in objs:
-            obj._state.adding = False
-            obj._state.db = connection.alias
-            for a in stamped:
-                setattr(obj, a, now)
-    return objs
-
-
-def reset_sequences(*model_classes) -> None:
-    """After inserts with explicit keys: move PostgreSQL's sequences past them (SQLite needs nothing)."""
-    sql = connection.ops.sequence_reset_sql(no_style(), list(model_classes))
-    if sql:
-        with connection.cursor() as cursor:
-            for statement in sql:
-                cursor.execute(statement)
-
-
 # --- writing --------------------------------------------------------------------------------------
 
 
@@ -1002,7 +900,7 @@ class _Writer:
                 households.append(h)
                 people_of.append(plan.people)
                 rows.append((h, plan))
-        households = fast_insert(Place, households)
+        households = insert_rows(Place, households, assign_keys=True)
         self.counts.households += len(households)
         # leaders: a resident of the entrance (or building / floor) who gets a login
         grants: list[RoleGrant] = []
@@ -1125,14 +1023,14 @@ class _Writer:
                     }
                 )
                 owners.append(p)
-        fast_insert(Resident, residents)
+        insert_rows(Resident, residents, assign_keys=True)
         self.counts.residents += len(residents)
         tags = [
             {"resident_id": r["id"], "tag_id": code, "path": r["path"], "consent_source": consent}
             for r, p in zip(residents, owners, strict=True)
             for code, consent in p.tags
         ]
-        fast_insert(ResidentTag, tags)
+        insert_rows(ResidentTag, tags, assign_keys=True)
         self.counts.tags += len(tags)
         # entrance profiles
         profiles = []
@@ -1169,7 +1067,7 @@ class _Writer:
                     notes=story[1] if story else "",
                 )
             )
-        fast_insert(EntranceProfile, profiles)
+        insert_rows(EntranceProfile, profiles, assign_keys=True)
         return community
 
 

@@ -38,13 +38,14 @@ from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError, ParserCreate
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linjialin.core import audit
+from linjialin.core.bulk import chunks, insert_rows, update_rows
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.core.scope import Scope, scope_for, under
 
@@ -1351,29 +1352,30 @@ class _Importer:
         # households: their entrance (maybe created just now) gives the parent id
         for values in self.hh_insert:
             values["parent_id"] = values["_node"].entrance.pk
-        for chunk in _chunks(self.hh_insert, BATCH * 5):
-            _insert(Place, chunk)
+        for chunk in chunks(self.hh_insert, BATCH * 5):
+            insert_rows(Place, chunk)
             tick(len(chunk))
         ids = _ids_by(Place, "path", [v["path"] for v in self.hh_insert])
         for values in self.hh_insert:
             values["_node"].id = ids[values["path"]]
-        _update(Place, HOUSEHOLD_FIELDS, self.hh_update)
+        update_rows(Place, HOUSEHOLD_FIELDS, self.hh_update)
         tick(len(self.hh_update))
         # residents
         for res, values in self.res_insert:
             values["household_id"] = res.household.id
-        for chunk in _chunks(self.res_insert, BATCH * 5):
-            _insert(Resident, [values for _res, values in chunk])
+        for chunk in chunks(self.res_insert, BATCH * 5):
+            insert_rows(Resident, [values for _res, values in chunk])
             tick(len(chunk))
         now = timezone.now()
-        _update(Resident, (*RESIDENT_FIELDS, "updated_at"), [(*u[:-1], now, u[-1]) for u in self.res_update])
+        stamped = [(*u[:-1], now, u[-1]) for u in self.res_update]
+        update_rows(Resident, (*RESIDENT_FIELDS, "updated_at"), stamped)
         tick(len(self.res_update))
         # tags of new residents need the residents' new ids
         pending = [res for res, values in self.tag_insert if values["resident_id"] is None]
         if pending:
             household_ids = list({res.household.id for res in pending})
             found = {}
-            for chunk in _chunks(household_ids, 500):
+            for chunk in chunks(household_ids, 500):
                 rows = Resident.objects.filter(household_id__in=chunk).values_list(
                     "household_id", "name", "id"
                 )
@@ -1382,102 +1384,14 @@ class _Importer:
                 res.id = found[(res.household.id, res.name)]
         for res, values in self.tag_insert:
             values["resident_id"] = res.id
-        for chunk in _chunks(self.tag_insert, BATCH * 5):
-            _insert(ResidentTag, [values for _res, values in chunk])
+        for chunk in chunks(self.tag_insert, BATCH * 5):
+            insert_rows(ResidentTag, [values for _res, values in chunk])
             tick(len(chunk))
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-_GIVEN = object()  # marks "the row gives this value" in an insert plan
-
-# Field types whose Python values the database driver cannot take as they are.
-_CONVERT = {
-    "DecimalField",
-    "DateTimeField",
-    "DateField",
-    "TimeField",
-    "JSONField",
-    "UUIDField",
-    "DurationField",
-}
-
-
-def _insert(model, rows: list[dict]) -> None:
-    """INSERT rows (dicts by attname) with one executemany. Fields a row does not give get the model
-    default (auto_now fields: now), converted once; a required field without a value fails loudly.
-    The ORM's bulk_create spends most of its time compiling SQL per object; this does not."""
-    if not rows:
-        return
-    now = timezone.now()
-    plan = []  # (attname, constant or _GIVEN, converter)
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        convert = (
-            (lambda v, f=f: f.get_db_prep_save(v, connection)) if f.get_internal_type() in _CONVERT else None
-        )
-        if f.attname in rows[0]:
-            plan.append((f.attname, _GIVEN, convert))
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = now
-        else:
-            value = f.get_default()
-        plan.append((f.attname, convert(value) if convert else value, None))
-    qn = connection.ops.quote_name
-    columns = [model._meta.get_field(a).column for a, _c, _v in plan]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  (quoted identifiers from model meta)
-        qn(model._meta.db_table), ", ".join(qn(c) for c in columns), ", ".join(["%s"] * len(columns))
-    )
-    params = [
-        tuple((conv(r[a]) if conv else r[a]) if const is _GIVEN else const for a, const, conv in plan)
-        for r in rows
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.executemany(sql, params)  # in-process: no round trips, the fastest form
-            return
-        if connection.vendor == "postgresql":  # COPY: one stream, no per-row round trip or SQL text
-            copy_sql = "COPY {} ({}) FROM STDIN".format(
-                qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
-            )
-            with cursor.cursor.copy(copy_sql) as copy:
-                for row in params:
-                    copy.write_row(row)
-            return
-        # other client/server databases: executemany is a round trip per row; send multi-row VALUES instead
-        per = max(1, min(1000, 30000 // len(columns)))
-        one = "({})".format(", ".join(["%s"] * len(columns)))
-        head = sql[: sql.index(" VALUES ") + len(" VALUES ")]
-        for chunk in _chunks(params, per):
-            cursor.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
-
-
-def _update(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """UPDATE … SET fields WHERE id = last value, one executemany (values converted per field type)."""
-    if not rows:
-        return
-    meta = model._meta
-    qn = connection.ops.quote_name
-    convs = [
-        (lambda v, f=f: f.get_db_prep_save(v, connection)) if f.get_internal_type() in _CONVERT else None
-        for f in (meta.get_field(name) for name in fields)
-    ]
-    sets = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in fields)
-    sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
-    params = [tuple(c(v) if c else v for c, v in zip(convs, r[:-1], strict=True)) + (r[-1],) for r in rows]
-    with connection.cursor() as cursor:
-        for chunk in _chunks(params, BATCH * 5):
-            cursor.executemany(sql, chunk)
 
 
 def _ids_by(model, field_name: str, values: list) -> dict:
     found = {}
-    for chunk in _chunks(values, 500):
+    for chunk in chunks(values, 500):
         found.update(model.objects.filter(**{f"{field_name}__in": chunk}).values_list(field_name, "id"))
     return found
 
@@ -1711,7 +1625,7 @@ def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: 
     data = _export_rows(place, columns, full=full, sensitive=sensitive)
     if fmt == "csv":
         result.content_type = "text/csv; charset=utf-8"
-        result.chunks = _csv_chunks(headers, data)
+        result.chunks = _csvchunks(headers, data)
     else:
         result.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         result.file = _xlsx_file(headers, data)
@@ -1723,7 +1637,7 @@ class _Echo:
         return value
 
 
-def _csv_chunks(headers: list[str], data: Iterator[list]) -> Iterator[str]:
+def _csvchunks(headers: list[str], data: Iterator[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(headers)
     buffer: list[str] = []
