@@ -25,7 +25,6 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         language = form.get_user().language
-        translation.activate(language)
         if not self.get_redirect_url():
             response = redirect(translated_home(language))
         response.set_cookie("django_language", language, samesite="Lax")  # on the response actually sent
@@ -118,7 +117,6 @@ def set_language(request):
         services.set_language(request.user, language=language)
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
-    translation.activate(language)
     response = redirect(translated_home(language))
     response.set_cookie("django_language", language, samesite="Lax")
     return response

@@ -104,3 +104,13 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_language():
+    """Each test starts with no language activated in its thread (a view or test may have left one)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
