@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from linjialin.core.models import AuditEvent
@@ -296,7 +296,8 @@ def test_file_with_many_different_errors_reports_all_and_writes_nothing(tree, co
         row(小区="", 姓名="巳", 房号="117"),  # 19: compound missing
     ]
     before = counts()
-    report = run(community_worker, csv_bytes(rows))
+    with translation.override("en"):  # the message checks below read the English text
+        report = run(community_worker, csv_bytes(rows))
     assert not report.ok and not report.written
     found = {(e.row, e.column) for e in report.errors}
     expected = {
@@ -330,7 +331,8 @@ def test_file_with_many_different_errors_reports_all_and_writes_nothing(tree, co
 def test_missing_required_columns_are_named(tree, community_worker):
     header = [h for h in HEADER if h not in ("姓名", "房号")]
     data = csv_bytes([[v for h, v in zip(HEADER, row(), strict=True) if h in header]], header=header)
-    report = run(community_worker, data)
+    with translation.override("en"):  # the message check below reads the English text
+        report = run(community_worker, data)
     assert {(e.row, e.column) for e in report.errors} == {(1, "姓名"), (1, "房号")}
     assert all("missing" in e.message for e in report.errors)
 
