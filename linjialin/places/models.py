@@ -151,7 +151,7 @@ class Relation(models.TextChoices):
 class Resident(models.Model):
     household = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="residents")
     path = PathField()  # the household's path
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)

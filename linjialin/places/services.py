@@ -108,7 +108,7 @@ def code_for(level: int, code: str | int) -> str:
     if not code.isdigit() or len(code) > width:
         raise ValidationError(
             {
-                "code": _("A %(level)s code is up to %(width)d digits.")
+                "code": _("The code of a place at level “%(level)s” has at most %(width)d digits.")
                 % {"level": Level(level).label, "width": width}
             }
         )
