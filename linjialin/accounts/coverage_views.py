@@ -343,23 +343,9 @@ def coverage_assign(request, place_id):
     role = Role(form.cleaned_data["role"])
     floor = form.cleaned_data["floor"] if role == Role.FLOOR_LEADER else None
     try:
-        with transaction.atomic():
-            post = RoleGrant.objects.filter(role=role, place=place, building=building, floor=floor)
-            current = list(post.current().select_for_update())
-            seen_here = set(post.filter(pk__in=form.cleaned_data["seen"]).values_list("pk", flat=True))
-            if {g.pk for g in current} != seen_here:
-                raise Conflict(
-                    _(
-                        "Someone else changed this post while you were looking. "
-                        "Check who holds it now and try again."
-                    )
-                )
+        with transaction.atomic():  # a new account for the person and the assignment, or neither
             user, password = _person(actor, community, form)
-            if any(g.user_id == user.pk for g in current):
-                raise ValidationError(
-                    {"candidate": _("%(name)s already holds this post.") % {"name": user.display_name}}
-                )
-            services.assign_leader(
+            grant = services.assign_leader(
                 actor,
                 role=role,
                 place=place,
@@ -367,6 +353,7 @@ def coverage_assign(request, place_id):
                 building=building,
                 floor=floor,
                 reason=form.cleaned_data["reason"],
+                expected_holders=form.cleaned_data["seen"],
             )
     except ValidationError as exc:
         errors = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
@@ -382,13 +369,13 @@ def coverage_assign(request, place_id):
         if floor is None
         else _("%(role)s of floor %(floor)s") % {"role": Role(role).label, "floor": floor}
     )
-    if current:
+    if grant.replaced:
         messages.success(
             request,
             _("%(new)s replaces %(old)s as %(post)s.")
             % {
                 "new": user.display_name,
-                "old": ", ".join(g.user.display_name for g in current),
+                "old": ", ".join(g.user.display_name for g in grant.replaced),
                 "post": post_name,
             },
         )

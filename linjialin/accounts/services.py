@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core import audit
+from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
 
@@ -169,8 +171,6 @@ def end_grant(actor: User, grant: RoleGrant, *, reason: str, on: date | None = N
             valid_to=on - timedelta(days=1), ended_by=actor, end_reason=reason.strip()[:200]
         )
         if updated != 1:
-            from linjialin.core.errors import Conflict
-
             raise Conflict(_("This assignment has already been ended."))
         grant.refresh_from_db()
         audit.record(
@@ -181,19 +181,44 @@ def end_grant(actor: User, grant: RoleGrant, *, reason: str, on: date | None = N
 
 
 def assign_leader(
-    actor: User, *, role: str, place, user: User, building=None, floor: int | None = None, reason: str = ""
+    actor: User,
+    *,
+    role: str,
+    place,
+    user: User,
+    building=None,
+    floor: int | None = None,
+    reason: str = "",
+    expected_holders: Collection[int] | None = None,
 ) -> RoleGrant:
     """Assign (or replace) the 楼门长 of an entrance, the 楼长 of a building, or the 层长 of a floor.
 
     A current holder of the same post is ended in the same transaction, so a post never has two.
+    `expected_holders`: the grant ids of the post the actor saw when deciding; if the post changed
+    since (someone else assigned or ended), nothing is written and Conflict says so.
     """
     role = Role(role)
     if role not in LEADER_ROLES:
         raise ValidationError({"role": _("Not a leader role.")})
     _require(actor, Perm.MANAGE_COVERAGE, place.path)
     with transaction.atomic():
-        current = RoleGrant.objects.current().filter(role=role, place=place, building=building, floor=floor)
-        for old in current.select_for_update():
+        post = RoleGrant.objects.filter(role=role, place=place, building=building, floor=floor)
+        current = list(post.current().select_for_update().select_related("user"))
+        if expected_holders is not None:
+            seen = set(post.filter(pk__in=list(expected_holders)).values_list("pk", flat=True))
+            if {g.pk for g in current} != seen:
+                raise Conflict(
+                    _(
+                        "Someone else changed this post while you were looking. "
+                        "Check who holds it now and try again."
+                    )
+                )
+        if any(g.user_id == user.pk for g in current):
+            raise ValidationError(
+                {"candidate": _("%(name)s already holds this post.") % {"name": user.display_name}}
+            )
+        for old in current:
             end_grant(actor, old, reason=reason or _("replaced"))
         grant = grant_role(actor, user=user, role=role, place=place, building=building, floor=floor)
+    grant.replaced = current
     return grant

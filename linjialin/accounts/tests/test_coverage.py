@@ -356,3 +356,22 @@ def test_community_page_queries_do_not_grow_with_entrances(tree, community_worke
         response = client.get(url)
     assert len(response.context["rows"]) == 8
     assert len(after) == len(before)
+
+
+def test_assign_leader_refuses_when_the_post_changed_since_it_was_seen(
+    tree, community_worker, entrance_leader_a, resident_a
+):
+    from linjialin.core.errors import Conflict
+
+    # the worker saw the entrance without a leader, but entrance_leader_a holds it now
+    with pytest.raises(Conflict):
+        services.assign_leader(
+            community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a, expected_holders=[]
+        )
+    assert [g.user for g in current_leaders(tree.entrance_a)] == [entrance_leader_a]
+    seen = [g.pk for g in current_leaders(tree.entrance_a)]
+    grant = services.assign_leader(
+        community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a, expected_holders=seen
+    )
+    assert [g.user for g in grant.replaced] == [entrance_leader_a]
+    assert [g.user for g in current_leaders(tree.entrance_a)] == [resident_a]
