@@ -366,12 +366,20 @@ def test_assign_leader_refuses_when_the_post_changed_since_it_was_seen(
     # the worker saw the entrance without a leader, but entrance_leader_a holds it now
     with pytest.raises(Conflict):
         services.assign_leader(
-            community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a, expected_holders=[]
+            community_worker,
+            role="entrance_leader",
+            place=tree.entrance_a,
+            user=resident_a,
+            expected_holders=[],
         )
     assert [g.user for g in current_leaders(tree.entrance_a)] == [entrance_leader_a]
     seen = [g.pk for g in current_leaders(tree.entrance_a)]
     grant = services.assign_leader(
-        community_worker, role="entrance_leader", place=tree.entrance_a, user=resident_a, expected_holders=seen
+        community_worker,
+        role="entrance_leader",
+        place=tree.entrance_a,
+        user=resident_a,
+        expected_holders=seen,
     )
     assert [g.user for g in grant.replaced] == [entrance_leader_a]
     assert [g.user for g in current_leaders(tree.entrance_a)] == [resident_a]
