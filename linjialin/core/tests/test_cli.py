@@ -87,7 +87,7 @@ def test_audit_verify_reports_a_deleted_row(db):
 # --- the console command ---------------------------------------------------------------------------
 
 
-def test_dashed_command_names_map_to_django_names(capsys):
+def test_dashed_command_names_map_to_django_names(capsys, db):  # system checks may query the DB
     cli.main(["linjialin", "beat", "--list"])
     assert "audit_verify" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # django-tasks-db's prune_db_task_results
