@@ -21,8 +21,7 @@ install:
 run: install
 	@scripts/compile_messages.sh
 	@$(BIN)/linjialin migrate --noinput -v 0
-	@# (the logins are printed once, below, also when the demo was just loaded)
-	@set -o pipefail; $(BIN)/linjialin demo --if-empty | sed '/^Demo logins/,$$d'
+	@$(BIN)/linjialin demo --if-empty --no-logins
 	@echo
 	@echo "邻家邻 — open http://$(BIND)  (Ctrl-C stops)"
 	@echo

@@ -43,6 +43,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--logins", action="store_true", help="only print the demo logins")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--no-logins", action="store_true", help="do not print the logins after loading"
+        )
 
     def handle(self, *args, **options):
         if options["logins"]:
@@ -79,5 +82,6 @@ class Command(BaseCommand):
                 f"{c.users} users, {c.grants} role grants."
             )
         )
-        self.stdout.write("")
-        self.stdout.write(demo.logins_table())
+        if not options["no_logins"]:
+            self.stdout.write("")
+            self.stdout.write(demo.logins_table())
