@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent
+from . import audit
+from .models import AuditEvent, CalendarDay
 
 
 @admin.register(AuditEvent)
@@ -19,3 +23,54 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class CalendarYearFilter(admin.SimpleListFilter):
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = model_admin.get_queryset(request).dates("date", "year", order="DESC")
+        return [(str(d.year), str(d.year)) for d in years]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(date__year=int(self.value()))
+        return queryset
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Statutory holidays and 调休 make-up working days (docs/calendar.md). Every change is audited."""
+
+    list_display = ("date", "weekday", "kind", "name", "note")
+    list_filter = (CalendarYearFilter, "kind")
+    search_fields = ("name", "note")
+    date_hierarchy = "date"
+    ordering = ("date",)
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return date_format(obj.date, "l")
+
+    @staticmethod
+    def _state(obj):
+        return {"date": obj.date.isoformat(), "kind": obj.kind, "name": obj.name, "note": obj.note}
+
+    def save_model(self, request, obj, form, change):
+        before = self._state(CalendarDay.objects.get(pk=obj.pk)) if change else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            after = self._state(obj)
+            audit.record("calendar.day_saved", actor=request.user, obj=obj, before=before, after=after)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.record("calendar.day_deleted", actor=request.user, obj=obj, before=self._state(obj))
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                audit.record("calendar.day_deleted", actor=request.user, obj=obj, before=self._state(obj))
+            super().delete_queryset(request, queryset)

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "linjialin.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from . import calendar  # noqa: F401  (cache-invalidation receivers and the calendar system check)

@@ -65,3 +65,36 @@ class ScheduledSlot(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the normal week (Mon–Fri work, Sat–Sun rest) for working-day time limits.
+
+    A `holiday` makes a day a rest day (a statutory holiday on a weekday; rows for holidays that fall on a
+    weekend are harmless). A `workday` makes a weekend day a working day (调休 make-up working day).
+    Read through `linjialin.core.calendar`; edited by admins (admin → Calendar days), see docs/calendar.md.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday (rest day)")
+        WORKDAY = "workday", _("make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, help_text=_("For example 春节 or 国庆节调休上班."))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name} ({self.get_kind_display()})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.WORKDAY and self.date and self.date.weekday() < 5:
+            msg = _("A make-up working day must be a Saturday or a Sunday (weekdays already are).")
+            raise ValidationError({"kind": msg})
