@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "linjialin.core",
     "linjialin.accounts",
     "linjialin.places",
+    "linjialin.service_requests",
 ]
 
 MIDDLEWARE = [

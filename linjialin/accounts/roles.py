@@ -26,6 +26,11 @@ class Perm(StrEnum):
     MANAGE_COVERAGE = "accounts.manage_coverage"  # assign / replace / end 楼门长, 楼长, 层长
     MANAGE_GRANTS = "accounts.manage_grants"  # any role
     VIEW_AUDIT = "audit.view"
+    SUBMIT_REQUEST = "requests.submit"  # submit a 微诉求 here (a resident for their household; leaders 代报)
+    VIEW_REQUESTS = "requests.view"  # see the requests in scope (requester identity masked)
+    HANDLE_REQUESTS = "requests.handle"  # accept, contact, resolve, escalate requests at the grant's level
+    DISPATCH_REQUESTS = "requests.dispatch"  # dispatch, review returns, refuse, merge (the dispatcher desk)
+    SUPERVISE_REQUESTS = "requests.supervise"  # approve extensions, 督办
 
 
 class Role(models.TextChoices):
@@ -59,7 +64,8 @@ class RoleSpec:
 
 
 P = Perm
-_LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD})
+_LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.VIEW_REQUESTS})
+_HANDLER = frozenset({P.VIEW_REQUESTS, P.HANDLE_REQUESTS})
 _MEDIATION = frozenset({P.VIEW_PLACE})
 _COMMUNITY = frozenset(
     {
@@ -71,26 +77,38 @@ _COMMUNITY = frozenset(
         P.IMPORT_ROSTER,
         P.EXPORT_ROSTER,
         P.MANAGE_COVERAGE,
+        P.SUBMIT_REQUEST,
+        P.VIEW_REQUESTS,
+        P.HANDLE_REQUESTS,
     }
 )
 
 ROLES: dict[Role, RoleSpec] = {
-    Role.RESIDENT: RoleSpec(Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD})),
+    Role.RESIDENT: RoleSpec(Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST})),
     Role.FLOOR_LEADER: RoleSpec(Level.ENTRANCE, _LEADER),
-    Role.ENTRANCE_LEADER: RoleSpec(Level.ENTRANCE, _LEADER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}),
+    Role.ENTRANCE_LEADER: RoleSpec(
+        Level.ENTRANCE, _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}
+    ),
     Role.BUILDING_LEADER: RoleSpec(Level.COMMUNITY, _LEADER),
-    Role.GRID_WORKER: RoleSpec(Level.GRID, _LEADER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}, staff=True),
+    Role.GRID_WORKER: RoleSpec(
+        Level.GRID, _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}, staff=True
+    ),
     Role.COMMUNITY_WORKER: RoleSpec(Level.COMMUNITY, _COMMUNITY, staff=True),
     Role.COMMUNITY_SECRETARY: RoleSpec(
-        Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT}, staff=True
+        Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT, P.SUPERVISE_REQUESTS}, staff=True
     ),
     Role.SUBDISTRICT_STAFF: RoleSpec(
         Level.SUBDISTRICT,
-        frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE}),
+        frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE, P.SUPERVISE_REQUESTS})
+        | _HANDLER,
         staff=True,
     ),
-    Role.SUBDISTRICT_DISPATCHER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),
-    Role.DEPARTMENT_HANDLER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}), staff=True),
+    Role.SUBDISTRICT_DISPATCHER: RoleSpec(
+        Level.SUBDISTRICT,
+        frozenset({P.VIEW_PLACE, P.VIEW_REQUESTS, P.DISPATCH_REQUESTS, P.SUPERVISE_REQUESTS}),
+        staff=True,
+    ),
+    Role.DEPARTMENT_HANDLER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}) | _HANDLER, staff=True),
     Role.LAWYER: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),
     Role.SOCIAL_WORKER: RoleSpec(Level.COMMUNITY, _MEDIATION, staff=True),
     Role.COUNSELLOR: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),

@@ -35,19 +35,44 @@ def current_grants(user) -> list:
     return user.__dict__["_current_grants"]
 
 
-def _compute(user, perm: str) -> Scope:
+def _grant_prefixes(grant) -> list[str]:
+    """Where one grant reaches: its place, a 楼长's building entrances, or a 层长's floor."""
     from linjialin.places.selectors import building_entrance_paths, floor_household_paths
 
+    if grant.building_id:
+        return building_entrance_paths(grant.building_id)
+    if grant.floor is not None:
+        return floor_household_paths(grant.place, grant.floor)
+    return [grant.path]
+
+
+def _compute(user, perm: str) -> Scope:
     prefixes: list[str] = []
     for grant in current_grants(user):
         if perm not in ROLES[Role(grant.role)].perms:
             continue
         if grant.role == Role.SYSTEM_ADMIN:
             return Scope(everywhere=True)
-        if grant.building_id:
-            prefixes += building_entrance_paths(grant.building_id)
-        elif grant.floor is not None:
-            prefixes += floor_household_paths(grant.place, grant.floor)
-        else:
-            prefixes.append(grant.path)
+        prefixes += _grant_prefixes(grant)
     return Scope.nowhere() | Scope(prefixes=tuple(prefixes))
+
+
+# The handling level of a department (区住建委, a property company …): below the subdistrict in the
+# 接诉即办 chain. Place levels are 1 (subdistrict) … 4 (entrance).
+DEPARTMENT_LEVEL = 0
+
+
+def grant_levels(user, perm: str, path: str) -> set[int]:
+    """The levels at which `user` holds `perm` over `path`: the place level of each covering grant
+    (a department handler's grant counts as DEPARTMENT_LEVEL). A system admin holds every level."""
+    if not user.is_active:
+        return set()
+    levels: set[int] = set()
+    for grant in current_grants(user):
+        if perm not in ROLES[Role(grant.role)].perms:
+            continue
+        if grant.role == Role.SYSTEM_ADMIN:
+            return {DEPARTMENT_LEVEL, 1, 2, 3, 4}
+        if any(path.startswith(p) for p in _grant_prefixes(grant)):
+            levels.add(DEPARTMENT_LEVEL if grant.role == Role.DEPARTMENT_HANDLER else grant.place.level)
+    return levels

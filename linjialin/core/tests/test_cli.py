@@ -256,3 +256,6 @@ def test_roles_doc_is_generated_from_the_roles_table():
     assert (ROOT / "docs" / "roles.md").read_text() == generated, "docs/roles.md is stale: run `make docs`"
     for code in ("resident", "entrance_leader", "community_worker", "system_admin", "places.unmask"):
         assert f"`{code}`" in generated
+    requests_doc = gen_docs.render_requests()
+    assert (ROOT / "docs" / "service_requests.md").read_text() == requests_doc, "run `make docs`"
+    assert "| `accept` |" in requests_doc and "stateDiagram-v2" in requests_doc

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from .models import Category, RequestRules, TimeLimitPolicy
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """Categories are data: where a request is handled first."""
+
+    list_display = ("code", "name_zh", "name_en", "level", "active")
+    list_editable = ("name_zh", "name_en", "level", "active")
+
+
+@admin.register(TimeLimitPolicy)
+class TimeLimitPolicyAdmin(admin.ModelAdmin):
+    """Time limits are data; the most specific matching row applies to a request."""
+
+    list_display = (
+        "note", "request_type", "category", "urgency", "accept_amount", "accept_unit", "resolve_amount",
+        "resolve_unit", "max_extension_amount", "max_extension_unit",
+    )
+
+
+@admin.register(RequestRules)
+class RequestRulesAdmin(admin.ModelAdmin):
+    list_display = ("max_reopen", "callback_days", "basic_satisfaction_weight")

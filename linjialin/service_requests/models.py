@@ -1,0 +1,235 @@
+"""微诉求 / 接诉即办: a resident's small request, from submission to a rated, closed result.
+
+Models hold data only; every write is in services.py, the states and transitions in workflow.py.
+Time limits and categories are data (TimeLimitPolicy, Category), seeded with marked defaults.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linjialin.core.scope import PathField, ScopedQuerySet
+from linjialin.places.models import Place
+
+
+class RequestType(models.TextChoices):
+    CONSULT = "consult", _("consultation (咨询)")
+    HELP = "help", _("request for help (求助)")
+    COMPLAINT = "complaint", _("complaint (投诉)")
+    REPORT = "report", _("report (举报)")
+    SUGGESTION = "suggestion", _("suggestion (建议)")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+    RISK = "risk", _("risk to life or property")
+
+
+class Channel(models.TextChoices):
+    RESIDENT = "resident", _("resident, on the phone page")
+    ON_BEHALF = "on_behalf", _("on a resident's behalf (代报)")
+    PATROL = "patrol", _("grid patrol finding")
+    HOTLINE = "hotline", _("hotline work order (12345)")
+    PHONE = "phone", _("phone call taken by staff")
+
+
+class HandlingLevel(models.IntegerChoices):
+    """Where a request is handled; escalation moves it up the chain (to a smaller number)."""
+
+    DEPARTMENT = 0, _("department")
+    SUBDISTRICT = 1, _("subdistrict")
+    COMMUNITY = 2, _("community")
+    GRID = 3, _("grid")
+    ENTRANCE = 4, _("entrance")
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    IN_PROGRESS = "in_progress", _("in progress")
+    EXTENSION_REQUESTED = "extension_requested", _("extension requested")
+    ESCALATED = "escalated", _("escalated")
+    RETURNED = "returned", _("returned to the dispatcher")
+    RESOLVED = "resolved", _("resolved")
+    CALLED_BACK = "called_back", _("called back")
+    CLOSED = "closed", _("closed")
+    NOT_ACCEPTED = "not_accepted", _("not accepted")
+    MERGED = "merged", _("merged")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+OPEN_STATES = (
+    State.SUBMITTED,
+    State.ACCEPTED,
+    State.IN_PROGRESS,
+    State.EXTENSION_REQUESTED,
+    State.ESCALATED,
+    State.RETURNED,
+)
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied (满意)")
+    BASICALLY = "basically", _("basically satisfied (基本满意)")
+    UNSATISFIED = "unsatisfied", _("unsatisfied (不满意)")
+
+
+class TimeUnit(models.TextChoices):
+    HOURS = "hours", _("clock hours")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+class Category(models.Model):
+    """A request category (data): where it is handled first."""
+
+    code = models.SlugField(unique=True, max_length=40)
+    name_zh = models.CharField(max_length=50)
+    name_en = models.CharField(max_length=80)
+    level = models.PositiveSmallIntegerField(choices=HandlingLevel.choices, default=HandlingLevel.ENTRANCE)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("request category")
+        verbose_name_plural = _("request categories")
+
+    def __str__(self):
+        return self.name_zh
+
+
+class TimeLimitPolicy(models.Model):
+    """Time limits (data). A blank type/category/urgency matches any; the most specific row wins."""
+
+    request_type = models.CharField(max_length=20, choices=RequestType.choices, blank=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, blank=True)
+    accept_amount = models.PositiveIntegerField(_("acceptance window"), default=24)
+    accept_unit = models.CharField(max_length=15, choices=TimeUnit.choices, default=TimeUnit.HOURS)
+    contact_amount = models.PositiveIntegerField(_("first-contact limit"), default=24)
+    contact_unit = models.CharField(max_length=15, choices=TimeUnit.choices, default=TimeUnit.HOURS)
+    resolve_amount = models.PositiveIntegerField(_("resolution limit"), default=7)
+    resolve_unit = models.CharField(max_length=15, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS)
+    max_extension_amount = models.PositiveIntegerField(_("maximum extension"), default=10)
+    max_extension_unit = models.CharField(
+        max_length=15, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("time-limit policy")
+        verbose_name_plural = _("time-limit policies")
+
+    def __str__(self):
+        return self.note or f"{self.request_type or '*'}/{self.category_id or '*'}/{self.urgency or '*'}"
+
+    @property
+    def specificity(self) -> int:
+        return (self.request_type != "") + (self.category_id is not None) * 2 + (self.urgency != "") * 4
+
+
+class RequestRules(models.Model):
+    """Handling rules that are data (one row): reopen maximum, call-back wait, satisfaction weight."""
+
+    max_reopen = models.PositiveSmallIntegerField(_("maximum reopens (重办)"), default=2)
+    callback_days = models.PositiveSmallIntegerField(_("days to wait for the requester's rating"), default=3)
+    basic_satisfaction_weight = models.DecimalField(
+        _("weight of 基本满意 in the satisfaction rate"), max_digits=3, decimal_places=2, default=0.8
+    )
+
+    def __str__(self):
+        return "request rules"
+
+
+class ServiceRequest(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    request_type = models.CharField(_("type"), max_length=20, choices=RequestType.choices)
+    description = models.TextField(_("description"), max_length=2000)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT)
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
+    path = PathField()
+    level = models.PositiveSmallIntegerField(choices=HandlingLevel.choices, default=HandlingLevel.ENTRANCE)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.RESIDENT)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests_made",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_name = models.CharField(max_length=50, blank=True)
+    contact_mobile = models.CharField(max_length=11, blank=True)
+    board_consent = models.BooleanField(_("may be shown anonymised on the entrance board"), default=False)
+    client_token = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    state = models.CharField(max_length=24, choices=State.choices, default=State.SUBMITTED, db_index=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests_handled",
+    )
+    supervised = models.BooleanField(_("under supervision (督办)"), default=False)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+
+    submitted_at = models.DateTimeField()
+    accept_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    contact_by = models.DateTimeField(null=True, blank=True)
+    resolve_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    solved = models.BooleanField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=12, choices=Satisfaction.choices, blank=True)
+    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_reason = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "client_token"],
+                condition=~models.Q(client_token=""),
+                name="one_request_per_token",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="hotline_order_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "path"])]
+
+    def __str__(self):
+        return self.number
+
+
+class RequestEvent(models.Model):
+    """The request's timeline: one typed event per step, shown to the requester and staff."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_name = models.CharField(max_length=150, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.request_id} {self.kind}"

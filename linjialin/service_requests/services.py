@@ -1,0 +1,360 @@
+"""The only write path for requests. Each function: check, then one transaction that moves the state
+with compare-and-set (core.workflow), writes the timeline event and the audit event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linjialin.core import audit
+from linjialin.core.calendar import deadline
+from linjialin.core.scope import scope_for
+from linjialin.core.workflow import TransitionNotAllowed
+
+from .models import (
+    Category,
+    Channel,
+    HandlingLevel,
+    RequestEvent,
+    RequestRules,
+    RequestType,
+    Satisfaction,
+    ServiceRequest,
+    State,
+    TimeLimitPolicy,
+    Urgency,
+)
+from .workflow import workflow
+
+MAX_DESCRIPTION = 2000
+
+
+def rules() -> RequestRules:
+    return RequestRules.objects.first() or RequestRules()
+
+
+def policy_for(request_type: str, category: Category | None, urgency: str) -> TimeLimitPolicy:
+    """The most specific time-limit row matching the request (blank fields match anything)."""
+    candidates = [
+        p
+        for p in TimeLimitPolicy.objects.all()
+        if p.request_type in ("", request_type)
+        and p.category_id in (None, category.pk if category else None)
+        and p.urgency in ("", urgency)
+    ]
+    if not candidates:
+        return TimeLimitPolicy()  # the model defaults: 24 h / 24 h / 7 working days / 10 working days
+    return max(candidates, key=lambda p: p.specificity)
+
+
+def _event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=req,
+        kind=kind,
+        at=timezone.now(),
+        actor=actor,
+        actor_name=actor.display_name if actor else "",
+        note=note,
+        data=data,
+    )
+
+
+def _check(actor, req: ServiceRequest, name: str) -> None:
+    """Refuse early (before computing anything) when the state or the actor does not allow `name`."""
+    try:
+        workflow.check(req, name, actor)
+    except TransitionNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+def _move(actor, req: ServiceRequest, name: str, *, note: str = "", data: dict | None = None, **changes):
+    """Apply transition `name` (compare-and-set), then write its timeline and audit events."""
+    before = req.state
+    _check(actor, req, name)
+    workflow.apply(req, name, actor, **changes)
+    _event(req, name, actor, note, **(data or {}))
+    audit.record(
+        f"request.{name}",
+        actor=actor,
+        obj=req,
+        before={"state": before},
+        after={"state": req.state},
+        reason=note[:500],
+    )
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+# --- intake -----------------------------------------------------------------------------------------
+def submit_request(
+    actor,
+    *,
+    place,
+    request_type: str,
+    description: str,
+    category: Category | None = None,
+    urgency: str = Urgency.NORMAL,
+    channel: str = Channel.RESIDENT,
+    client_token: str = "",
+    board_consent: bool = False,
+    contact_name: str = "",
+    contact_mobile: str = "",
+) -> ServiceRequest:
+    """A new request at `place`. The same `client_token` from the same person returns the first
+    request (a double tap or a flaky network makes one request)."""
+    errors = {}
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = _("Please describe the problem.")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _("The description may have at most %(n)d characters.") % {
+            "n": MAX_DESCRIPTION
+        }
+    if request_type not in RequestType.values:
+        errors["request_type"] = _("Choose a type: consultation, help, complaint, report or suggestion.")
+    if urgency not in Urgency.values:
+        errors["urgency"] = _("Unknown urgency.")
+    if category is not None and not category.active:
+        errors["category"] = _("This category is no longer in use.")
+    if errors:
+        raise ValidationError(errors)
+    if not _may_submit_at(actor, place):
+        raise PermissionDenied(_("You may not submit a request for this place."))
+    if client_token:
+        existing = ServiceRequest.objects.filter(requester=actor, client_token=client_token).first()
+        if existing:
+            return existing
+    now = timezone.now()
+    level = category.level if category else min(place.level, HandlingLevel.ENTRANCE)
+    policy = policy_for(request_type, category, urgency)
+    on_behalf = channel in (Channel.ON_BEHALF, Channel.PATROL, Channel.HOTLINE, Channel.PHONE)
+    req = ServiceRequest(
+        number=uuid.uuid4().hex[:20],
+        request_type=request_type,
+        description=description,
+        category=category,
+        place=place,
+        path=place.path,
+        level=level,
+        urgency=urgency,
+        channel=channel,
+        requester=None if on_behalf else actor,
+        submitted_by=actor,
+        contact_name=contact_name,
+        contact_mobile=contact_mobile,
+        board_consent=board_consent,
+        client_token=client_token,
+        submitted_at=now,
+        accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+        contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
+        resolve_by=deadline(now, policy.resolve_amount, policy.resolve_unit),
+    )
+    try:
+        with transaction.atomic():
+            req.save()
+            req.number = f"{timezone.localtime(now):%Y%m%d}{req.pk:06d}"
+            ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
+            _event(req, "submitted", actor, description[:200], channel=channel)
+            audit.record(
+                "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
+            )
+    except IntegrityError:
+        # the same token raced us: the other submission won and is the request
+        existing = ServiceRequest.objects.filter(requester=actor, client_token=client_token).first()
+        if existing is None:
+            raise
+        return existing
+    return req
+
+
+def _may_submit_at(actor, place) -> bool:
+    """Anywhere in the submit scope (a leader's entrance, 代报); and a resident, whose scope is their
+    flat, also for the places above it up to the community (the entrance, a public area)."""
+    scope = scope_for(actor, "requests.submit")
+    if scope.covers(place.path):
+        return True
+    return place.level >= HandlingLevel.COMMUNITY and any(p.startswith(place.path) for p in scope.prefixes)
+
+
+# --- handling ---------------------------------------------------------------------------------------
+def accept_request(actor, req: ServiceRequest, *, note: str = "") -> ServiceRequest:
+    """首接负责: the accepting handler owns the request from now on."""
+    with transaction.atomic():
+        _move(actor, req, "accept", note=note, handler=actor, accepted_at=timezone.now())
+    return req
+
+
+def record_contact(actor, req: ServiceRequest, *, note: str) -> ServiceRequest:
+    note = _require_text(note, "note", _("Say how and when you reached the requester."))
+    with transaction.atomic():
+        _move(actor, req, "contact", note=note, contacted_at=timezone.now())
+    return req
+
+
+def resolve_request(actor, req: ServiceRequest, *, result: str) -> ServiceRequest:
+    result = _require_text(result, "result", _("Describe what was done."))
+    with transaction.atomic():
+        _move(actor, req, "resolve", note=result, result=result, resolved_at=timezone.now())
+    return req
+
+
+def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest:
+    """Up one level of the chain (楼门 → 网格 → 社区 → 街道), with a fresh acceptance window."""
+    _check(actor, req, "escalate")
+    reason = _require_text(reason, "reason", _("Say why it cannot be solved at this level."))
+    if req.level <= HandlingLevel.SUBDISTRICT:
+        raise ValidationError(
+            _("This request is already at the subdistrict; the dispatcher sends it to a department.")
+        )
+    now = timezone.now()
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    with transaction.atomic():
+        _move(
+            actor,
+            req,
+            "escalate",
+            note=reason,
+            data={"from_level": req.level, "to_level": req.level - 1},
+            level=req.level - 1,
+            handler=None,
+            accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+        )
+    return req
+
+
+def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest:
+    """退单: the unit sends the request back to the dispatcher with a reason, for review."""
+    reason = _require_text(reason, "reason", _("Say why this request is not yours."))
+    with transaction.atomic():
+        _move(actor, req, "return", note=reason, handler=None)
+    return req
+
+
+def dispatch_request(actor, req: ServiceRequest, *, level: int, note: str = "") -> ServiceRequest:
+    if level not in HandlingLevel.values:
+        raise ValidationError({"level": _("Unknown handling level.")})
+    now = timezone.now()
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    with transaction.atomic():
+        _move(
+            actor,
+            req,
+            "dispatch",
+            note=note,
+            data={"to_level": level},
+            level=level,
+            handler=None,
+            accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+        )
+    return req
+
+
+def not_accept_request(actor, req: ServiceRequest, *, reason: str, referred_to: str = "") -> ServiceRequest:
+    """不予受理: outside the duty list; the reason and where it was sent are recorded."""
+    reason = _require_text(reason, "reason", _("Give the reason."))
+    with transaction.atomic():
+        _move(
+            actor, req, "not_accept", note=reason, data={"referred_to": referred_to}, closed_at=timezone.now()
+        )
+    return req
+
+
+def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> ServiceRequest:
+    _check(actor, req, "request_extension")
+    reason = _require_text(reason, "reason", _("Say why more time is needed."))
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    if not 1 <= int(days) <= policy.max_extension_amount:
+        raise ValidationError(
+            {"days": _("An extension is 1 to %(n)d days.") % {"n": policy.max_extension_amount}}
+        )
+    with transaction.atomic():
+        _move(actor, req, "request_extension", note=reason, extension_days=int(days), extension_reason=reason)
+    return req
+
+
+def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "") -> ServiceRequest:
+    """The owning unit's supervisor grants (new deadline, shown to the requester) or refuses."""
+    _check(actor, req, "grant_extension" if grant else "refuse_extension")
+    if not grant:
+        _require_text(note, "note", _("Say why the extension is refused."))
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    with transaction.atomic():
+        if grant:
+            new_deadline = deadline(
+                req.resolve_by or timezone.now(), req.extension_days, policy.max_extension_unit
+            )
+            _move(
+                actor,
+                req,
+                "grant_extension",
+                note=note,
+                data={"resolve_by": new_deadline.isoformat()},
+                resolve_by=new_deadline,
+            )
+        else:
+            _move(actor, req, "refuse_extension", note=note, extension_days=None)
+    return req
+
+
+# --- after resolution -------------------------------------------------------------------------------
+def rate_request(
+    actor, req: ServiceRequest, *, solved: bool, satisfaction: str, comment: str = ""
+) -> ServiceRequest:
+    """The requester's answer (or the handler's phone call-back). A good answer closes the request;
+    'not solved' or 不满意 reopens it up to the maximum, then puts it under supervision (督办)."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": _("Choose 满意, 基本满意 or 不满意.")})
+    now = timezone.now()
+    with transaction.atomic():
+        _move(
+            actor,
+            req,
+            "call_back",
+            note=comment,
+            data={"solved": solved, "satisfaction": satisfaction},
+            solved=solved,
+            satisfaction=satisfaction,
+        )
+        if solved and satisfaction != Satisfaction.UNSATISFIED:
+            _move(actor, req, "close", closed_at=now)
+        elif req.reopen_count < rules().max_reopen:
+            _move(actor, req, "reopen", note=comment, reopen_count=req.reopen_count + 1, resolved_at=None)
+        else:
+            ServiceRequest.objects.filter(pk=req.pk).update(supervised=True)
+            req.supervised = True
+            _event(req, "supervised", actor, comment)
+            audit.record("request.supervised", actor=actor, obj=req, reason=comment[:500])
+    return req
+
+
+def withdraw_request(actor, req: ServiceRequest, *, reason: str = "") -> ServiceRequest:
+    with transaction.atomic():
+        _move(actor, req, "withdraw", note=reason, closed_at=timezone.now())
+    return req
+
+
+def merge_request(actor, req: ServiceRequest, *, into: ServiceRequest) -> ServiceRequest:
+    if into.pk == req.pk or into.state in (State.MERGED, State.WITHDRAWN, State.NOT_ACCEPTED):
+        raise ValidationError({"into": _("Choose another open request to merge into.")})
+    with transaction.atomic():
+        _move(actor, req, "merge", data={"into": into.number}, merged_into=into)
+    return req
+
+
+def is_overdue(req: ServiceRequest, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if req.state in (State.SUBMITTED, State.ESCALATED):
+        return bool(req.accept_by and req.accept_by < now)
+    if req.state in (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED):
+        return bool(req.resolve_by and req.resolve_by < now)
+    return False
