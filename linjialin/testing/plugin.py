@@ -114,3 +114,13 @@ def _fresh_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """A rolled-back test may have added calendar days: never let the per-year cache outlive it."""
+    from linjialin.core import calendar
+
+    calendar.clear_cache()
+    yield
+    calendar.clear_cache()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -28,6 +29,13 @@ from linjialin.service_requests.workflow import workflow
 from linjialin.testing.plugin import make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The assertions read the messages in English (the source language)."""
+    with translation.override("en"):
+        yield
 
 
 def corridor():
