@@ -136,6 +136,18 @@ class RequestRules(models.Model):
     basic_satisfaction_weight = models.DecimalField(
         _("weight of 基本满意 in the satisfaction rate"), max_digits=3, decimal_places=2, default=0.8
     )
+    # the rates (service_requests.metrics, docs/rates.md): composite weights and the two quick-service windows
+    response_weight = models.PositiveSmallIntegerField(
+        _("weight of the response rate in the score"), default=30
+    )
+    resolution_weight = models.PositiveSmallIntegerField(
+        _("weight of the resolution rate in the score"), default=35
+    )
+    satisfaction_weight = models.PositiveSmallIntegerField(
+        _("weight of the satisfaction rate in the score"), default=35
+    )
+    signoff_hours = models.PositiveSmallIntegerField(_("sign-off window in clock hours"), default=24)
+    completion_days = models.PositiveSmallIntegerField(_("completion window in calendar days"), default=7)
 
     def __str__(self):
         return "request rules"
@@ -233,3 +245,41 @@ class RequestEvent(models.Model):
 
     def __str__(self):
         return f"{self.request_id} {self.kind}"
+
+
+# --- photos (pages helper: service_requests/photos.py validates and re-encodes) --------------------
+class PhotoRules(models.Model):
+    """Limits for request photos (data, one row; the model defaults apply without a row)."""
+
+    max_photos = models.PositiveSmallIntegerField(_("maximum photos per request"), default=9)
+    max_megabytes = models.PositiveSmallIntegerField(_("maximum size of one photo (MB)"), default=10)
+    max_side = models.PositiveSmallIntegerField(_("longest side after re-encoding (px)"), default=2560)
+
+    class Meta:
+        verbose_name = _("photo rules")
+        verbose_name_plural = _("photo rules")
+
+    def __str__(self):
+        return "photo rules"
+
+
+class RequestPhoto(models.Model):
+    """A photo attached to a request: checked by content and re-encoded (no EXIF/GPS) before storing.
+    Served only through the request's page (visibility checked), never as a public media URL."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file.name
