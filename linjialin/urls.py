@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("", account_views.home, name="home"),
     path("accounts/", include("linjialin.accounts.urls")),
     path("places/", include("linjialin.places.urls")),
+    path("requests/", include("linjialin.service_requests.urls")),
     path("audit/", include("linjialin.accounts.audit_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

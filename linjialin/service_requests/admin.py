@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, RequestRules, TimeLimitPolicy
+from .models import Category, PageRules, RequestRules, TimeLimitPolicy
 
 
 @admin.register(Category)
@@ -24,3 +24,10 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
 @admin.register(RequestRules)
 class RequestRulesAdmin(admin.ModelAdmin):
     list_display = ("max_reopen", "callback_days", "basic_satisfaction_weight")
+
+
+@admin.register(PageRules)
+class PageRulesAdmin(admin.ModelAdmin):
+    """Limits of the request pages (photos per request, photo size, 'due soon' in the queue)."""
+
+    list_display = ("max_photos", "max_megabytes", "max_side", "due_soon_hours")

@@ -246,3 +246,43 @@ class RequestEvent(models.Model):
     def __str__(self):
         return f"{self.request_id} {self.kind}"
 
+
+# --- pages: photos and queue limits (service_requests/photos.py validates and re-encodes) -----------
+class PageRules(models.Model):
+    """Limits for the request pages (data, one row; the model defaults apply without a row)."""
+
+    max_photos = models.PositiveSmallIntegerField(_("maximum photos per request"), default=9)
+    max_megabytes = models.PositiveSmallIntegerField(_("maximum size of one photo (MB)"), default=10)
+    max_side = models.PositiveSmallIntegerField(_("longest side after re-encoding (px)"), default=2560)
+    due_soon_hours = models.PositiveSmallIntegerField(
+        _("'due soon' in the queue: hours before the deadline"), default=24
+    )
+
+    class Meta:
+        verbose_name = _("request page rules")
+        verbose_name_plural = _("request page rules")
+
+    def __str__(self):
+        return "request page rules"
+
+
+class RequestPhoto(models.Model):
+    """A photo attached to a request: checked by content and re-encoded (no EXIF/GPS) before storing.
+    Served only through the request's page (visibility checked), never as a public media URL."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file.name

@@ -358,3 +358,39 @@ def is_overdue(req: ServiceRequest, now: datetime | None = None) -> bool:
     if req.state in (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED):
         return bool(req.resolve_by and req.resolve_by < now)
     return False
+
+
+# --- photos (added by the pages work: service_requests/photos.py checks and re-encodes) ----------------
+def may_attach_photos(actor, req: ServiceRequest) -> bool:
+    """The requester, whoever submitted it (代报), or a handler of the request, while it is open."""
+    from .models import OPEN_STATES
+    from .workflow import handler
+
+    if req.state not in OPEN_STATES or actor is None:
+        return False
+    return actor.pk in (req.requester_id, req.submitted_by_id) or handler(actor, req)
+
+
+def attach_photos(actor, req: ServiceRequest, files) -> list:
+    """Check every file first (type by content, size, count); store nothing unless all are good.
+    The photos are re-encoded (EXIF/GPS dropped) and written to the default storage."""
+    from . import photos
+
+    files = list(files)
+    if not files:
+        return []
+    if not may_attach_photos(actor, req):
+        raise PermissionDenied(_("You may not add photos to this request."))
+    cleaned = photos.check_photos(files, already=req.photos.count())
+    stored: list = []
+    try:
+        with transaction.atomic():
+            for photo in cleaned:
+                stored.append(photos.store(req, photo, actor))
+            _event(req, "photos", actor, count=len(stored))
+            audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored)})
+    except Exception:
+        for p in stored:
+            p.file.storage.delete(p.file.name)
+        raise
+    return stored

@@ -1,0 +1,373 @@
+"""Phone pages for requests: a resident submits, follows and rates; a 楼门长 / handler works the queue.
+
+Reads go through `ServiceRequest.objects.visible_to(user, "requests.view")` plus the user's own
+requests (as requester or submitter); anything else is a 404. Writes go through services.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from linjialin.accounts.roles import Role
+from linjialin.accounts.scope import current_grants
+from linjialin.core.errors import Conflict
+from linjialin.core.masking import mask_mobile
+from linjialin.core.scope import scope_for
+from linjialin.places.models import Level, Place
+
+from . import services
+from .forms import ActionForm, BehalfForm, RateForm, RequestForm
+from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State
+from .photos import check_photos, photo_rules
+from .workflow import dispatcher, handler, workflow
+
+# transition → (service, the keyword its text goes to, is the text required)
+ACTIONS = {
+    "accept": (services.accept_request, "note"),
+    "contact": (services.record_contact, "note"),
+    "resolve": (services.resolve_request, "result"),
+    "escalate": (services.escalate_request, "reason"),
+    "return": (services.return_request, "reason"),
+    "withdraw": (services.withdraw_request, "reason"),
+}
+
+
+# timeline event kinds (the transition names, and a few events of their own) as the pages say them
+EVENT_LABELS = {
+    "submitted": gettext_lazy("submitted"),
+    "photos": gettext_lazy("photos added"),
+    "supervised": gettext_lazy("put under supervision (督办)"),
+    "accept": gettext_lazy("accepted"),
+    "contact": gettext_lazy("requester contacted"),
+    "resolve": gettext_lazy("resolved"),
+    "escalate": gettext_lazy("escalated"),
+    "return": gettext_lazy("returned to the dispatcher"),
+    "dispatch": gettext_lazy("dispatched"),
+    "not_accept": gettext_lazy("not accepted"),
+    "request_extension": gettext_lazy("extension requested"),
+    "grant_extension": gettext_lazy("extension granted"),
+    "refuse_extension": gettext_lazy("extension refused"),
+    "call_back": gettext_lazy("rated / called back"),
+    "close": gettext_lazy("closed"),
+    "reopen": gettext_lazy("reopened (重办)"),
+    "merge": gettext_lazy("merged"),
+    "withdraw": gettext_lazy("withdrawn"),
+}
+ACTION_DONE = {
+    "accept": gettext_lazy("You accepted the request: it is yours now."),
+    "contact": gettext_lazy("The contact is recorded."),
+    "resolve": gettext_lazy("The request is marked resolved; the requester is asked to rate it."),
+    "escalate": gettext_lazy("The request is escalated."),
+    "return": gettext_lazy("The request is returned to the dispatcher."),
+    "withdraw": gettext_lazy("Your request is withdrawn."),
+}
+
+
+def visible_requests(user):
+    """Requests in the user's requests.view scope, and their own (as requester or submitter)."""
+    own = ServiceRequest.objects.filter(Q(requester=user) | Q(submitted_by=user) | Q(handler=user))
+    return ServiceRequest.objects.visible_to(user, "requests.view") | own
+
+
+def get_request_for_user(user, pk) -> ServiceRequest:
+    return get_object_or_404(visible_requests(user).select_related("place", "category"), pk=pk)
+
+
+def _home_household(user) -> Place | None:
+    for grant in current_grants(user):
+        if grant.role == Role.RESIDENT and grant.place.level == Level.HOUSEHOLD:
+            return grant.place
+    return None
+
+
+def _behalf_households(user):
+    return Place.objects.visible_to(user, "requests.submit").filter(level=Level.HOUSEHOLD).order_by("path")
+
+
+def _errors_into(form, exc: ValidationError) -> None:
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, field_errors in items:
+        for error in field_errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _submit(request, form, *, place, description, channel, contact_name="", contact_mobile=""):
+    """Photos checked first, then the request and its photos in one transaction (nothing on error)."""
+    user = request.user
+    data = form.cleaned_data
+    token = data.get("client_token", "")
+    if token:
+        existing = ServiceRequest.objects.filter(submitted_by=user, client_token=token).first()
+        if existing:  # a double tap: the first submission is the request
+            return existing
+    try:
+        check_photos(data["photos"])
+        with transaction.atomic():
+            req = services.submit_request(
+                user,
+                place=place,
+                request_type=data["request_type"],
+                description=description,
+                category=data["category"],
+                urgency=data["urgency"],
+                channel=channel,
+                client_token=token,
+                board_consent=data["board_consent"],
+                contact_name=contact_name,
+                contact_mobile=contact_mobile,
+            )
+            services.attach_photos(user, req, data["photos"])
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            exc = ValidationError({"photos": exc.messages})
+        _errors_into(form, exc)
+        return None
+    return req
+
+
+def _render_form(request, template, form, status, **context):
+    form.mark_invalid()
+    context.update(form=form, rules=photo_rules(), max_description=services.MAX_DESCRIPTION)
+    return render(request, template, context, status=status)
+
+
+@login_required
+def submit(request):
+    """A resident's request for their household, entrance or building."""
+    user = request.user
+    household = _home_household(user)
+    if household is None:
+        if not _behalf_households(user).exists():
+            raise PermissionDenied
+        return redirect("requests:behalf")
+    status = 200
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES)
+        if form.is_valid():
+            entrance = household.parent
+            where = form.cleaned_data["place"]
+            place, description = household, form.cleaned_data["description"]
+            if where == "entrance":
+                place = entrance
+            elif where == "building":
+                # a building is not a place of the tree: the request goes to the entrance's grid,
+                # naming the building
+                place = entrance.parent
+                building = entrance.building.number if entrance.building_id else entrance.name
+                description = f"【{building}】{description}"
+            req = _submit(request, form, place=place, description=description, channel=Channel.RESIDENT)
+            if req is not None:
+                messages.success(request, _("Your request %(n)s is submitted.") % {"n": req.number})
+                return redirect("requests:detail", pk=req.pk)
+        status = 422
+        form.data = form.data.copy()
+        form.data["client_token"] = uuid.uuid4().hex
+    else:
+        form = RequestForm(initial={"client_token": uuid.uuid4().hex})
+    return _render_form(request, "service_requests/submit.html", form, status, household=household)
+
+
+@login_required
+def behalf(request):
+    """代报: a leader submits on a resident's behalf, for a household in their entrance."""
+    user = request.user
+    households = _behalf_households(user)
+    if not households.exists():
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = BehalfForm(request.POST, request.FILES, households=households)
+        if form.is_valid():
+            data = form.cleaned_data
+            req = _submit(
+                request,
+                form,
+                place=data["household"],
+                description=data["description"],
+                channel=Channel.ON_BEHALF,
+                contact_name=data["contact_name"],
+                contact_mobile=data["contact_mobile"],
+            )
+            if req is not None:
+                messages.success(request, _("Request %(n)s is submitted.") % {"n": req.number})
+                return redirect("requests:detail", pk=req.pk)
+        status = 422
+        form.data = form.data.copy()
+        form.data["client_token"] = uuid.uuid4().hex
+    else:
+        form = BehalfForm(households=households, initial={"client_token": uuid.uuid4().hex})
+    return _render_form(request, "service_requests/behalf.html", form, status)
+
+
+@login_required
+def mine(request):
+    user = request.user
+    reqs = ServiceRequest.objects.filter(Q(requester=user) | Q(submitted_by=user)).select_related("place")
+    return render(
+        request,
+        "service_requests/mine.html",
+        {
+            "reqs": reqs,
+            "can_submit": _home_household(user) is not None,
+            "can_behalf": _behalf_households(user).exists(),
+        },
+    )
+
+
+def _due(req: ServiceRequest):
+    return req.accept_by if req.state in (State.SUBMITTED, State.ESCALATED) else req.resolve_by
+
+
+TABS = [
+    ("new", _("New")),
+    ("mine", _("Mine")),
+    ("due", _("Due soon")),
+    ("overdue", _("Overdue")),
+]
+
+
+@login_required
+def queue(request):
+    """The handler's queue over their places: new (to accept at their level), mine, due soon, overdue."""
+    user = request.user
+    if scope_for(user, "requests.view").is_empty:
+        raise PermissionDenied
+    tab = request.GET.get("tab", "new")
+    if tab not in dict(TABS):
+        tab = "new"
+    now = timezone.now()
+    soon = now + timedelta(hours=photo_rules().due_soon_hours)
+    open_reqs = [
+        r
+        for r in ServiceRequest.objects.visible_to(user, "requests.view")
+        .filter(state__in=OPEN_STATES)
+        .select_related("place", "category")
+        .order_by("submitted_at")
+        if handler(user, r) or r.handler_id == user.pk
+    ]
+    rows = {
+        "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
+        "mine": [r for r in open_reqs if r.handler_id == user.pk],
+        "due": [r for r in open_reqs if _due(r) and now <= _due(r) <= soon],
+        "overdue": [r for r in open_reqs if services.is_overdue(r, now)],
+    }
+    tabs = [(key, label, len(rows[key])) for key, label in TABS]
+    for r in rows[tab]:
+        r.due = _due(r)
+    context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _behalf_households(user).exists()}
+    return render(request, "service_requests/queue.html", context)
+
+
+def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=None):
+    user = request.user
+    available = {t.name for t in workflow.available(req, user)}
+    sees_contact = req.handler_id == user.pk or dispatcher(user, req)
+    own = user.pk in (req.requester_id, req.submitted_by_id)
+    events = list(req.events.all())
+    for e in events:
+        e.label = EVENT_LABELS.get(e.kind, e.kind)
+        if e.actor_id and e.actor_id == req.requester_id and not (sees_contact or own):
+            e.actor_name = _("the requester")
+    contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
+    contact_mobile = req.contact_mobile or (req.requester.mobile if req.requester else "")
+    context = {
+        "req": req,
+        "events": events,
+        "photos": req.photos.all(),
+        "actions": [name for name in ACTIONS if name in available],
+        "can_rate": "call_back" in available and req.requester_id == user.pk,
+        "rate_form": rate_form or RateForm(),
+        "errors": errors or {},
+        "contact": {
+            "name": contact_name if sees_contact else (contact_name[:1] + "*" if contact_name else ""),
+            "mobile": contact_mobile if sees_contact else mask_mobile(contact_mobile),
+            "full": sees_contact,
+        },
+        "overdue": services.is_overdue(req),
+        "due": _due(req) if req.state in OPEN_STATES else None,
+        "is_requester": req.requester_id == user.pk or req.submitted_by_id == user.pk,
+    }
+    return render(request, "service_requests/detail.html", context, status=status)
+
+
+@login_required
+def detail(request, pk):
+    return _detail(request, get_request_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def act(request, pk, name):
+    user = request.user
+    req = get_request_for_user(user, pk)
+    if name not in ACTIONS:
+        raise Http404
+    service, keyword = ACTIONS[name]
+    form = ActionForm(request.POST)
+    text = form.data.get("text", "")[:2000]
+    try:
+        service(user, req, **{keyword: text})
+    except ValidationError as exc:
+        return _detail(request, req, status=422, errors={name: exc.messages})
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("requests:detail", pk=req.pk)
+    messages.success(request, ACTION_DONE[name])
+    return redirect("requests:detail", pk=req.pk)
+
+
+@login_required
+@require_POST
+def rate(request, pk):
+    user = request.user
+    req = get_request_for_user(user, pk)
+    if req.requester_id != user.pk:
+        raise PermissionDenied
+    form = RateForm(request.POST)
+    if not form.is_valid():
+        form.mark_invalid()
+        return _detail(request, req, status=422, rate_form=form)
+    try:
+        services.rate_request(
+            user,
+            req,
+            solved=form.cleaned_data["solved"],
+            satisfaction=form.cleaned_data["satisfaction"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        _errors_into(form, exc)
+        form.mark_invalid()
+        return _detail(request, req, status=422, rate_form=form)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("requests:detail", pk=req.pk)
+    if req.state == State.CLOSED:
+        messages.success(request, _("Thank you. The request is closed."))
+    else:
+        messages.info(request, _("Thank you. The request goes back to be handled again."))
+    return redirect("requests:detail", pk=req.pk)
+
+
+@login_required
+def photo(request, pk, photo_id):
+    """A request's photo, only after the request's visibility check (no public media URL)."""
+    req = get_request_for_user(request.user, pk)
+    item = get_object_or_404(RequestPhoto, pk=photo_id, request=req)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
