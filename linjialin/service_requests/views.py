@@ -232,10 +232,10 @@ def _due(req: ServiceRequest):
 
 
 TABS = [
-    ("new", _("New")),
-    ("mine", _("Mine")),
-    ("due", _("Due soon")),
-    ("overdue", _("Overdue")),
+    ("new", gettext_lazy("New")),
+    ("mine", gettext_lazy("Mine")),
+    ("due", gettext_lazy("Due soon")),
+    ("overdue", gettext_lazy("Overdue")),
 ]
 
 
@@ -274,12 +274,13 @@ def queue(request):
 def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=None):
     user = request.user
     available = {t.name for t in workflow.available(req, user)}
-    sees_contact = req.handler_id == user.pk or dispatcher(user, req)
+    # the requester identity: in full for the handler, dispatchers and the requester (or submitter) themself
     own = user.pk in (req.requester_id, req.submitted_by_id)
+    sees_contact = own or req.handler_id == user.pk or dispatcher(user, req)
     events = list(req.events.all())
     for e in events:
         e.label = EVENT_LABELS.get(e.kind, e.kind)
-        if e.actor_id and e.actor_id == req.requester_id and not (sees_contact or own):
+        if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
     contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
     contact_mobile = req.contact_mobile or (req.requester.mobile if req.requester else "")
@@ -298,7 +299,7 @@ def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=
         },
         "overdue": services.is_overdue(req),
         "due": _due(req) if req.state in OPEN_STATES else None,
-        "is_requester": req.requester_id == user.pk or req.submitted_by_id == user.pk,
+        "is_requester": own,
     }
     return render(request, "service_requests/detail.html", context, status=status)
 

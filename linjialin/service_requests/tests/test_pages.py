@@ -256,6 +256,11 @@ def test_contact_is_masked_for_viewers_who_are_not_the_handler(
     assert page.context["contact"]["mobile"] == "13900000001"
 
 
+def test_the_requester_sees_their_own_contact(req, login, resident_a):
+    page = login(resident_a).get(reverse("requests:detail", args=[req.pk]))
+    assert page.context["contact"] == {"name": "张三", "mobile": "13900000001", "full": True}
+
+
 def test_nav_shows_requests_to_who_may_use_them(login, resident_a, auditor):
     # (the home page passes its own `perms`, so the nav is read on another page)
     assert (

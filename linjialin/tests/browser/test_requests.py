@@ -78,11 +78,21 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     switch_user(page, entrance_leader_a)
     page.goto(page.url_for(reverse("requests:queue")))
     fits_phone(page)
+    assert page.locator(".queue-tabs").inner_text().split() == [
+        "新诉求",
+        "1",
+        "我的",
+        "0",
+        "即将到期",
+        "1",
+        "已超期",
+        "0",
+    ]
     screenshot(page, "request-queue")
     page.locator("main .request-list a", has_text=req.number).click()
     page.wait_for_url(page.url_for(reverse("requests:detail", args=[req.pk])))
     fits_phone(page)
-    assert "139****0001" in page.locator("#request-contact").inner_text()
+    assert "139****0001" in page.locator("#request-contact").inner_text()  # not the handler yet
     page.locator("button[value=accept]").click()
     page.locator("#text-contact").wait_for()
     assert "13900000001" in page.locator("#request-contact").inner_text()
