@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("<int:pk>/rate/", views.rate, name="rate"),
+    path("<int:pk>/photos/", views.add_photos, name="add_photos"),
     path("<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
 ]

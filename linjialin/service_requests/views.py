@@ -271,8 +271,9 @@ def queue(request):
     return render(request, "service_requests/queue.html", context)
 
 
-def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=None):
+def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=None, photo_errors=None):
     user = request.user
+    photos, rules = list(req.photos.all()), photo_rules()
     available = {t.name for t in workflow.available(req, user)}
     # the requester identity: in full for the handler, dispatchers and the requester (or submitter) themself
     own = user.pk in (req.requester_id, req.submitted_by_id)
@@ -287,7 +288,7 @@ def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=
     context = {
         "req": req,
         "events": events,
-        "photos": req.photos.all(),
+        "photos": photos,
         "actions": [name for name in ACTIONS if name in available],
         "can_rate": "call_back" in available and req.requester_id == user.pk,
         "rate_form": rate_form or RateForm(),
@@ -300,6 +301,9 @@ def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=
         "overdue": services.is_overdue(req),
         "due": _due(req) if req.state in OPEN_STATES else None,
         "is_requester": own,
+        "can_add_photos": services.may_attach_photos(user, req) and len(photos) < rules.max_photos,
+        "photo_errors": photo_errors or [],
+        "rules": rules,
     }
     return render(request, "service_requests/detail.html", context, status=status)
 
@@ -360,6 +364,23 @@ def rate(request, pk):
         messages.success(request, _("Thank you. The request is closed."))
     else:
         messages.info(request, _("Thank you. The request goes back to be handled again."))
+    return redirect("requests:detail", pk=req.pk)
+
+
+@login_required
+@require_POST
+def add_photos(request, pk):
+    """More photos on an open request (the requester, the submitter or a handler)."""
+    user = request.user
+    req = get_request_for_user(user, pk)
+    files = request.FILES.getlist("photos")
+    if not files:
+        return _detail(request, req, status=422, photo_errors=[_("Choose at least one photo.")])
+    try:
+        added = services.attach_photos(user, req, files)
+    except ValidationError as exc:
+        return _detail(request, req, status=422, photo_errors=exc.messages)
+    messages.success(request, _("%(n)d photo(s) added.") % {"n": len(added)})
     return redirect("requests:detail", pk=req.pk)
 
 

@@ -269,3 +269,18 @@ def test_nav_shows_requests_to_who_may_use_them(login, resident_a, auditor):
     )
     html = login(auditor).get(reverse("places:browse"), follow=True).content.decode()
     assert reverse("requests:mine") not in html and reverse("requests:queue") not in html
+
+
+def test_photos_are_added_to_an_open_request(req, login, resident_a, resident_b, entrance_leader_a):
+    url = reverse("requests:add_photos", args=[req.pk])
+    bad = login(resident_a).post(url, {"photos": [jpeg(), SimpleUploadedFile("x.jpg", b"MZ" + b"\0" * 100)]})
+    assert bad.status_code == 422 and "x.jpg is not a JPEG, PNG or WebP photo." in bad.content.decode()
+    assert not RequestPhoto.objects.exists()
+    assert login(resident_a).post(url, {}).status_code == 422
+    assert login(resident_a).post(url, {"photos": [jpeg()]}).status_code == 302
+    assert login(entrance_leader_a).post(url, {"photos": [jpeg()]}).status_code == 302
+    assert login(resident_b).post(url, {"photos": [jpeg()]}).status_code == 404
+    assert req.photos.count() == 2
+    services.withdraw_request(resident_a, req)
+    assert login(resident_a).post(url, {"photos": [jpeg()]}).status_code == 403
+    assert not login(resident_a).get(reverse("requests:detail", args=[req.pk])).context["can_add_photos"]
