@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "linjialin.accounts",
     "linjialin.places",
     "linjialin.service_requests",
+    "linjialin.notifications",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "linjialin.accounts.context_processors.roles",
+                "linjialin.notifications.context_processors.unread",
             ],
         },
     },

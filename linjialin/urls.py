@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("places/", include("linjialin.places.urls")),
     path("requests/", include("linjialin.service_requests.urls")),
     path("audit/", include("linjialin.accounts.audit_urls")),
+    path("notifications/", include("linjialin.notifications.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -112,3 +112,27 @@ def leader_history(place: Place) -> list[RoleGrant]:
         .select_related("user", "granted_by", "ended_by")
         .order_by("-valid_from", "-id")
     )
+
+
+# --- who is on duty for a place (added for the deadline sweep's notifications) -----------------------
+def users_holding(perm: str, path: str, *, levels: set[int] | None = None):
+    """Active users with a current grant of `perm` on `path` or a place above it, optionally only
+    grants at the given handling `levels` (place levels; 0 = department handlers, see
+    scope.DEPARTMENT_LEVEL). System administrators are left out: they hold every permission but are
+    not on duty. Building/floor grants (楼长, 层长) reach only parts of their place and are left out."""
+    from .models import User
+    from .scope import DEPARTMENT_LEVEL
+
+    roles = [r for r, spec in ROLES.items() if perm in spec.perms and r != Role.SYSTEM_ADMIN]
+    parts = path.split(".")[:-1]
+    ancestors = [".".join(parts[: i + 1]) + "." for i in range(len(parts))]
+    grants = RoleGrant.objects.current(timezone.localdate()).filter(
+        role__in=roles, path__in=ancestors, building__isnull=True, floor__isnull=True
+    )
+    if levels is not None:
+        place_levels = {lv for lv in levels if lv != DEPARTMENT_LEVEL}
+        q = Q(place__level__in=place_levels) & ~Q(role=Role.DEPARTMENT_HANDLER)
+        if DEPARTMENT_LEVEL in levels:
+            q |= Q(role=Role.DEPARTMENT_HANDLER)
+        grants = grants.filter(q)
+    return User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("pk")

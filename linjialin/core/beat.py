@@ -21,6 +21,7 @@ from cronsim import CronSim
 from django.db import IntegrityError, transaction
 from django.tasks import Task
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from .models import ScheduledSlot
 
@@ -82,6 +83,8 @@ def _register_defaults() -> None:
 
     register("audit_verify", "30 2 * * *", tasks.audit_verify)  # nightly 02:30
     register("prune_task_results", "15 3 * * *", tasks.prune_task_results)  # nightly 03:15
+    # each app's tasks.py registers its own jobs (e.g. service_requests: the deadline sweep, every minute)
+    autodiscover_modules("tasks")
 
 
 _register_defaults()

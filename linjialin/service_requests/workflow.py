@@ -57,7 +57,7 @@ workflow = Workflow(
         Transition("resolve", {S.IN_PROGRESS}, S.RESOLVED, handler, "resolve", "handler"),
         Transition(
             "escalate",
-            {S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS},
+            {S.SUBMITTED, S.ESCALATED, S.ACCEPTED, S.IN_PROGRESS},
             S.ESCALATED,
             either(handler, system),
             "escalate",

@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+
+PAGE_SIZE = 30
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def mark_read(request, pk):
+    notification = selectors.get_for_user(request.user, pk)
+    services.mark_read(request.user, notification)
+    link = notification.link
+    if request.POST.get("open") and link and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
+        return redirect(link)
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    services.mark_all_read(request.user)
+    return redirect("notifications:inbox")
