@@ -84,12 +84,16 @@ class Workflow:
             raise TransitionNotAllowed(_("You may not “%(action)s” here.") % {"action": transition.label})
         return transition
 
-    def apply(self, obj, name: str, actor, **changes) -> Transition:
-        """Move `obj` along `name` with a compare-and-set UPDATE; `changes` are written with it."""
+    def apply(self, obj, name: str, actor, *, expected: dict | None = None, **changes) -> Transition:
+        """Move `obj` along `name` with a compare-and-set UPDATE; `changes` are written with it.
+
+        `expected`: other columns that must still hold the values the caller saw (e.g. the handling
+        level of an escalation), so that two concurrent moves cannot both apply."""
         transition = self.check(obj, name, actor)
         seen = self.state_of(obj)
         values = {self.state_field: transition.target, **changes}
-        updated = type(obj).objects.filter(pk=obj.pk, **{self.state_field: seen}).update(**values)
+        condition = {self.state_field: seen, **(expected or {})}
+        updated = type(obj).objects.filter(pk=obj.pk, **condition).update(**values)
         if updated != 1:
             now = type(obj).objects.filter(pk=obj.pk).values_list(self.state_field, flat=True).first()
             raise Conflict(

@@ -72,11 +72,21 @@ def _check(actor, req: ServiceRequest, name: str) -> None:
         raise PermissionDenied(str(exc)) from exc
 
 
-def _move(actor, req: ServiceRequest, name: str, *, note: str = "", data: dict | None = None, **changes):
-    """Apply transition `name` (compare-and-set), then write its timeline and audit events."""
+def _move(
+    actor,
+    req: ServiceRequest,
+    name: str,
+    *,
+    note: str = "",
+    data: dict | None = None,
+    expected=None,
+    **changes,
+):
+    """Apply transition `name` (compare-and-set on the state and `expected`), then write its timeline
+    and audit events."""
     before = req.state
     _check(actor, req, name)
-    workflow.apply(req, name, actor, **changes)
+    workflow.apply(req, name, actor, expected=expected, **changes)
     _event(req, name, actor, note, **(data or {}))
     audit.record(
         f"request.{name}",
@@ -225,6 +235,7 @@ def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReque
             "escalate",
             note=reason,
             data={"from_level": req.level, "to_level": req.level - 1},
+            expected={"level": req.level},
             level=req.level - 1,
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),

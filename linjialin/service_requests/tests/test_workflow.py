@@ -263,3 +263,20 @@ def test_any_sequence_of_actions_keeps_the_request_consistent(tree, admin):
             suppress_health_check=[HealthCheck.function_scoped_fixture],
         ),
     )
+
+
+def test_two_escalations_of_the_same_request_at_once_climb_one_level(
+    tree, resident_a, entrance_leader_a, grid_worker
+):
+    second_grid_worker = make_user("13700000002", "网格员2", "grid_worker", tree.grid_1)
+    req = submit(resident_a, tree.household_a1)
+    services.escalate_request(
+        entrance_leader_a, req, reason="需要网格协调"
+    )  # now escalated at the grid level
+    first_copy, second_copy = ServiceRequest.objects.get(pk=req.pk), ServiceRequest.objects.get(pk=req.pk)
+    services.escalate_request(grid_worker, first_copy, reason="社区处理")
+    with pytest.raises(Conflict):  # same state (escalated) but the level moved: it must not climb twice
+        services.escalate_request(second_grid_worker, second_copy, reason="社区处理")
+    req.refresh_from_db()
+    assert req.level == HandlingLevel.COMMUNITY
+    assert RequestEvent.objects.filter(request=req, kind="escalate").count() == 2
