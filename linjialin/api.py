@@ -13,6 +13,7 @@ from .core.api import install_error_handlers
 from .core.api import router as audit_router
 from .places.api import residents_router
 from .places.api import router as places_router
+from .service_requests.api import router as requests_router
 
 api = NinjaAPI(
     title="邻家邻 linjialin API",
@@ -28,3 +29,4 @@ api.add_router("/", accounts_router)
 api.add_router("/places/", places_router)
 api.add_router("/residents/", residents_router)
 api.add_router("/audit/", audit_router)
+api.add_router("/requests/", requests_router)

@@ -1,0 +1,329 @@
+"""/api/v1/requests/…: thin endpoints over service_requests.selectors, .services and .metrics.
+
+Reads go through selectors (404 when missing or outside the caller's view: their requests.view scope or
+their own requests); 403 when the request is visible but the transition is not allowed (wrong state or
+wrong person, with the reason); 409 when someone else moved it first; 422 for bad input, naming the field.
+Authentication is the session (see linjialin/api.py); token auth for integrations is still to do.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from linjialin.core.api import Error
+from linjialin.core.scope import scope_for
+from linjialin.places.models import Place
+from linjialin.places.selectors import get_place_for_user
+
+from . import metrics, selectors, services
+from .models import Category, ServiceRequest
+from .schemas import (
+    ContactIn,
+    DecideExtensionIn,
+    DispatchIn,
+    ExtensionIn,
+    MergeIn,
+    NotAcceptIn,
+    NoteIn,
+    RateIn,
+    RatesReport,
+    ReasonIn,
+    RequestDetailOut,
+    RequestFilters,
+    RequestOut,
+    RequestPage,
+    ResultIn,
+    SubmitIn,
+    WithdrawIn,
+)
+from .workflow import workflow
+
+router = Router(tags=["requests"])
+
+Id = Annotated[int, Path(description="request id")]
+LIST = {401: Error, 422: Error}
+READ = {401: Error, 404: Error, 422: Error}
+SUBMIT = {401: Error, 403: Error, 404: Error, 422: Error}
+MOVE = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+
+
+def _out(req: ServiceRequest) -> dict:
+    return {
+        "id": req.pk,
+        "number": req.number,
+        "request_type": req.request_type,
+        "state": req.state,
+        "level": req.level,
+        "urgency": req.urgency,
+        "channel": req.channel,
+        "description": req.description,
+        "place_id": req.place_id,
+        "place_name": req.place.name,
+        "path": req.path,
+        "category": req.category.code if req.category_id else None,
+        "supervised": req.supervised,
+        "reopen_count": req.reopen_count,
+        "overdue": services.is_overdue(req),
+        "submitted_at": req.submitted_at,
+        "accept_by": req.accept_by,
+        "resolve_by": req.resolve_by,
+        "accepted_at": req.accepted_at,
+        "resolved_at": req.resolved_at,
+        "closed_at": req.closed_at,
+        "result": req.result,
+        "solved": req.solved,
+        "satisfaction": req.satisfaction,
+    }
+
+
+def _detail(user, req: ServiceRequest) -> dict:
+    req.refresh_from_db()
+    contact = selectors.requester_contact(user, req)
+    return {
+        **_out(req),
+        "contact": vars(contact),
+        "timeline": [
+            {"kind": e.kind, "at": e.at, "actor_name": e.actor_name, "note": e.note, "data": e.data}
+            for e in selectors.timeline(req)
+        ],
+        "transitions": [t.name for t in workflow.available(req, user)],
+    }
+
+
+# --- rates (before /{id} so "rates" is never read as an id) --------------------------------------
+class RatesQuery(Schema):
+    place: int = Field(..., ge=1, description="place id: the rates there and per child place")
+    from_: date | None = Field(None, alias="from", description="first day (default: the 1st of this month)")
+    to: date | None = Field(None, description="last day, inclusive (default: today); from/to may be swapped")
+
+
+def _rates_out(r: metrics.Rates) -> dict:
+    def rate(x: metrics.Rate) -> dict:
+        return {
+            "numerator": x.numerator,
+            "denominator": x.denominator,
+            "value": x.value,
+            "percent": x.percent,
+            "formula": x.formula,
+        }
+
+    return {
+        "response": rate(r.response),
+        "resolution": rate(r.resolution),
+        "satisfaction": rate(r.satisfaction),
+        "signoff": rate(r.signoff),
+        "completion": rate(r.completion),
+        "score": r.score.value,
+        "score_formula": r.score.formula,
+    }
+
+
+@router.get("/rates", response={200: RatesReport, **READ}, summary="响应率, 解决率, 满意率 at a place")
+def get_rates(request, q: Query[RatesQuery]):
+    """The rates over the days [from, to] (Beijing time) of the requests the caller may see at the
+    place, and per child place. Definitions: docs/rates.md."""
+    user = request.auth
+    place = get_place_for_user(user, q.place, "requests.view")
+    today = timezone.localdate()
+    first = q.from_ or today.replace(day=1)
+    last = q.to or today
+    first, last = min(first, last), max(first, last)  # a period given backwards is the same period
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+    total, rows = metrics.rates_by_place(user, place, (start, end))
+    return {
+        "place_id": place.pk,
+        "period_from": start,
+        "period_to": end,
+        "total": _rates_out(total),
+        "children": [
+            {
+                "place_id": r.place.pk,
+                "place_name": r.place.name,
+                "level": r.place.level,
+                "rates": _rates_out(r.rates),
+            }
+            for r in rows
+        ],
+    }
+
+
+# --- list, detail, submit ------------------------------------------------------------------------
+@router.get("/", response={200: RequestPage, **LIST}, summary="Requests you may see (newest first)")
+def list_requests(request, filters: Query[RequestFilters]):
+    place_path = None
+    if filters.place is not None:
+        place = Place.objects.filter(pk=filters.place).first()
+        # only a filter: the list holds only what the caller may see anyway; an unknown place has nothing
+        place_path = place.path if place else "~"
+    qs = selectors.list_requests_for_user(
+        request.auth,
+        state=filters.state,
+        level=filters.level,
+        overdue=filters.overdue,
+        place_path=place_path,
+        mine=filters.mine,
+    )
+    page = list(qs[filters.offset : filters.offset + filters.limit])
+    return {
+        "count": qs.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_out(r) for r in page],
+    }
+
+
+@router.get(
+    "/{request_id}", response={200: RequestDetailOut, **READ}, summary="One request with its timeline"
+)
+def get_request(request, request_id: Id):
+    """The requester's contact is masked unless you are the owning handler or a dispatcher (showing
+    it in full is audited as request.contact_viewed)."""
+    return _detail(request.auth, selectors.get_request_for_user(request.auth, request_id))
+
+
+@router.post("/", response={201: RequestOut, 200: RequestOut, **SUBMIT}, summary="Submit a request")
+def submit(request, payload: SubmitIn):
+    """A new request. Sending the same `client_token` again returns the first request (200)."""
+    user = request.auth
+    place = Place.objects.filter(pk=payload.place_id).first()
+    if place is None:
+        raise Http404
+    category = None
+    if payload.category:
+        category = Category.objects.filter(code=payload.category).first()
+        if category is None:
+            raise HttpError(404, _("Unknown category."))
+    existing = (
+        bool(payload.client_token)
+        and ServiceRequest.objects.filter(requester=user, client_token=payload.client_token).exists()
+    )
+    try:
+        req = services.submit_request(
+            user,
+            place=place,
+            request_type=payload.request_type,
+            description=payload.description,
+            category=category,
+            urgency=payload.urgency,
+            channel=payload.channel,
+            client_token=payload.client_token,
+            board_consent=payload.board_consent,
+            contact_name=payload.contact_name,
+            contact_mobile=payload.contact_mobile,
+        )
+    except PermissionDenied:
+        if not scope_for(user, "places.view_place").covers(place.path):
+            raise Http404 from None
+        raise
+    req = ServiceRequest.objects.select_related("place", "category").get(pk=req.pk)
+    return Status(200 if existing else 201, _out(req))
+
+
+# --- transitions ---------------------------------------------------------------------------------
+def _get(request, request_id):
+    return selectors.get_request_for_user(request.auth, request_id)
+
+
+@router.post("/{request_id}/accept", response={200: RequestDetailOut, **MOVE}, summary="Accept (首接负责)")
+def accept(request, request_id: Id, payload: NoteIn):
+    req = services.accept_request(request.auth, _get(request, request_id), note=payload.note)
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/contact", response={200: RequestDetailOut, **MOVE}, summary="Record contact")
+def contact(request, request_id: Id, payload: ContactIn):
+    req = services.record_contact(request.auth, _get(request, request_id), note=payload.note)
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/resolve", response={200: RequestDetailOut, **MOVE}, summary="Resolve")
+def resolve(request, request_id: Id, payload: ResultIn):
+    req = services.resolve_request(request.auth, _get(request, request_id), result=payload.result)
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/escalate", response={200: RequestDetailOut, **MOVE}, summary="Escalate one level")
+def escalate(request, request_id: Id, payload: ReasonIn):
+    req = services.escalate_request(request.auth, _get(request, request_id), reason=payload.reason)
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/return", response={200: RequestDetailOut, **MOVE}, summary="Return (退单)")
+def return_(request, request_id: Id, payload: ReasonIn):
+    req = services.return_request(request.auth, _get(request, request_id), reason=payload.reason)
+    return _detail(request.auth, req)
+
+
+@router.post(
+    "/{request_id}/dispatch", response={200: RequestDetailOut, **MOVE}, summary="Dispatch to a level"
+)
+def dispatch(request, request_id: Id, payload: DispatchIn):
+    req = services.dispatch_request(
+        request.auth, _get(request, request_id), level=payload.level, note=payload.note
+    )
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/not_accept", response={200: RequestDetailOut, **MOVE}, summary="不予受理")
+def not_accept(request, request_id: Id, payload: NotAcceptIn):
+    req = services.not_accept_request(
+        request.auth, _get(request, request_id), reason=payload.reason, referred_to=payload.referred_to
+    )
+    return _detail(request.auth, req)
+
+
+@router.post(
+    "/{request_id}/request_extension", response={200: RequestDetailOut, **MOVE}, summary="Ask for more time"
+)
+def request_extension(request, request_id: Id, payload: ExtensionIn):
+    req = services.request_extension(
+        request.auth, _get(request, request_id), days=payload.days, reason=payload.reason
+    )
+    return _detail(request.auth, req)
+
+
+@router.post(
+    "/{request_id}/decide_extension",
+    response={200: RequestDetailOut, **MOVE},
+    summary="Grant or refuse an extension",
+)
+def decide_extension(request, request_id: Id, payload: DecideExtensionIn):
+    req = services.decide_extension(
+        request.auth, _get(request, request_id), grant=payload.grant, note=payload.note
+    )
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/rate", response={200: RequestDetailOut, **MOVE}, summary="Rate / call back")
+def rate(request, request_id: Id, payload: RateIn):
+    req = services.rate_request(
+        request.auth,
+        _get(request, request_id),
+        solved=payload.solved,
+        satisfaction=payload.satisfaction,
+        comment=payload.comment,
+    )
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/withdraw", response={200: RequestDetailOut, **MOVE}, summary="Withdraw")
+def withdraw(request, request_id: Id, payload: WithdrawIn):
+    req = services.withdraw_request(request.auth, _get(request, request_id), reason=payload.reason)
+    return _detail(request.auth, req)
+
+
+@router.post("/{request_id}/merge", response={200: RequestDetailOut, **MOVE}, summary="Merge into another")
+def merge(request, request_id: Id, payload: MergeIn):
+    req = _get(request, request_id)
+    into = selectors.get_request_for_user(request.auth, payload.into)
+    return _detail(request.auth, services.merge_request(request.auth, req, into=into))

@@ -1,0 +1,172 @@
+"""API shapes for requests. The requester's contact is masked unless the caller may see it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from .models import Channel, RequestType, Satisfaction, State, Urgency
+
+TEXT = r"\S"  # at least one character that is not a space
+
+
+class RequestOut(Schema):
+    id: int
+    number: str
+    request_type: str
+    state: str
+    level: int
+    urgency: str
+    channel: str
+    description: str
+    place_id: int
+    place_name: str
+    path: str
+    category: str | None
+    supervised: bool
+    reopen_count: int
+    overdue: bool
+    submitted_at: datetime
+    accept_by: datetime | None
+    resolve_by: datetime | None
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    result: str
+    solved: bool | None
+    satisfaction: str
+
+
+class EventOut(Schema):
+    kind: str
+    at: datetime
+    actor_name: str
+    note: str
+    data: dict
+
+
+class ContactOut(Schema):
+    name: str
+    mobile: str
+    masked: bool = Field(description="true unless you are the owning handler, a dispatcher or the requester")
+
+
+class RequestDetailOut(RequestOut):
+    contact: ContactOut
+    timeline: list[EventOut]
+    transitions: list[str] = Field(description="the transitions you may make now")
+
+
+class RequestPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[RequestOut]
+
+
+class RequestFilters(Schema):
+    state: State | None = None
+    level: int | None = Field(None, ge=0, le=4, description="handling level, 0 department … 4 entrance")
+    overdue: bool | None = None
+    place: int | None = Field(None, ge=1, description="requests at this place and below")
+    mine: bool = False
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class SubmitIn(Schema):
+    place_id: int = Field(..., ge=1)
+    request_type: RequestType
+    description: str = Field(..., max_length=2000, pattern=TEXT)
+    category: str | None = Field(None, max_length=40, description="category code (unknown: 404)")
+    urgency: Urgency = Urgency.NORMAL
+    channel: Channel = Channel.RESIDENT
+    client_token: str = Field("", max_length=64, description="the same token twice makes one request")
+    board_consent: bool = False
+    contact_name: str = Field("", max_length=50)
+    contact_mobile: str = Field("", max_length=11, pattern=r"^(1\d{10})?$")
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class ContactIn(Schema):
+    note: str = Field(..., max_length=2000, pattern=TEXT, description="how and when you reached them")
+
+
+class ResultIn(Schema):
+    result: str = Field(..., max_length=2000, pattern=TEXT)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., max_length=2000, pattern=TEXT)
+
+
+class DispatchIn(Schema):
+    level: int = Field(..., ge=0, le=4)
+    note: str = Field("", max_length=2000)
+
+
+class NotAcceptIn(Schema):
+    reason: str = Field(..., max_length=2000, pattern=TEXT)
+    referred_to: str = Field("", max_length=200)
+
+
+class ExtensionIn(Schema):
+    days: int = Field(..., ge=1, le=365)
+    reason: str = Field(..., max_length=500, pattern=TEXT)
+
+
+class DecideExtensionIn(Schema):
+    grant: bool
+    note: str = Field("", max_length=2000)
+
+
+class RateIn(Schema):
+    solved: bool
+    satisfaction: Satisfaction
+    comment: str = Field("", max_length=2000)
+
+
+class WithdrawIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class MergeIn(Schema):
+    into: int = Field(..., ge=1, description="id of the request to merge into")
+
+
+class RateOut(Schema):
+    numerator: Decimal
+    denominator: int
+    value: Decimal | None = Field(description="numerator ÷ denominator, or null when nothing is due")
+    percent: str = Field(description='"87.5%", or "—" when nothing is due')
+    formula: str
+
+
+class RatesOut(Schema):
+    response: RateOut
+    resolution: RateOut
+    satisfaction: RateOut
+    signoff: RateOut
+    completion: RateOut
+    score: Decimal | None
+    score_formula: str
+
+
+class PlaceRatesOut(Schema):
+    place_id: int
+    place_name: str
+    level: int
+    rates: RatesOut
+
+
+class RatesReport(Schema):
+    place_id: int
+    period_from: datetime
+    period_to: datetime
+    total: RatesOut
+    children: list[PlaceRatesOut]

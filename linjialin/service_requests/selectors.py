@@ -1,0 +1,108 @@
+"""Reads of requests that depend on who asks. Missing and forbidden both answer 404.
+
+A user sees the requests in their requests.view scope, and always their own (as requester).
+The requester's contact is masked except for the owning handler and the dispatchers (and the
+requester themselves); showing it unmasked leaves an audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from linjialin.core import audit
+from linjialin.core.masking import mask_mobile
+from linjialin.core.scope import scope_for, under
+
+from .models import ServiceRequest, State
+from .workflow import dispatcher
+
+
+def _visible(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ServiceRequest.objects.none()
+    scope = scope_for(user, "requests.view")
+    own = Q(requester=user)
+    return ServiceRequest.objects.filter(own if scope.is_empty else scope.q() | own)
+
+
+def overdue_q(now: datetime | None = None) -> Q:
+    """The same rule as services.is_overdue, as a query."""
+    now = now or timezone.now()
+    return Q(state__in=[State.SUBMITTED, State.ESCALATED], accept_by__lt=now) | Q(
+        state__in=[State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED], resolve_by__lt=now
+    )
+
+
+def list_requests_for_user(
+    user,
+    *,
+    state: str | None = None,
+    level: int | None = None,
+    overdue: bool | None = None,
+    place_path: str | None = None,
+    mine: bool = False,
+):
+    """The requests the user may see, newest first, filtered."""
+    qs = _visible(user).select_related("place", "category", "handler")
+    if mine:
+        qs = qs.filter(requester=user)
+    if state:
+        qs = qs.filter(state=state)
+    if level is not None:
+        qs = qs.filter(level=level)
+    if overdue is not None:
+        qs = qs.filter(overdue_q()) if overdue else qs.exclude(overdue_q())
+    if place_path:
+        qs = qs.filter(under(place_path))
+    return qs
+
+
+def get_request_for_user(user, request_id) -> ServiceRequest:
+    """The request, or 404 when it is missing or the user may not see it."""
+    try:
+        return _visible(user).select_related("place", "category", "handler").get(pk=request_id)
+    except (ServiceRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def timeline(req: ServiceRequest):
+    return req.events.all()
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    mobile: str
+    masked: bool
+
+
+def may_see_contact(user, req: ServiceRequest) -> bool:
+    """The owning handler, a dispatcher over the request's place, or the requester themselves."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        (req.handler_id is not None and req.handler_id == user.pk)
+        or (req.requester_id is not None and req.requester_id == user.pk)
+        or dispatcher(user, req)
+    )
+
+
+def _mask_name(name: str) -> str:
+    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+
+
+def requester_contact(user, req: ServiceRequest) -> Contact:
+    """The requester's name and mobile: in full (audited as request.contact_viewed) for the owning
+    handler and the dispatchers, masked for everyone else. The requester's own view is not audited."""
+    name = req.contact_name or (req.requester.display_name if req.requester_id else "")
+    mobile = req.contact_mobile or (req.requester.mobile if req.requester_id else "")
+    if not may_see_contact(user, req):
+        return Contact(_mask_name(name), mask_mobile(mobile), masked=True)
+    if req.requester_id != user.pk:
+        audit.record("request.contact_viewed", actor=user, obj=req)
+    return Contact(name, mobile, masked=False)

@@ -1,0 +1,184 @@
+"""/api/v1/requests: submit (idempotent), list/detail with scope, transitions with their error codes,
+the masked contact and its audit, and the rates endpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.utils import translation
+
+from linjialin.core.models import AuditEvent
+from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.service_requests.models import ServiceRequest, State
+from linjialin.service_requests.workflow import workflow
+
+from .test_metrics import fixed_set  # noqa: F401 (the fixture)
+
+URL = "/api/v1/requests/"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def submit_body(tree, **kw):
+    body = {
+        "place_id": tree.household_a1.pk,
+        "request_type": "help",
+        "description": "楼道灯坏了",
+        "category": "corridor",
+        "client_token": "tok-1",
+        "contact_mobile": "13912345678",
+    }
+    return {**body, **kw}
+
+
+@pytest.fixture
+def submitted(tree, resident_a, client):
+    client.force_login(resident_a)
+    response = post(client, URL, submit_body(tree))
+    assert response.status_code == 201, response.content
+    client.logout()
+    return ServiceRequest.objects.get(pk=response.json()["id"])
+
+
+def test_submit_twice_with_the_same_token_is_one_request(tree, resident_a, login):
+    client = login(resident_a)
+    first = post(client, URL, submit_body(tree))
+    second = post(client, URL, submit_body(tree))
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert ServiceRequest.objects.count() == 1
+    assert first.json()["state"] == "submitted" and first.json()["level"] == 4
+
+
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(tree, resident_a, login):
+    client = login(resident_a)
+    response = post(client, URL, submit_body(tree, description="   "))
+    assert response.status_code == 422 and "description" in response.json()["fields"]
+    response = post(client, URL, submit_body(tree, contact_mobile="12ab"))
+    assert response.status_code == 422 and "contact_mobile" in response.json()["fields"]
+    response = post(client, URL, submit_body(tree, request_type="praise"))
+    assert response.status_code == 422 and "request_type" in response.json()["fields"]
+    response = post(client, URL, submit_body(tree, category="no-such"))
+    assert response.status_code == 404 and response.json()["detail"] in ("Unknown category.", "未知的类别。")
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_submitting_for_someone_elses_place_is_refused(tree, resident_a, login):
+    client = login(resident_a)
+    response = post(client, URL, submit_body(tree, place_id=tree.household_x1.pk))
+    assert response.status_code == 404
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_the_loop_through_the_api(submitted, resident_a, entrance_leader_a, login):
+    client = login(entrance_leader_a)
+    base = f"{URL}{submitted.pk}/"
+    response = post(client, base + "accept", {})
+    assert response.status_code == 200 and response.json()["state"] == "accepted"
+    assert post(client, base + "contact", {"note": "上门沟通"}).json()["state"] == "in_progress"
+    body = post(client, base + "resolve", {"result": "已更换灯泡"}).json()
+    assert body["state"] == "resolved" and [e["kind"] for e in body["timeline"]] == [
+        "submitted",
+        "accept",
+        "contact",
+        "resolve",
+    ]
+    client = login(resident_a)
+    response = post(client, base + "rate", {"solved": True, "satisfaction": "satisfied"})
+    assert response.status_code == 200 and response.json()["transitions"] == []
+    detail = client.get(base.rstrip("/")).json()
+    assert detail["state"] == "closed" and detail["satisfaction"] == "satisfied"
+
+
+def test_an_illegal_transition_is_403_with_the_reason(submitted, resident_a, entrance_leader_a, login):
+    client = login(entrance_leader_a)
+    response = post(client, f"{URL}{submitted.pk}/resolve", {"result": "done"})
+    assert response.status_code == 403
+    with translation.override("zh-hans"), pytest.raises(TransitionNotAllowed) as reason:
+        workflow.check(submitted, "resolve", entrance_leader_a)
+    assert response.json()["detail"] == str(reason.value)  # the API answers in zh-hans (the default)
+    client = login(resident_a)
+    response = post(client, f"{URL}{submitted.pk}/accept", {})
+    assert response.status_code == 403
+    submitted.refresh_from_db()
+    assert submitted.state == State.SUBMITTED
+
+
+def test_outsiders_and_other_residents_get_404(submitted, outsider, resident_b, login):
+    for user in (outsider, resident_b):
+        client = login(user)
+        assert client.get(f"{URL}{submitted.pk}").status_code == 404
+        assert post(client, f"{URL}{submitted.pk}/accept", {}).status_code == 404
+        assert client.get(URL).json()["items"] == []
+    assert client.get(f"{URL}999999").status_code == 404
+
+
+def test_transition_bad_input_is_422(submitted, entrance_leader_a, login):
+    client = login(entrance_leader_a)
+    post(client, f"{URL}{submitted.pk}/accept", {})
+    response = post(client, f"{URL}{submitted.pk}/contact", {"note": " "})
+    assert response.status_code == 422 and "note" in response.json()["fields"]
+    response = post(client, f"{URL}{submitted.pk}/contact", {})
+    assert response.status_code == 422 and "note" in response.json()["fields"]
+    response = post(client, f"{URL}{submitted.pk}/request_extension", {"reason": "x"})
+    assert response.status_code == 422 and "days" in response.json()["fields"]
+
+
+def test_list_filters_and_scope(submitted, tree, grid_worker, outsider, resident_a, login):
+    client = login(grid_worker)
+    assert [r["id"] for r in client.get(URL).json()["items"]] == [submitted.pk]
+    assert client.get(URL, {"state": "closed"}).json()["items"] == []
+    assert client.get(URL, {"level": 4}).json()["count"] == 1
+    assert client.get(URL, {"overdue": "false"}).json()["count"] == 1
+    assert client.get(URL, {"place": tree.entrance_b.pk}).json()["count"] == 0
+    assert client.get(URL, {"place": 99999}).json()["count"] == 0
+    assert client.get(URL, {"state": "lost"}).status_code == 422
+    assert login(resident_a).get(URL, {"mine": "true"}).json()["count"] == 1
+
+
+def test_contact_masked_except_for_the_handler_and_viewing_it_is_audited(
+    submitted, grid_worker, entrance_leader_a, subdistrict_dispatcher, login
+):
+    masked = login(grid_worker).get(f"{URL}{submitted.pk}").json()["contact"]
+    assert masked == {"name": "张*", "mobile": "139****5678", "masked": True}
+    assert not AuditEvent.objects.filter(action="request.contact_viewed").exists()
+    client = login(entrance_leader_a)
+    post(client, f"{URL}{submitted.pk}/accept", {})  # now the owning handler
+    contact = client.get(f"{URL}{submitted.pk}").json()["contact"]
+    assert contact == {"name": "张三", "mobile": "13912345678", "masked": False}
+    assert login(subdistrict_dispatcher).get(f"{URL}{submitted.pk}").json()["contact"]["masked"] is False
+    viewers = set(
+        AuditEvent.objects.filter(action="request.contact_viewed").values_list("actor__mobile", flat=True)
+    )
+    assert viewers == {entrance_leader_a.mobile, subdistrict_dispatcher.mobile}
+
+
+def test_rates_endpoint(fixed_set, tree, subdistrict_dispatcher, outsider, login):  # noqa: F811
+    client = login(subdistrict_dispatcher)
+    query = {"place": tree.subdistrict.pk, "from": "2026-11-01", "to": "2026-11-30"}
+    body = client.get(URL + "rates", query).json()
+    assert body["total"]["response"]["percent"] == "60.0%"
+    assert (
+        body["total"]["satisfaction"]["formula"] == "(satisfied 1 + basically satisfied 2 × 0.80) ÷ rated 3"
+    )
+    assert [c["place_id"] for c in body["children"]] == [tree.community_1.pk, tree.community_2.pk]
+    assert body["children"][1]["rates"]["resolution"]["percent"] == "—"
+    assert body["children"][1]["rates"]["resolution"]["value"] is None
+    backwards = client.get(URL + "rates", {**query, "from": "2026-11-30", "to": "2026-11-01"}).json()
+    assert backwards["total"] == body["total"]
+    response = client.get(URL + "rates", {**query, "to": "30.11.2026"})
+    assert response.status_code == 422 and "to" in response.json()["fields"]
+    assert client.get(URL + "rates", {"from": "2026-11-01"}).status_code == 422
+    outsider_client = login(outsider)
+    assert outsider_client.get(URL + "rates", {**query, "place": tree.community_1.pk}).status_code == 404
+    body = outsider_client.get(URL + "rates", {**query, "place": tree.community_2.pk}).json()
+    assert body["total"]["response"]["denominator"] == 1 and body["total"]["score"] == "100"
