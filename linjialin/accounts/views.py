@@ -55,7 +55,7 @@ def home(request):
         "audit": Perm.VIEW_AUDIT in perms,
     }
     return render(
-        request, "accounts/home.html", {"cards": cards, "perms": perms, "Perm": Perm, "tools": tools}
+        request, "accounts/home.html", {"cards": cards, "held_perms": perms, "Perm": Perm, "tools": tools}
     )
 
 

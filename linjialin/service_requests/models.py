@@ -132,6 +132,9 @@ class RequestRules(models.Model):
     """Handling rules that are data (one row): reopen maximum, call-back wait, satisfaction weight."""
 
     max_reopen = models.PositiveSmallIntegerField(_("maximum reopens (重办)"), default=2)
+    reminder_at_percent = models.PositiveSmallIntegerField(
+        _("remind the handler when this share of a limit has passed (%)"), default=75
+    )
     callback_days = models.PositiveSmallIntegerField(_("days to wait for the requester's rating"), default=3)
     basic_satisfaction_weight = models.DecimalField(
         _("weight of 基本满意 in the satisfaction rate"), max_digits=3, decimal_places=2, default=0.8
@@ -215,7 +218,7 @@ class ServiceRequest(models.Model):
         verbose_name_plural = _("requests")
         constraints = [
             models.UniqueConstraint(
-                fields=["requester", "client_token"],
+                fields=["submitted_by", "client_token"],
                 condition=~models.Q(client_token=""),
                 name="one_request_per_token",
             ),

@@ -141,7 +141,7 @@ def submit_request(
     if not _may_submit_at(actor, place):
         raise PermissionDenied(_("You may not submit a request for this place."))
     if client_token:
-        existing = ServiceRequest.objects.filter(requester=actor, client_token=client_token).first()
+        existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing:
             return existing
     now = timezone.now()
@@ -180,7 +180,7 @@ def submit_request(
             )
     except IntegrityError:
         # the same token raced us: the other submission won and is the request
-        existing = ServiceRequest.objects.filter(requester=actor, client_token=client_token).first()
+        existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing is None:
             raise
         return existing

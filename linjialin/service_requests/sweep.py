@@ -53,7 +53,15 @@ ACCEPT_STATES = (State.SUBMITTED, State.ESCALATED)
 RESOLVE_STATES = (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED)
 # TODO(data): the reminder share belongs in RequestRules (admin-editable); kept here until that model
 # gains the field (its migrations were being changed in parallel).
-REMAINING_SHARE = 0.25  # remind when a quarter of the limit is left, i.e. at 75 %
+
+
+def remaining_share() -> float:
+    """The share of a limit still left when the reminder goes (RequestRules.reminder_at_percent, data)."""
+    from .services import rules
+
+    return (100 - rules().reminder_at_percent) / 100
+
+
 # How far back a reminder point may lie and still be sent (covers a beat that was briefly down).
 REMINDER_LOOKBACK = timedelta(minutes=15)
 BATCH = 500  # rows per kind per run; the rest next minute
@@ -222,11 +230,12 @@ def _supervise(req: ServiceRequest, limit: str, deadline: datetime, *, recipient
 
 
 # --- 3. reminders at 75 % --------------------------------------------------------------------------------
-def reminder_point(deadline: datetime, amount: int, unit: str) -> datetime:
-    """When REMAINING_SHARE of the limit is left before `deadline` (see the module docstring)."""
+def reminder_point(deadline: datetime, amount: int, unit: str, share: float | None = None) -> datetime:
+    """When `share` of the limit is left before `deadline` (default: from the rules; see the docstring)."""
+    share = remaining_share() if share is None else share
     if unit == HOURS:
-        return deadline - timedelta(hours=amount * REMAINING_SHARE)
-    remaining = amount * REMAINING_SHARE  # working days
+        return deadline - timedelta(hours=amount * share)
+    remaining = amount * share  # working days
     whole = int(remaining)
     day = local_date(deadline)
     for _i in range(whole):
@@ -242,17 +251,19 @@ def _previous_working_day(day: date) -> date:
     return day
 
 
-def _deadline_range(amount: int, unit: str, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
+def _deadline_range(
+    amount: int, unit: str, lo: datetime, hi: datetime, share: float
+) -> tuple[datetime, datetime] | None:
     """The deadlines (start exclusive, end inclusive) whose reminder point lies in (lo, hi]."""
     if unit == HOURS:
-        span = timedelta(hours=amount * REMAINING_SHARE)
+        span = timedelta(hours=amount * share)
         return lo + span, hi + span
     # working-day deadlines are the ends of working days: walk the days after lo until past hi
     first = last = None
     day = local_date(lo)
     for _i in range(400):
         if is_working_day(day):
-            point = reminder_point(end_of_day(day), amount, unit)
+            point = reminder_point(end_of_day(day), amount, unit, share)
             if point > hi:
                 break
             if point > lo:
@@ -277,13 +288,14 @@ def _limits() -> tuple[list[TimeLimitPolicy], set[tuple[int, str]], set[tuple[in
 def _reminders(now: datetime, report: SweepReport) -> None:
     lo = now - REMINDER_LOOKBACK
     policies, accept_limits, resolve_limits = _limits()
+    share = remaining_share()
     q = Q()
     for field_name, states, limits in (
         ("accept_by", ACCEPT_STATES, accept_limits),
         ("resolve_by", RESOLVE_STATES, resolve_limits),
     ):
         for amount, unit in limits:
-            bounds = _deadline_range(amount, unit, lo, now)
+            bounds = _deadline_range(amount, unit, lo, now, share)
             if bounds is None:
                 continue
             start, end = max(bounds[0], now), bounds[1]  # past deadlines are overdue, not reminded
@@ -307,7 +319,7 @@ def _reminders(now: datetime, report: SweepReport) -> None:
             deadline, amount, unit = req.accept_by, policy.accept_amount, policy.accept_unit
         else:
             deadline, amount, unit = req.resolve_by, policy.resolve_amount, policy.resolve_unit
-        if not reminder_point(deadline, amount, unit) <= now < deadline:
+        if not reminder_point(deadline, amount, unit, share) <= now < deadline:
             continue  # in a range of another limit; its own limit decides
         with transaction.atomic():
             sent = notify(

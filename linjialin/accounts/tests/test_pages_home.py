@@ -45,3 +45,11 @@ def test_subdistrict_staff_sees_counts_per_community(tree, subdistrict_staff, lo
     [card] = response.context["cards"]
     assert card["kind"] == "subdistrict"
     assert [(r.place.name, r.households) for r in card["children"]] == [("社区一", 3), ("社区二", 1)]
+
+
+def test_the_home_page_shows_the_menu_of_what_the_user_may_open(tree, community_worker, login):
+    from django.urls import reverse
+
+    page = login(community_worker).get(reverse("home")).content.decode()
+    for name in ("places:browse", "accounts:coverage", "places:import"):
+        assert f'href="{reverse(name)}"' in page

@@ -280,3 +280,10 @@ def test_two_escalations_of_the_same_request_at_once_climb_one_level(
     req.refresh_from_db()
     assert req.level == HandlingLevel.COMMUNITY
     assert RequestEvent.objects.filter(request=req, kind="escalate").count() == 2
+
+
+def test_a_double_submit_on_a_residents_behalf_makes_one_request(tree, entrance_leader_a):
+    """代报 has no requester account: the token is kept per person who submitted."""
+    first = submit(entrance_leader_a, tree.household_a1, channel="on_behalf", client_token="daibao-1")  # noqa: S106
+    again = submit(entrance_leader_a, tree.household_a1, channel="on_behalf", client_token="daibao-1")  # noqa: S106
+    assert first.pk == again.pk and first.requester is None and ServiceRequest.objects.count() == 1
