@@ -19,7 +19,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from linjialin.core.api import Error
-from linjialin.core.scope import scope_for
+from linjialin.core.scope import scope_for, under
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user
 
@@ -140,6 +140,9 @@ def get_rates(request, q: Query[RatesQuery]):
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     total, rows = metrics.rates_by_place(user, place, (start, end))
+    by_level = metrics.rates_by_level(
+        metrics.visible_requests(user).filter(under(place.path)), start, end, services.rules()
+    )
     return {
         "place_id": place.pk,
         "period_from": start,
@@ -154,6 +157,7 @@ def get_rates(request, q: Query[RatesQuery]):
             }
             for r in rows
         ],
+        "by_level": [{"level": level, "rates": _rates_out(r)} for level, r in sorted(by_level.items())],
     }
 
 

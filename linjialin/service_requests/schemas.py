@@ -164,9 +164,15 @@ class PlaceRatesOut(Schema):
     rates: RatesOut
 
 
+class LevelRatesOut(Schema):
+    level: int = Field(description="handling level, 0 department … 4 entrance")
+    rates: RatesOut
+
+
 class RatesReport(Schema):
     place_id: int
     period_from: datetime
     period_to: datetime
     total: RatesOut
     children: list[PlaceRatesOut]
+    by_level: list[LevelRatesOut] = Field(description="the same requests per current handling level")

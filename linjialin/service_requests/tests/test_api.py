@@ -13,7 +13,7 @@ from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.service_requests.models import ServiceRequest, State
 from linjialin.service_requests.workflow import workflow
 
-from .test_metrics import fixed_set  # noqa: F401 (the fixture)
+from .test_metrics import fixed_set, nov  # noqa: F401 (the fixture)
 
 URL = "/api/v1/requests/"
 
@@ -167,12 +167,14 @@ def test_rates_endpoint(fixed_set, tree, subdistrict_dispatcher, outsider, login
     query = {"place": tree.subdistrict.pk, "from": "2026-11-01", "to": "2026-11-30"}
     body = client.get(URL + "rates", query).json()
     assert body["total"]["response"]["percent"] == "60.0%"
-    assert (
-        body["total"]["satisfaction"]["formula"] == "(satisfied 1 + basically satisfied 2 × 0.80) ÷ rated 3"
-    )
+    with translation.override("zh-hans"):  # the API answers in the default language
+        expected = nov(ServiceRequest.objects.all()).satisfaction.formula
+    assert body["total"]["satisfaction"]["formula"] == expected and "0.80" in expected
     assert [c["place_id"] for c in body["children"]] == [tree.community_1.pk, tree.community_2.pk]
     assert body["children"][1]["rates"]["resolution"]["percent"] == "—"
     assert body["children"][1]["rates"]["resolution"]["value"] is None
+    levels = {row["level"]: row["rates"]["response"]["denominator"] for row in body["by_level"]}
+    assert levels == {0: 0, 1: 0, 2: 1, 3: 0, 4: 4}
     backwards = client.get(URL + "rates", {**query, "from": "2026-11-30", "to": "2026-11-01"}).json()
     assert backwards["total"] == body["total"]
     response = client.get(URL + "rates", {**query, "to": "30.11.2026"})
