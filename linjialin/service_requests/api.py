@@ -209,7 +209,7 @@ def submit(request, payload: SubmitIn):
             raise HttpError(404, _("Unknown category."))
     existing = (
         bool(payload.client_token)
-        and ServiceRequest.objects.filter(requester=user, client_token=payload.client_token).exists()
+        and ServiceRequest.objects.filter(submitted_by=user, client_token=payload.client_token).exists()
     )
     try:
         req = services.submit_request(

@@ -59,6 +59,14 @@ def test_submit_twice_with_the_same_token_is_one_request(tree, resident_a, login
     assert first.json()["state"] == "submitted" and first.json()["level"] == 4
 
 
+def test_a_double_submission_on_someones_behalf_is_one_request(tree, entrance_leader_a, login):
+    client = login(entrance_leader_a)
+    body = {**submit_body(tree), "channel": "on_behalf", "client_token": "daibao-1"}
+    first, second = post(client, URL, body), post(client, URL, body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"] and ServiceRequest.objects.count() == 1
+
+
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(tree, resident_a, login):
     client = login(resident_a)
     response = post(client, URL, submit_body(tree, description="   "))
