@@ -16,14 +16,22 @@ class TimeLimitPolicyAdmin(admin.ModelAdmin):
     """Time limits are data; the most specific matching row applies to a request."""
 
     list_display = (
-        "note", "request_type", "category", "urgency", "accept_amount", "accept_unit", "resolve_amount",
-        "resolve_unit", "max_extension_amount", "max_extension_unit",
+        "note",
+        "request_type",
+        "category",
+        "urgency",
+        "accept_amount",
+        "accept_unit",
+        "resolve_amount",
+        "resolve_unit",
+        "max_extension_amount",
+        "max_extension_unit",
     )
 
 
 @admin.register(RequestRules)
 class RequestRulesAdmin(admin.ModelAdmin):
-    list_display = ("max_reopen", "callback_days", "basic_satisfaction_weight")
+    list_display = ("max_reopen", "callback_days", "basic_satisfaction_weight", "reminder_at_percent")
 
 
 @admin.register(PageRules)
