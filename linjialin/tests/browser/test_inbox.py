@@ -9,13 +9,14 @@ from django.urls import reverse
 
 from linjialin.notifications import services
 from linjialin.notifications.models import Notification
-from linjialin.tests.browser.conftest import browser, fits_phone, phone, screenshot  # noqa: F401
-from linjialin.tests.browser.test_phone_flows import log_in
+
+from .conftest import fits_phone, screenshot
+from .test_phone_flows import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_inbox_on_a_phone(phone, tree, entrance_leader_a):  # noqa: F811
+def test_inbox_on_a_phone(phone, tree, entrance_leader_a):
     page = phone
     services.notify([entrance_leader_a], kind="test", title="诉求 20261102000001 即将到期")
     (long,) = services.notify(
