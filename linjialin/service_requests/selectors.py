@@ -23,10 +23,12 @@ from .workflow import dispatcher
 
 
 def _visible(user):
+    """The requests.view scope, plus the user's own: as requester, as the one who submitted it (代报,
+    a patrol finding) or as its owning handler."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ServiceRequest.objects.none()
     scope = scope_for(user, "requests.view")
-    own = Q(requester=user)
+    own = Q(requester=user) | Q(submitted_by=user) | Q(handler=user)
     return ServiceRequest.objects.filter(own if scope.is_empty else scope.q() | own)
 
 

@@ -32,6 +32,7 @@ from . import services
 from .forms import ActionForm, BehalfForm, RateForm, RequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State
 from .photos import check_photos, photo_rules
+from .selectors import get_request_for_user
 from .workflow import dispatcher, handler, workflow
 
 # transition → (service, the keyword its text goes to, is the text required)
@@ -74,16 +75,6 @@ ACTION_DONE = {
     "return": gettext_lazy("The request is returned to the dispatcher."),
     "withdraw": gettext_lazy("Your request is withdrawn."),
 }
-
-
-def visible_requests(user):
-    """Requests in the user's requests.view scope, and their own (as requester or submitter)."""
-    own = ServiceRequest.objects.filter(Q(requester=user) | Q(submitted_by=user) | Q(handler=user))
-    return ServiceRequest.objects.visible_to(user, "requests.view") | own
-
-
-def get_request_for_user(user, pk) -> ServiceRequest:
-    return get_object_or_404(visible_requests(user).select_related("place", "category"), pk=pk)
 
 
 def _home_household(user) -> Place | None:
