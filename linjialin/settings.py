@@ -113,7 +113,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.path.join(tempfile.gettempdir(), f"linjialin-test-{os.getpid()}.sqlite3")
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"] = {"pool": env_bool("DB_POOL", True)}
+    # Off by default: with the pool on, gunicorn workers forked after the master had opened it hung
+    # (bench/results/requests.md). Use PgBouncer for pooling, or DB_POOL=1 only for single-process runs.
+    DATABASES["default"]["OPTIONS"] = {"pool": env_bool("DB_POOL", False)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth ---------------------------------------------------------------------------------------
