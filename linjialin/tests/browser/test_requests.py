@@ -67,7 +67,11 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     req = ServiceRequest.objects.get(requester=resident_a)
     assert page.url == page.url_for(reverse("requests:detail", args=[req.pk]))
     assert (req.place, req.photos.count()) == (tree.entrance_a, 1)
-    assert page.locator("main .request-photos img").evaluate("img => img.naturalWidth") > 0
+    loaded_width = (  # wait for the photo to load: it is fetched after the page itself
+        "img => img.complete ? img.naturalWidth"
+        " : new Promise(done => img.addEventListener('load', () => done(img.naturalWidth)))"
+    )
+    assert page.locator("main .request-photos img").evaluate(loaded_width) > 0
     fits_phone(page)
     screenshot(page, "request-detail-resident")
 
