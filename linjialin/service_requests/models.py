@@ -80,13 +80,70 @@ class TimeUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
 
 
+class UnitKind(models.TextChoices):
+    OFFICE = "office", _("subdistrict office (科室)")
+    DEPARTMENT = "department", _("government department")
+    PROPERTY = "property", _("property company")
+    UTILITY = "utility", _("utility company (water, power, gas, heating)")
+    OTHER = "other", _("other unit")
+
+
+class HandlingUnit(models.Model):
+    """A unit that handles requests at the department level (a subdistrict office, a 区 department, a
+    property or utility company). It serves the places under `place` (usually a subdistrict); its members
+    handle the requests dispatched to it, and its supervisors decide its extensions."""
+
+    code = models.SlugField(unique=True, max_length=40)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=UnitKind.choices, default=UnitKind.DEPARTMENT)
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
+    path = PathField()
+    phone = models.CharField(_("duty phone"), max_length=20, blank=True)
+    duties = models.TextField(_("duty list (职责清单)"), blank=True)
+    active = models.BooleanField(default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="UnitMember", related_name="units")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("handling unit")
+        verbose_name_plural = _("handling units")
+
+    def __str__(self):
+        return self.name_zh
+
+
+class UnitMember(models.Model):
+    unit = models.ForeignKey(HandlingUnit, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unit_memberships"
+    )
+    supervisor = models.BooleanField(_("supervisor (decides extensions)"), default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "user"], name="one_membership_per_unit")]
+
+    def __str__(self):
+        return f"{self.unit_id}:{self.user_id}"
+
+
 class Category(models.Model):
-    """A request category (data): where it is handled first."""
+    """A request category (data): where it is handled first, and by which unit at the department level."""
 
     code = models.SlugField(unique=True, max_length=40)
     name_zh = models.CharField(max_length=50)
     name_en = models.CharField(max_length=80)
     level = models.PositiveSmallIntegerField(choices=HandlingLevel.choices, default=HandlingLevel.ENTRANCE)
+    unit = models.ForeignKey(
+        HandlingUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("default unit (for the department level)"),
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -156,6 +213,35 @@ class RequestRules(models.Model):
         return "request rules"
 
 
+class Diversion(models.TextChoices):
+    """Why a submission is not queued as normal work (service_requests/intake.py)."""
+
+    NONE = "", _("none")
+    EMERGENCY = "emergency", _("emergency: told to call 110 / 119 / 120 / 122")
+    LITIGATION = "litigation", _("litigation: belongs to a court")
+    ARBITRATION = "arbitration", _("arbitration: belongs to an arbitration commission")
+    PETITION = "petition", _("petition (信访): belongs to the letters-and-visits channel")
+
+
+class DiversionRule(models.Model):
+    """Keywords (data) that send a submission elsewhere, with what the resident is told."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Diversion.choices[1:])
+    keywords = models.TextField(_("keywords, one per line"))
+    message_zh = models.TextField(_("what the resident is told (Chinese)"))
+    message_en = models.TextField(_("what the resident is told (English)"), blank=True)
+    referred_to = models.CharField(_("where it belongs"), max_length=120, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("diversion rule")
+        verbose_name_plural = _("diversion rules")
+
+    def __str__(self):
+        return f"{self.kind}: {self.keywords.splitlines()[0] if self.keywords else ''}"
+
+
 class ServiceRequest(models.Model):
     number = models.CharField(max_length=20, unique=True)
     request_type = models.CharField(_("type"), max_length=20, choices=RequestType.choices)
@@ -164,6 +250,9 @@ class ServiceRequest(models.Model):
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
     path = PathField()
     level = models.PositiveSmallIntegerField(choices=HandlingLevel.choices, default=HandlingLevel.ENTRANCE)
+    unit = models.ForeignKey(
+        HandlingUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )  # the owning unit at the department level (首接负责); moved only by the dispatcher, with a reason
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.RESIDENT)
     requester = models.ForeignKey(
@@ -195,6 +284,10 @@ class ServiceRequest(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
     )
+    diversion = models.CharField(max_length=12, choices=Diversion.choices, blank=True, default="")
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+    )  # a repeat with no new facts, linked to the request already open
 
     submitted_at = models.DateTimeField()
     accept_by = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -230,6 +323,41 @@ class ServiceRequest(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class AssistKind(models.TextChoices):
+    CO_HANDLE = "co_handle", _("co-handling unit")
+    WHISTLE = "whistle", _("summoned (吹哨)")
+
+
+class RequestAssist(models.Model):
+    """Another unit joining a request: a co-handling unit added by the owner, or a unit summoned by
+    吹哨. It reports for duty (报到) and reports back to the owner; the owner stays responsible."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="assists")
+    unit = models.ForeignKey(HandlingUnit, on_delete=models.PROTECT, related_name="assists")
+    kind = models.CharField(max_length=12, choices=AssistKind.choices)
+    note = models.TextField(blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField()
+    checked_in_at = models.DateTimeField(_("reported for duty (报到)"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    report = models.TextField(_("report back"), blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "unit"], name="one_assist_per_unit")]
+
+    def __str__(self):
+        return f"{self.request_id}:{self.unit_id}:{self.kind}"
 
 
 class RequestEvent(models.Model):
