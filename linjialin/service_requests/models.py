@@ -388,6 +388,15 @@ class PageRules(models.Model):
     due_soon_hours = models.PositiveSmallIntegerField(
         _("'due soon' in the queue: hours before the deadline"), default=24
     )
+    # the entrance board (楼门公告, board_views.py): how many resolved items, and the forms of address
+    # whose preceding character (a surname) is hidden in the result notes shown there
+    board_items = models.PositiveSmallIntegerField(
+        _("entrance board: most recent resolved items shown"), default=20
+    )
+    board_honorifics = models.TextField(
+        _("entrance board: forms of address hidden with the name before, one per line"),
+        default="阿姨\n大爷\n大妈\n奶奶\n爷爷\n叔叔\n大叔\n婶\n大姐\n大哥\n师傅\n先生\n女士\n老师\n同志",
+    )
 
     class Meta:
         verbose_name = _("request page rules")
