@@ -18,8 +18,8 @@ from linjialin.core import audit
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for, under
 
-from .models import ServiceRequest, State
-from .workflow import dispatcher
+from .models import HandlingLevel, HandlingUnit, ServiceRequest, State
+from .workflow import dispatcher, unit_roles
 
 
 def _visible(user):
@@ -29,7 +29,11 @@ def _visible(user):
         return ServiceRequest.objects.none()
     scope = scope_for(user, "requests.view")
     own = Q(requester=user) | Q(submitted_by=user) | Q(handler=user)
-    return ServiceRequest.objects.filter(own if scope.is_empty else scope.q() | own)
+    units = list(unit_roles(user))
+    if units:  # a unit's members see what their unit owns or helps with
+        own |= Q(unit_id__in=units) | Q(assists__unit_id__in=units)
+    qs = ServiceRequest.objects.filter(own if scope.is_empty else scope.q() | own)
+    return qs.distinct() if units else qs
 
 
 def overdue_q(now: datetime | None = None) -> Q:
@@ -108,3 +112,29 @@ def requester_contact(user, req: ServiceRequest) -> Contact:
     if req.requester_id != user.pk:
         audit.record("request.contact_viewed", actor=user, obj=req)
     return Contact(name, mobile, masked=False)
+
+
+# --- handling units -----------------------------------------------------------------------------------
+def handlers_of(req: ServiceRequest) -> list:
+    """Who is on duty to accept the request now: the owning unit's members at the department level,
+    else the holders of requests.handle at the request's level over its place."""
+    from linjialin.accounts.selectors import users_holding
+
+    if req.level == HandlingLevel.DEPARTMENT and req.unit_id:
+        return list(req.unit.members.filter(is_active=True).order_by("pk"))
+    return list(users_holding("requests.handle", req.path, levels={req.level}))
+
+
+def units_serving(path: str):
+    """The active units that serve a place (for dispatch and 吹哨 choices)."""
+    return [
+        u
+        for u in HandlingUnit.objects.filter(active=True).order_by("kind", "code")
+        if path.startswith(u.path)
+    ]
+
+
+def my_assists(user, req: ServiceRequest) -> list:
+    """The assists on `req` that the user may act on (报到, report back) as a member of the unit."""
+    units = unit_roles(user) if user is not None and user.is_authenticated else {}
+    return [a for a in req.assists.select_related("unit") if a.unit_id in units]

@@ -17,9 +17,13 @@ from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 
 from .models import (
+    OPEN_STATES,
+    AssistKind,
     Category,
     Channel,
     HandlingLevel,
+    HandlingUnit,
+    RequestAssist,
     RequestEvent,
     RequestRules,
     RequestType,
@@ -156,6 +160,7 @@ def submit_request(
         place=place,
         path=place.path,
         level=level,
+        unit=category.unit if category and level == HandlingLevel.DEPARTMENT else None,
         urgency=urgency,
         channel=channel,
         requester=None if on_behalf else actor,
@@ -215,6 +220,13 @@ def resolve_request(actor, req: ServiceRequest, *, result: str) -> ServiceReques
     result = _require_text(result, "result", _("Describe what was done."))
     with transaction.atomic():
         _move(actor, req, "resolve", note=result, result=result, resolved_at=timezone.now())
+        _tell(
+            [req.requester],
+            req,
+            "request.resolved",
+            _("Request %(number)s is resolved: please rate it"),
+            result,
+        )
     return req
 
 
@@ -240,6 +252,7 @@ def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReque
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
         )
+        _tell_new_owner(req)
     return req
 
 
@@ -251,9 +264,26 @@ def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest
     return req
 
 
-def dispatch_request(actor, req: ServiceRequest, *, level: int, note: str = "") -> ServiceRequest:
+def _check_unit(req: ServiceRequest, level: int, unit: HandlingUnit | None) -> HandlingUnit | None:
+    """At the department level a request belongs to one active unit that serves its place."""
     if level not in HandlingLevel.values:
         raise ValidationError({"level": _("Unknown handling level.")})
+    if level != HandlingLevel.DEPARTMENT:
+        return None
+    if unit is None:
+        raise ValidationError({"unit": _("Choose the unit that is to handle it.")})
+    if not unit.active or not req.path.startswith(unit.path):
+        raise ValidationError({"unit": _("%(unit)s does not serve this place.") % {"unit": unit}})
+    return unit
+
+
+def dispatch_request(
+    actor, req: ServiceRequest, *, level: int, unit: HandlingUnit | None = None, note: str = ""
+) -> ServiceRequest:
+    """The dispatcher sends a new, escalated or returned request to a level (and, at the department
+    level, to one unit), with a fresh acceptance window."""
+    _check(actor, req, "dispatch")
+    unit = _check_unit(req, level, unit)
     now = timezone.now()
     policy = policy_for(req.request_type, req.category, req.urgency)
     with transaction.atomic():
@@ -262,11 +292,50 @@ def dispatch_request(actor, req: ServiceRequest, *, level: int, note: str = "") 
             req,
             "dispatch",
             note=note,
-            data={"to_level": level},
+            data={"to_level": level, "to_unit": unit.name_zh if unit else ""},
             level=level,
+            unit=unit,
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
         )
+        _tell_new_owner(req)
+    return req
+
+
+def reassign_request(
+    actor, req: ServiceRequest, *, level: int, unit: HandlingUnit | None = None, reason: str
+) -> ServiceRequest:
+    """首接负责 holds until the dispatcher moves ownership, with a reason: the request goes to the new
+    level/unit as new work (a fresh acceptance window); the old owner is told."""
+    _check(actor, req, "reassign")
+    reason = _require_text(reason, "reason", _("Say why the request moves to another unit."))
+    unit = _check_unit(req, level, unit)
+    if level == req.level and (unit.pk if unit else None) == req.unit_id:
+        raise ValidationError({"unit": _("The request is already there: choose another unit or level.")})
+    now = timezone.now()
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    old_handler = req.handler
+    with transaction.atomic():
+        _move(
+            actor,
+            req,
+            "reassign",
+            note=reason,
+            data={
+                "from_level": req.level,
+                "from_unit": req.unit.name_zh if req.unit_id else "",
+                "to_level": level,
+                "to_unit": unit.name_zh if unit else "",
+            },
+            expected={"handler_id": req.handler_id},
+            level=level,
+            unit=unit,
+            handler=None,
+            accepted_at=None,
+            accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+        )
+        _tell([old_handler], req, "request.reassigned", _("Request %(number)s was moved to another unit"))
+        _tell_new_owner(req)
     return req
 
 
@@ -405,3 +474,144 @@ def attach_photos(actor, req: ServiceRequest, files) -> list:
             p.file.storage.delete(p.file.name)
         raise
     return stored
+
+
+# --- notices to the people who act next (in the caller's transaction; see linjialin.notifications) -----
+def _tell(users, req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+
+    from linjialin.notifications.services import notify
+
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            [u for u in users if u is not None],
+            kind=kind,
+            title=str(title) % {"number": req.number},
+            body=body,
+            link=reverse("requests:detail", args=[req.pk]),
+            path=req.path,
+        )
+
+
+def _tell_new_owner(req: ServiceRequest) -> None:
+    from .selectors import handlers_of
+
+    _tell(handlers_of(req), req, "request.new", _("New request %(number)s to accept"), req.description[:200])
+
+
+# --- co-handling units and 吹哨 ------------------------------------------------------------------------
+def may_summon(actor, req: ServiceRequest, kind: str) -> bool:
+    """Co-handling units: the owning handler (or a dispatcher) while the request is in hand.
+    吹哨: a dispatcher, or the owning handler at the community level or above, while it is open."""
+    from .workflow import IN_HAND, dispatcher
+
+    if actor is None or req.state not in OPEN_STATES:
+        return False
+    owner = req.handler_id is not None and req.handler_id == actor.pk
+    if kind == AssistKind.CO_HANDLE:
+        return req.state in IN_HAND and (owner or dispatcher(actor, req))
+    return dispatcher(actor, req) or (owner and req.level <= HandlingLevel.COMMUNITY)
+
+
+def summon_units(actor, req: ServiceRequest, *, units, kind: str, note: str = "") -> list[RequestAssist]:
+    """Add co-handling units, or 吹哨: summon several units to a joint handling. Each unit's members
+    are told; each unit reports for duty (报到) and reports back to the owner, who stays responsible."""
+    if kind not in AssistKind.values:
+        raise ValidationError({"kind": _("Unknown kind of help.")})
+    if not may_summon(actor, req, kind):
+        raise PermissionDenied(_("You may not call other units to this request now."))
+    units = list(dict.fromkeys(units))
+    if not units:
+        raise ValidationError({"units": _("Choose at least one unit.")})
+    if kind == AssistKind.WHISTLE:
+        note = _require_text(note, "note", _("Say what the units are summoned for and where to report."))
+    taken = set(req.assists.values_list("unit_id", flat=True)) | {req.unit_id}
+    errors = []
+    for unit in units:
+        if unit.pk in taken:
+            errors.append(_("%(unit)s is already on this request.") % {"unit": unit})
+        elif not unit.active or not req.path.startswith(unit.path):
+            errors.append(_("%(unit)s does not serve this place.") % {"unit": unit})
+    if errors:
+        raise ValidationError({"units": errors})
+    now = timezone.now()
+    names = [u.name_zh for u in units]
+    with transaction.atomic():
+        rows = RequestAssist.objects.bulk_create(
+            [
+                RequestAssist(request=req, unit=u, kind=kind, note=note, added_by=actor, added_at=now)
+                for u in units
+            ]
+        )
+        _event(req, kind, actor, note, units=names)
+        audit.record(f"request.{kind}", actor=actor, obj=req, after={"units": names}, reason=note[:500])
+        members = [m for u in units for m in u.members.filter(is_active=True)]
+        title = (
+            _("吹哨: you are summoned to request %(number)s")
+            if kind == AssistKind.WHISTLE
+            else _("Your unit is asked to help with request %(number)s")
+        )
+        _tell(members, req, f"request.{kind}", title, note[:200])
+    return rows
+
+
+def _assist_member(actor, assist: RequestAssist) -> None:
+    from .workflow import unit_roles
+
+    if actor is None or assist.unit_id not in unit_roles(actor):
+        raise PermissionDenied(_("Only a member of %(unit)s may do this.") % {"unit": assist.unit})
+    if assist.request.state not in OPEN_STATES:
+        raise PermissionDenied(_("The request is no longer open."))
+
+
+def check_in(actor, assist: RequestAssist, *, note: str = "") -> RequestAssist:
+    """报到: a summoned (or co-handling) unit reports for duty; the first member's time counts."""
+    from linjialin.core.errors import Conflict
+
+    _assist_member(actor, assist)
+    now = timezone.now()
+    with transaction.atomic():
+        done = RequestAssist.objects.filter(pk=assist.pk, checked_in_at__isnull=True).update(
+            checked_in_at=now, checked_in_by=actor
+        )
+        if not done:
+            assist.refresh_from_db()
+            raise Conflict(
+                _("%(unit)s already reported at %(at)s.")
+                % {
+                    "unit": assist.unit,
+                    "at": timezone.localtime(assist.checked_in_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            )
+        assist.checked_in_at, assist.checked_in_by = now, actor
+        _event(assist.request, "check_in", actor, note, unit=assist.unit.name_zh)
+        audit.record("request.check_in", actor=actor, obj=assist.request, after={"unit": assist.unit.name_zh})
+    return assist
+
+
+def report_back(actor, assist: RequestAssist, *, report: str) -> RequestAssist:
+    """A helping unit reports what it did to the owning handler (once; it counts as 报到 too)."""
+    from linjialin.core.errors import Conflict
+
+    _assist_member(actor, assist)
+    report = _require_text(report, "report", _("Say what your unit did."))
+    now = timezone.now()
+    with transaction.atomic():
+        done = RequestAssist.objects.filter(pk=assist.pk, reported_at__isnull=True).update(
+            report=report, reported_at=now, reported_by=actor
+        )
+        if not done:
+            raise Conflict(_("%(unit)s has already reported back.") % {"unit": assist.unit})
+        RequestAssist.objects.filter(pk=assist.pk, checked_in_at__isnull=True).update(
+            checked_in_at=now, checked_in_by=actor
+        )
+        assist.refresh_from_db()
+        req = assist.request
+        _event(req, "report_back", actor, report, unit=assist.unit.name_zh)
+        audit.record("request.report_back", actor=actor, obj=req, after={"unit": assist.unit.name_zh})
+        _tell(
+            [req.handler], req, "request.report_back", _("A unit reported back on request %(number)s"), report
+        )
+    return assist

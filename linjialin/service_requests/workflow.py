@@ -2,8 +2,9 @@
 
 `docs/service_requests.md` renders it (`make docs`). Who may make a transition is a function of the
 actor and the request: the requester (their own request), a handler (holds requests.handle with a
-grant at the request's current handling level covering its place), the dispatcher desk
-(requests.dispatch), a supervisor (requests.supervise), or the system (actor None: the deadline sweep).
+grant at the request's current handling level covering its place; at the department level also a
+member of the request's owning unit), the dispatcher desk (requests.dispatch), a supervisor
+(requests.supervise, or a supervisor of the owning unit), or the system (actor None: the deadline sweep).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from linjialin.accounts.scope import grant_levels
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import Transition, Workflow
 
-from .models import ServiceRequest, State
+from .models import HandlingLevel, ServiceRequest, State, UnitMember
 
 S = State
 
@@ -21,8 +22,27 @@ def requester(actor, req) -> bool:
     return actor is not None and req.requester_id is not None and req.requester_id == actor.pk
 
 
+def unit_roles(user) -> dict[int, bool]:
+    """The user's handling units → whether they supervise it (cached on the user object)."""
+    cache = user.__dict__.setdefault("_scope_cache", {})
+    if "units" not in cache:
+        cache["units"] = dict(UnitMember.objects.filter(user=user).values_list("unit_id", "supervisor"))
+    return cache["units"]
+
+
+def _in_unit(actor, req) -> bool:
+    """At the department level the owning unit's members handle it (a system admin anywhere)."""
+    return (
+        req.unit_id is None
+        or req.unit_id in unit_roles(actor)
+        or scope_for(actor, "requests.handle").everywhere
+    )
+
+
 def handler(actor, req) -> bool:
-    return actor is not None and req.level in grant_levels(actor, "requests.handle", req.path)
+    if actor is None or req.level not in grant_levels(actor, "requests.handle", req.path):
+        return False
+    return req.level != HandlingLevel.DEPARTMENT or _in_unit(actor, req)
 
 
 def dispatcher(actor, req) -> bool:
@@ -30,7 +50,11 @@ def dispatcher(actor, req) -> bool:
 
 
 def supervisor(actor, req) -> bool:
-    return actor is not None and scope_for(actor, "requests.supervise").covers(req.path)
+    if actor is None:
+        return False
+    if req.level == HandlingLevel.DEPARTMENT and unit_roles(actor).get(req.unit_id):
+        return True
+    return scope_for(actor, "requests.supervise").covers(req.path)
 
 
 def system(actor, req) -> bool:
@@ -45,6 +69,7 @@ def either(*rules):
 
 
 OPEN_BEFORE_WORK = {S.SUBMITTED, S.ESCALATED, S.RETURNED}
+IN_HAND = {S.ACCEPTED, S.IN_PROGRESS, S.EXTENSION_REQUESTED}
 
 workflow = Workflow(
     model=ServiceRequest,
@@ -67,6 +92,14 @@ workflow = Workflow(
             "return", {S.SUBMITTED, S.ESCALATED, S.ACCEPTED}, S.RETURNED, handler, "return (退单)", "handler"
         ),
         Transition("dispatch", OPEN_BEFORE_WORK, S.SUBMITTED, dispatcher, "dispatch", "dispatcher"),
+        Transition(
+            "reassign",
+            IN_HAND,
+            S.SUBMITTED,
+            dispatcher,
+            "reassign",
+            "dispatcher, with a reason: ownership moves to another unit",
+        ),
         Transition(
             "not_accept",
             OPEN_BEFORE_WORK,

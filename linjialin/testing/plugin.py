@@ -124,3 +124,45 @@ def _fresh_calendar_cache():
     calendar.clear_cache()
     yield
     calendar.clear_cache()
+
+
+# --- handling units at the department level (service_requests.HandlingUnit) ---------------------------
+def make_unit(tree, code: str, name: str, **kw):
+    from linjialin.service_requests.models import HandlingUnit
+
+    return HandlingUnit.objects.create(
+        code=code, name_zh=name, place=tree.subdistrict, path=tree.subdistrict.path, **kw
+    )
+
+
+def make_unit_member(unit, mobile: str, name: str, *, supervisor: bool = False):
+    from linjialin.service_requests.models import UnitMember
+
+    user = make_user(mobile, name, "department_handler", unit.place)
+    UnitMember.objects.create(unit=unit, user=user, supervisor=supervisor)
+    return user
+
+
+@pytest.fixture
+def housing_unit(tree):
+    return make_unit(tree, "housing", "区住建委", name_en="District housing commission")
+
+
+@pytest.fixture
+def city_unit(tree):
+    return make_unit(tree, "city", "区城管委", name_en="District city management")
+
+
+@pytest.fixture
+def housing_handler(housing_unit):
+    return make_unit_member(housing_unit, "13900000012", "住建委办事员")
+
+
+@pytest.fixture
+def housing_supervisor(housing_unit):
+    return make_unit_member(housing_unit, "13900000013", "住建委科长", supervisor=True)
+
+
+@pytest.fixture
+def city_handler(city_unit):
+    return make_unit_member(city_unit, "13900000014", "城管委办事员")
