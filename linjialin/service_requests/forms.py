@@ -43,6 +43,12 @@ PLACE_CHOICES = [
 ]
 
 
+REPEAT_CHOICES = [
+    ("link", _("Nothing new: add my message to that request")),
+    ("new", _("There are new facts, or it is another matter: submit it as a new request")),
+]
+
+
 class RequestForm(BootstrapForm):
     request_type = forms.ChoiceField(
         label=_("Type"),
@@ -91,6 +97,22 @@ class RequestForm(BootstrapForm):
     )
     photos = PhotosField(label=_("Photos (optional)"), required=False)
     client_token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    # intake (docs/intake.md): shown only after a diversion or a possible repeat
+    not_diverted = forms.BooleanField(
+        label=_(
+            "This is not an emergency, a court case, arbitration or a petition (信访): "
+            "handle it as a normal request"
+        ),
+        required=False,
+    )
+    repeat_answer = forms.ChoiceField(
+        label=_("Is there anything new?"),
+        choices=REPEAT_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Say whether there are new facts.")},
+    )
+    again = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +120,7 @@ class RequestForm(BootstrapForm):
             self.fields[name].widget.attrs["class"] = "form-select form-select-lg"
         self.fields["description"].widget.attrs["class"] = "form-control form-control-lg"
         self.fields["photos"].widget.attrs["class"] = "form-control form-control-lg"
-        for name in ("place", "urgency", "board_consent"):
+        for name in ("place", "urgency", "board_consent", "not_diverted", "repeat_answer"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
 
 

@@ -208,6 +208,13 @@ class RequestRules(models.Model):
     )
     signoff_hours = models.PositiveSmallIntegerField(_("sign-off window in clock hours"), default=24)
     completion_days = models.PositiveSmallIntegerField(_("completion window in calendar days"), default=7)
+    # intake (service_requests/intake.py, docs/intake.md): when a new submission is a repeat
+    repeat_days = models.PositiveSmallIntegerField(
+        _("a repeat: an open request at the same place submitted within this many days"), default=30
+    )
+    repeat_similarity = models.PositiveSmallIntegerField(
+        _("a repeat: text similarity (%) that counts as the same matter"), default=80
+    )
 
     def __str__(self):
         return "request rules"

@@ -4,6 +4,7 @@ with compare-and-set (core.workflow), writes the timeline event and the audit ev
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +17,7 @@ from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 
+from . import intake
 from .models import (
     OPEN_STATES,
     AssistKind,
@@ -123,9 +125,20 @@ def submit_request(
     board_consent: bool = False,
     contact_name: str = "",
     contact_mobile: str = "",
+    screen: bool = False,
+    not_diverted: bool = False,
+    repeat: str = "ask",
 ) -> ServiceRequest:
     """A new request at `place`. The same `client_token` from the same person returns the first
-    request (a double tap or a flaky network makes one request)."""
+    request (a double tap or a flaky network makes one request).
+
+    With `screen` (the resident and 代报 pages; docs/intake.md) the text is screened first
+    (service_requests/intake.py). A diversion (emergency, court, arbitration, 信访) is recorded as not
+    accepted with the reason and not queued — an emergency also tells the people on duty at once —
+    unless `not_diverted` (the submitter confirmed it is not about that: queued, the match on the
+    timeline). An open request it repeats raises intake.PossibleRepeat with `repeat="ask"` (nothing
+    written); `repeat="link"` records it as merged into that request (repeat_of), `repeat="new"` queues
+    it as new. The caller reads the outcome from the returned request: `diversion`, `repeat_of`."""
     errors = {}
     description = (description or "").strip()
     if not description:
@@ -148,6 +161,9 @@ def submit_request(
         existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing:
             return existing
+    screening = (
+        _screen(actor, place, category, description, channel, not_diverted, repeat) if screen else None
+    )
     now = timezone.now()
     level = category.level if category else min(place.level, HandlingLevel.ENTRANCE)
     policy = policy_for(request_type, category, urgency)
@@ -174,6 +190,8 @@ def submit_request(
         contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         resolve_by=deadline(now, policy.resolve_amount, policy.resolve_unit),
     )
+    if screening:
+        screening.shape(req)
     try:
         with transaction.atomic():
             req.save()
@@ -183,6 +201,8 @@ def submit_request(
             audit.record(
                 "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
             )
+            if screening:
+                _record_screening(actor, req, screening)
     except IntegrityError:
         # the same token raced us: the other submission won and is the request
         existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
@@ -199,6 +219,200 @@ def _may_submit_at(actor, place) -> bool:
     if scope.covers(place.path):
         return True
     return place.level >= HandlingLevel.COMMUNITY and any(p.startswith(place.path) for p in scope.prefixes)
+
+
+# intake screening (service_requests/intake.py decides; these record): diversions and repeats
+ON_BEHALF_CHANNELS = (Channel.ON_BEHALF, Channel.PATROL, Channel.HOTLINE, Channel.PHONE)
+
+
+@dataclass
+class _Screening:
+    match: intake.Match | None = None  # a diversion rule matched the text
+    diverted: bool = False  # … and the submitter did not confirm otherwise: recorded, not queued
+    repeat: ServiceRequest | None = None  # the open request this one repeats
+    link: bool = False  # … and there are no new facts: recorded as merged into it
+
+    def shape(self, req: ServiceRequest) -> None:
+        """A diverted submission is recorded as not accepted; a linked repeat as merged into the open
+        request. Neither is due for anything (no deadlines), so neither is queued or swept."""
+        if self.diverted:
+            req.state, req.diversion, req.closed_at = State.NOT_ACCEPTED, self.match.kind, req.submitted_at
+        elif self.link:
+            req.state, req.merged_into, req.repeat_of = State.MERGED, self.repeat, self.repeat
+        else:
+            return
+        req.accept_by = req.contact_by = req.resolve_by = None
+
+
+def _screen(actor, place, category, description, channel, not_diverted, repeat) -> _Screening:
+    if repeat not in ("ask", "link", "new"):
+        raise ValidationError({"repeat": _("Say whether there are new facts.")})
+    match = intake.match_diversion(description)
+    if match and not not_diverted:
+        return _Screening(match=match, diverted=True)
+    requester = None if channel in ON_BEHALF_CHANNELS else actor
+    existing = intake.find_repeat(
+        actor=actor, requester=requester, place=place, category=category, description=description
+    )
+    if existing is not None and repeat == "ask":
+        raise intake.PossibleRepeat(existing)
+    return _Screening(match=match, repeat=existing, link=existing is not None and repeat == "link")
+
+
+def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
+    """The timeline and audit events of the screening (in the submission's transaction)."""
+    if s.match and s.diverted:
+        note = f"{s.match.message}\n→ {s.match.referred_to}" if s.match.referred_to else s.match.message
+        _event(req, "diverted", actor, note, **s.match.data())
+        audit.record(
+            "request.diverted",
+            actor=actor,
+            obj=req,
+            after={"diversion": s.match.kind, "keyword": s.match.keyword, "referred_to": s.match.referred_to},
+        )
+        if s.match.emergency:
+            _notify_emergency(actor, req, s.match)
+    elif s.match:
+        note = _("Matched “%(keyword)s” (%(kind)s); the submitter confirmed it is not about that.") % {
+            "keyword": s.match.keyword,
+            "kind": s.match.kind_label,
+        }
+        _event(req, "diversion_overridden", actor, note, **s.match.data())
+        audit.record(
+            "request.diversion_overridden",
+            actor=actor,
+            obj=req,
+            after={"diversion": s.match.kind, "keyword": s.match.keyword},
+        )
+    if s.repeat is None:
+        return
+    if s.link:
+        note = _("Linked to request %(number)s, which is still open: no new facts.")
+        _event(req, "repeat_linked", actor, note % {"number": s.repeat.number}, repeat_of=s.repeat.number)
+        # on the open request without the submitter's name (others may read its timeline)
+        note = _("Asked about again (request %(number)s), with no new facts.")
+        _event(s.repeat, "repeat", None, note % {"number": req.number}, repeat=req.number)
+        audit.record("request.repeat_linked", actor=actor, obj=req, after={"repeat_of": s.repeat.number})
+    else:
+        note = _("Submitted as new: the submitter has new facts beyond request %(number)s.")
+        _event(req, "repeat_new_facts", actor, note % {"number": s.repeat.number}, of=s.repeat.number)
+
+
+def _notify_emergency(actor, req: ServiceRequest, match: intake.Match) -> None:
+    """An emergency is not queued: the grid and community handlers over the place (or, with nobody
+    there, the dispatchers) are told at once so that a person follows it up."""
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+
+    from linjialin.accounts.selectors import users_holding
+    from linjialin.notifications.services import notify
+
+    levels = {HandlingLevel.GRID, HandlingLevel.COMMUNITY}
+    users = list(users_holding("requests.handle", req.path, levels=levels)) or list(
+        users_holding("requests.dispatch", req.path)
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            users,
+            kind="request.emergency",
+            title=_("Emergency reported at %(place)s (request %(number)s): follow it up now")
+            % {"place": req.place.name, "number": req.number},
+            body=f"{req.description[:300]}\n{match.referred_to}",
+            link=reverse("requests:detail", args=[req.pk]),
+            path=req.path,
+            dedupe_key=f"emergency:{req.pk}",
+            actor=actor,
+        )
+
+
+def import_hotline_orders(actor, rows) -> tuple[list[ServiceRequest], list[tuple]]:
+    """Hotline work orders (12345), each already checked by hotline.check_table (place, category,
+    times): one request per new external id, all in one transaction, channel HOTLINE, submitted by the
+    importer, no requester. An external id imported before is left exactly as it is and reported as
+    (row, request) — a changed row never overwrites a request that is being handled. Only a dispatcher
+    (requests.dispatch) over every order's place may import. Returns (created, already imported)."""
+    scope = scope_for(actor, "requests.dispatch")
+    if scope.is_empty or any(not scope.covers(row.place.path) for row in rows):
+        raise PermissionDenied(_("Only the dispatcher desk may import hotline work orders for these places."))
+    now = timezone.now()
+    created: list[ServiceRequest] = []
+    already: list[tuple] = []
+    with transaction.atomic():
+        stored = {
+            r.external_id: r
+            for r in ServiceRequest.objects.filter(external_id__in=[row.external_id for row in rows])
+        }
+        for row in rows:
+            if row.external_id in stored:
+                already.append((row, stored[row.external_id]))
+                continue
+            category = row.category
+            level = min(category.level, place_level(row.place))
+            policy = policy_for(row.request_type, category, Urgency.NORMAL)
+            req = ServiceRequest(
+                number=uuid.uuid4().hex[:20],
+                request_type=row.request_type,
+                description=row.content,
+                category=category,
+                place=row.place,
+                path=row.place.path,
+                level=level,
+                unit=category.unit if level == HandlingLevel.DEPARTMENT else None,
+                channel=Channel.HOTLINE,
+                submitted_by=actor,
+                contact_name=row.contact_name,
+                contact_mobile=row.contact_phone,
+                external_id=row.external_id,
+                submitted_at=row.received_at,
+                # the clocks run from the moment the order reaches us; its own deadline wins
+                accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+                contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
+                resolve_by=row.deadline or deadline(now, policy.resolve_amount, policy.resolve_unit),
+            )
+            req.save()
+            req.number = f"{timezone.localtime(now):%Y%m%d}{req.pk:06d}"
+            ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
+            stored[row.external_id] = req
+            _event(
+                req,
+                "submitted",
+                actor,
+                row.content[:200],
+                channel=Channel.HOTLINE,
+                external_id=row.external_id,
+            )
+            audit.record(
+                "request.submitted",
+                actor=actor,
+                obj=req,
+                after={"channel": Channel.HOTLINE, "level": level, "external_id": row.external_id},
+            )
+            created.append(req)
+        audit.record(
+            "request.hotline_import",
+            actor=actor,
+            path=_common_path([row.place.path for row in rows]),
+            object_type="service_requests.hotline_import",
+            object_id=now.isoformat(),
+            after={"rows": len(rows), "created": len(created), "already_imported": len(already)},
+        )
+    return created, already
+
+
+def place_level(place) -> int:
+    """The lowest handling level a request at this place can have (a household is its entrance's)."""
+    return min(place.level, HandlingLevel.ENTRANCE)
+
+
+def _common_path(paths: list[str]) -> str:
+    if not paths:
+        return ""
+    first, last = min(paths), max(paths)
+    i = 0
+    while i < min(len(first), len(last)) and first[i] == last[i]:
+        i += 1
+    return first[: first.rfind(".", 0, i) + 1] if "." in first[:i] else ""
 
 
 # --- handling ---------------------------------------------------------------------------------------

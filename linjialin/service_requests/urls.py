@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hotline_views, views
 
 app_name = "requests"
 
@@ -9,7 +9,10 @@ urlpatterns = [
     path("new/", views.submit, name="submit"),
     path("behalf/", views.behalf, name="behalf"),
     path("queue/", views.queue, name="queue"),
+    path("hotline/", hotline_views.hotline_import, name="hotline_import"),
+    path("hotline/template.<str:fmt>", hotline_views.hotline_template, name="hotline_template"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/outcome/", views.outcome, name="outcome"),
     path("<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/photos/", views.add_photos, name="add_photos"),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,9 +29,9 @@ from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Level, Place
 
-from . import services
+from . import intake, services
 from .forms import ActionForm, BehalfForm, RateForm, RequestForm
-from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State
+from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
 from .selectors import get_request_for_user
 from .workflow import dispatcher, handler, workflow
@@ -96,7 +97,9 @@ def _errors_into(form, exc: ValidationError) -> None:
 
 
 def _submit(request, form, *, place, description, channel, contact_name="", contact_mobile=""):
-    """Photos checked first, then the request and its photos in one transaction (nothing on error)."""
+    """Photos checked first, then the request and its photos in one transaction (nothing on error).
+    The text is screened (docs/intake.md): returns the request, or None with the form's errors, or
+    raises intake.PossibleRepeat (nothing written) so that the page asks whether there is anything new."""
     user = request.user
     data = form.cleaned_data
     token = data.get("client_token", "")
@@ -119,6 +122,9 @@ def _submit(request, form, *, place, description, channel, contact_name="", cont
                 board_consent=data["board_consent"],
                 contact_name=contact_name,
                 contact_mobile=contact_mobile,
+                screen=True,
+                not_diverted=data.get("not_diverted", False),
+                repeat=data.get("repeat_answer") or "ask",
             )
             services.attach_photos(user, req, data["photos"])
     except ValidationError as exc:
@@ -135,6 +141,127 @@ def _render_form(request, template, form, status, **context):
     return render(request, template, context, status=status)
 
 
+# --- intake: what the page says after screening (service_requests/intake.py, docs/intake.md) ----------
+EVENT_LABELS.update(
+    {
+        "diverted": gettext_lazy("not accepted: belongs to another channel"),
+        "diversion_overridden": gettext_lazy("submitted as a normal request after a keyword match"),
+        "repeat_linked": gettext_lazy("linked to the open request (no new facts)"),
+        "repeat": gettext_lazy("asked about again"),
+        "repeat_new_facts": gettext_lazy("submitted as new (new facts)"),
+    }
+)
+
+
+def _after_submit(request, req: ServiceRequest):
+    """Where the submitter goes: a diversion or a risk to life or property → the notice page; a repeat
+    → the open request it was linked to (its progress); otherwise the new request."""
+    if req.diversion or req.urgency == Urgency.RISK:
+        return redirect("requests:outcome", pk=req.pk)
+    if req.repeat_of_id:
+        messages.info(
+            request,
+            _("Request %(n)s about this is still open: your message is added to it. Here is its progress.")
+            % {"n": req.repeat_of.number},
+        )
+        try:
+            target = get_request_for_user(request.user, req.repeat_of_id)
+        except Http404:  # another household member's request: show the linked record instead
+            target = req
+        return redirect("requests:detail", pk=target.pk)
+    messages.success(request, _("Request %(n)s is submitted.") % {"n": req.number})
+    return redirect("requests:detail", pk=req.pk)
+
+
+def _repeat_context(user, existing: ServiceRequest) -> dict:
+    """The open request's progress for the question "anything new?". Its text only to those who may see
+    the request (their own); for another household member's request, the state and dates only."""
+    try:
+        visible = get_request_for_user(user, existing.pk)
+    except Http404:
+        visible = None
+    last = existing.events.exclude(kind="repeat").order_by("-at", "-id").first()
+    return {
+        "req": existing,
+        "visible": visible is not None,
+        "last": EVENT_LABELS.get(last.kind, last.kind) if last else "",
+        "last_at": last.at if last else None,
+        "due": _due(existing),
+    }
+
+
+def _again(user, pk) -> ServiceRequest | None:
+    """A diverted request of this user's (requester or submitter), submitted again as a normal one."""
+    if not pk:
+        return None
+    return (
+        ServiceRequest.objects.filter(pk=pk)
+        .filter(Q(requester=user) | Q(submitted_by=user))
+        .exclude(diversion="")
+        .first()
+    )
+
+
+def _again_initial(req: ServiceRequest) -> dict:
+    return {
+        "request_type": req.request_type,
+        "description": req.description,
+        "category": req.category_id,
+        "urgency": req.urgency,
+        "board_consent": req.board_consent,
+        "again": req.pk,
+    }
+
+
+def _form_page(request, form_class, template, *, form_kwargs, place_of, channel, **context):
+    """The submit and 代报 pages: screening outcomes, the repeat question and the 'not about that' box."""
+    user = request.user
+    status = 200
+    repeat = None
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, **form_kwargs)
+        if form.is_valid():
+            place, description, extra = place_of(form.cleaned_data)
+            try:
+                req = _submit(request, form, place=place, description=description, channel=channel, **extra)
+            except intake.PossibleRepeat as found:
+                req, repeat = None, _repeat_context(user, found.existing)
+            if req is not None:
+                return _after_submit(request, req)
+        if repeat is None:
+            status = 422
+            form.data = form.data.copy()
+            form.data["client_token"] = uuid.uuid4().hex
+        again = _again(user, form.data.get("again"))
+    else:
+        again = _again(user, request.GET.get("again"))
+        initial = {"client_token": uuid.uuid4().hex, **(_again_initial(again) if again else {})}
+        form = form_class(initial=initial, **form_kwargs)
+        if again is not None:
+            form.initial.update(_again_place(again, form))
+    match = intake.diversion_of(again) if again else None
+    return _render_form(request, template, form, status, repeat=repeat, again=again, match=match, **context)
+
+
+def _again_place(req: ServiceRequest, form) -> dict:
+    if "household" in form.fields:  # 代报
+        return {
+            "household": req.place_id,
+            "contact_name": req.contact_name,
+            "contact_mobile": req.contact_mobile,
+        }
+    level = req.place.level
+    if level == Level.HOUSEHOLD:
+        return {"place": "household"}
+    if level == Level.ENTRANCE:
+        return {"place": "entrance"}
+    # the building: the stored text starts with 【building】, which the page adds again
+    description = req.description
+    if description.startswith("【") and "】" in description:
+        description = description.split("】", 1)[1]
+    return {"place": "building", "description": description}
+
+
 @login_required
 def submit(request):
     """A resident's request for their household, entrance or building."""
@@ -144,63 +271,74 @@ def submit(request):
         if not _behalf_households(user).exists():
             raise PermissionDenied
         return redirect("requests:behalf")
-    status = 200
-    if request.method == "POST":
-        form = RequestForm(request.POST, request.FILES)
-        if form.is_valid():
-            entrance = household.parent
-            where = form.cleaned_data["place"]
-            place, description = household, form.cleaned_data["description"]
-            if where == "entrance":
-                place = entrance
-            elif where == "building":
-                # a building is not a place of the tree: the request goes to the entrance's grid,
-                # naming the building
-                place = entrance.parent
-                building = entrance.building.number if entrance.building_id else entrance.name
-                description = f"【{building}】{description}"
-            req = _submit(request, form, place=place, description=description, channel=Channel.RESIDENT)
-            if req is not None:
-                messages.success(request, _("Your request %(n)s is submitted.") % {"n": req.number})
-                return redirect("requests:detail", pk=req.pk)
-        status = 422
-        form.data = form.data.copy()
-        form.data["client_token"] = uuid.uuid4().hex
-    else:
-        form = RequestForm(initial={"client_token": uuid.uuid4().hex})
-    return _render_form(request, "service_requests/submit.html", form, status, household=household)
+
+    def place_of(data):
+        entrance = household.parent
+        where = data["place"]
+        place, description = household, data["description"]
+        if where == "entrance":
+            place = entrance
+        elif where == "building":
+            # a building is not a place of the tree: the request goes to the entrance's grid,
+            # naming the building
+            place = entrance.parent
+            building = entrance.building.number if entrance.building_id else entrance.name
+            description = f"【{building}】{description}"
+        return place, description, {}
+
+    return _form_page(
+        request,
+        RequestForm,
+        "service_requests/submit.html",
+        form_kwargs={},
+        place_of=place_of,
+        channel=Channel.RESIDENT,
+        household=household,
+    )
 
 
 @login_required
 def behalf(request):
     """代报: a leader submits on a resident's behalf, for a household in their entrance."""
-    user = request.user
-    households = _behalf_households(user)
+    households = _behalf_households(request.user)
     if not households.exists():
         raise PermissionDenied
-    status = 200
-    if request.method == "POST":
-        form = BehalfForm(request.POST, request.FILES, households=households)
-        if form.is_valid():
-            data = form.cleaned_data
-            req = _submit(
-                request,
-                form,
-                place=data["household"],
-                description=data["description"],
-                channel=Channel.ON_BEHALF,
-                contact_name=data["contact_name"],
-                contact_mobile=data["contact_mobile"],
-            )
-            if req is not None:
-                messages.success(request, _("Request %(n)s is submitted.") % {"n": req.number})
-                return redirect("requests:detail", pk=req.pk)
-        status = 422
-        form.data = form.data.copy()
-        form.data["client_token"] = uuid.uuid4().hex
-    else:
-        form = BehalfForm(households=households, initial={"client_token": uuid.uuid4().hex})
-    return _render_form(request, "service_requests/behalf.html", form, status)
+
+    def place_of(data):
+        contact = {"contact_name": data["contact_name"], "contact_mobile": data["contact_mobile"]}
+        return data["household"], data["description"], contact
+
+    return _form_page(
+        request,
+        BehalfForm,
+        "service_requests/behalf.html",
+        form_kwargs={"households": households},
+        place_of=place_of,
+        channel=Channel.ON_BEHALF,
+    )
+
+
+@login_required
+def outcome(request, pk):
+    """After a diversion or a submission at risk to life or property: the emergency numbers, or the
+    channel the matter belongs to, and (for a diversion) a way to say "this is not about that"."""
+    user = request.user
+    req = get_request_for_user(user, pk)
+    match = intake.diversion_of(req) if req.diversion else None
+    if match is None and req.urgency != Urgency.RISK:
+        return redirect("requests:detail", pk=req.pk)
+    own = user.pk in (req.requester_id, req.submitted_by_id)
+    again_url = ""
+    if match is not None and own:
+        name = "requests:behalf" if req.channel == Channel.ON_BEHALF else "requests:submit"
+        again_url = f"{reverse(name)}?again={req.pk}"
+    context = {
+        "req": req,
+        "match": match,
+        "emergency": req.urgency == Urgency.RISK or (match is not None and match.emergency),
+        "again_url": again_url,
+    }
+    return render(request, "service_requests/outcome.html", context)
 
 
 @login_required
