@@ -43,6 +43,9 @@ def form_data(**kw):
     return data
 
 
+SECOND, THIRD = "t-2", "t-3"  # client tokens of later submissions
+
+
 def queue_ids(client, tab="new"):
     response = client.get(reverse("requests:queue") + f"?tab={tab}")
     assert response.status_code == 200
@@ -192,13 +195,13 @@ def test_not_about_that_goes_through_normally_with_the_match_on_the_timeline(
     assert page.status_code == 200 and 'name="not_diverted"' in html and "法院路口的路灯坏了" in html
     assert page.context["form"].initial["place"] == "entrance"
     # without ticking the box it is diverted again
-    client.post(reverse("requests:submit"), form_data(description="法院路口的路灯坏了", client_token="t-2"))
+    client.post(reverse("requests:submit"), form_data(description="法院路口的路灯坏了", client_token=SECOND))
     assert ServiceRequest.objects.filter(submitted_by=resident_a, diversion="litigation").count() == 2
     response = client.post(
         reverse("requests:submit"),
-        form_data(description="法院路口的路灯坏了", client_token="t-3", not_diverted="on", again=diverted.pk),
+        form_data(description="法院路口的路灯坏了", client_token=THIRD, not_diverted="on", again=diverted.pk),
     )
-    req = ServiceRequest.objects.get(submitted_by=resident_a, client_token="t-3")
+    req = ServiceRequest.objects.get(submitted_by=resident_a, client_token=THIRD)
     assert response["Location"] == reverse("requests:detail", args=[req.pk])
     assert req.state == State.SUBMITTED and req.diversion == "" and req.accept_by is not None
     event = req.events.get(kind="diversion_overridden")
