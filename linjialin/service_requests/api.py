@@ -24,8 +24,9 @@ from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user
 
 from . import metrics, selectors, services
-from .models import Category, ServiceRequest
+from .models import Category, HandlingUnit, RequestAssist, ServiceRequest
 from .schemas import (
+    CheckInIn,
     ContactIn,
     DecideExtensionIn,
     DispatchIn,
@@ -36,12 +37,16 @@ from .schemas import (
     RateIn,
     RatesReport,
     ReasonIn,
+    ReassignIn,
+    ReportBackIn,
     RequestDetailOut,
     RequestFilters,
     RequestOut,
     RequestPage,
     ResultIn,
     SubmitIn,
+    SummonIn,
+    UnitOut,
     WithdrawIn,
 )
 from .workflow import workflow
@@ -89,6 +94,21 @@ def _detail(user, req: ServiceRequest) -> dict:
     contact = selectors.requester_contact(user, req)
     return {
         **_out(req),
+        "unit_id": req.unit_id,
+        "assists": [
+            {
+                "id": a.pk,
+                "unit_id": a.unit_id,
+                "unit_name": a.unit.name_zh,
+                "kind": a.kind,
+                "note": a.note,
+                "added_at": a.added_at,
+                "checked_in_at": a.checked_in_at,
+                "report": a.report,
+                "reported_at": a.reported_at,
+            }
+            for a in req.assists.select_related("unit")
+        ],
         "contact": vars(contact),
         "timeline": [
             {"kind": e.kind, "at": e.at, "actor_name": e.actor_name, "note": e.note, "data": e.data}
@@ -159,6 +179,16 @@ def get_rates(request, q: Query[RatesQuery]):
         ],
         "by_level": [{"level": level, "rates": _rates_out(r)} for level, r in sorted(by_level.items())],
     }
+
+
+@router.get(
+    "/units", response={200: list[UnitOut], **LIST}, summary="Handling units (departments, offices …)"
+)
+def list_units(request, place: int | None = None):
+    """The active units; with `place`, those serving that place (for dispatch and 吹哨)."""
+    if place is not None:
+        return selectors.units_serving(get_place_for_user(request.auth, place, "requests.view").path)
+    return list(HandlingUnit.objects.filter(active=True).order_by("kind", "code"))
 
 
 # --- list, detail, submit ------------------------------------------------------------------------
@@ -272,10 +302,76 @@ def return_(request, request_id: Id, payload: ReasonIn):
     "/{request_id}/dispatch", response={200: RequestDetailOut, **MOVE}, summary="Dispatch to a level"
 )
 def dispatch(request, request_id: Id, payload: DispatchIn):
-    req = services.dispatch_request(
-        request.auth, _get(request, request_id), level=payload.level, note=payload.note
+    req = _get(request, request_id)
+    unit = _unit(payload.unit_id)
+    req = services.dispatch_request(request.auth, req, level=payload.level, unit=unit, note=payload.note)
+    return _detail(request.auth, req)
+
+
+def _unit(unit_id: int | None) -> HandlingUnit | None:
+    if unit_id is None:
+        return None
+    unit = HandlingUnit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise HttpError(422, _("Unknown unit."))
+    return unit
+
+
+@router.post(
+    "/{request_id}/reassign",
+    response={200: RequestDetailOut, **MOVE},
+    summary="Reassign to another level or unit (dispatcher, with a reason)",
+)
+def reassign(request, request_id: Id, payload: ReassignIn):
+    req = _get(request, request_id)
+    req = services.reassign_request(
+        request.auth, req, level=payload.level, unit=_unit(payload.unit_id), reason=payload.reason
     )
     return _detail(request.auth, req)
+
+
+@router.post(
+    "/{request_id}/summon",
+    response={200: RequestDetailOut, **MOVE},
+    summary="吹哨 or add co-handling units",
+)
+def summon(request, request_id: Id, payload: SummonIn):
+    req = _get(request, request_id)
+    units = [u for u in selectors.units_serving(req.path) if u.pk in set(payload.unit_ids)]
+    if len(units) != len(set(payload.unit_ids)):
+        raise HttpError(422, _("A unit does not exist or does not serve this place."))
+    services.summon_units(request.auth, req, units=units, kind=payload.kind, note=payload.note)
+    return _detail(request.auth, req)
+
+
+def _assist(request, request_id, assist_id) -> RequestAssist:
+    req = _get(request, request_id)
+    assist = req.assists.select_related("unit", "request").filter(pk=assist_id).first()
+    if assist is None:
+        raise Http404
+    return assist
+
+
+@router.post(
+    "/{request_id}/assists/{assist_id}/check_in",
+    response={200: RequestDetailOut, **MOVE},
+    summary="报到: your unit reports for duty",
+)
+def check_in(request, request_id: Id, assist_id: int, payload: CheckInIn):
+    assist = services.check_in(request.auth, _assist(request, request_id, assist_id), note=payload.note)
+    return _detail(request.auth, assist.request)
+
+
+@router.post(
+    "/{request_id}/assists/{assist_id}/report_back",
+    response={200: RequestDetailOut, **MOVE},
+    summary="Your unit reports back to the owner",
+)
+def report_back(request, request_id: Id, assist_id: int, payload: ReportBackIn):
+    assist = services.report_back(
+        request.auth, _assist(request, request_id, assist_id), report=payload.report
+    )
+    return _detail(request.auth, assist.request)
 
 
 @router.post("/{request_id}/not_accept", response={200: RequestDetailOut, **MOVE}, summary="不予受理")

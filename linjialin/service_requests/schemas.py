@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -54,6 +55,8 @@ class ContactOut(Schema):
 
 
 class RequestDetailOut(RequestOut):
+    unit_id: int | None = Field(None, description="the owning unit at the department level (首接负责)")
+    assists: list[AssistOut] = Field(default_factory=list, description="co-handling and summoned units")
     contact: ContactOut
     timeline: list[EventOut]
     transitions: list[str] = Field(description="the transitions you may make now")
@@ -106,8 +109,50 @@ class ReasonIn(Schema):
 
 
 class DispatchIn(Schema):
-    level: int = Field(..., ge=0, le=4)
+    level: int = Field(..., ge=0, le=4, description="0 department (give unit_id) … 4 entrance")
+    unit_id: int | None = Field(None, ge=1, description="the handling unit, at the department level")
     note: str = Field("", max_length=2000)
+
+
+class ReassignIn(Schema):
+    level: int = Field(..., ge=0, le=4, description="0 department (give unit_id) … 4 entrance")
+    unit_id: int | None = Field(None, ge=1)
+    reason: str = Field(..., max_length=2000, pattern=TEXT)
+
+
+class SummonIn(Schema):
+    kind: Literal["whistle", "co_handle"] = Field(..., description="吹哨 or co-handling units")
+    unit_ids: list[int] = Field(..., min_length=1, max_length=20)
+    note: str = Field("", max_length=2000)
+
+
+class CheckInIn(Schema):
+    note: str = Field("", max_length=500)
+
+
+class ReportBackIn(Schema):
+    report: str = Field(..., max_length=2000, pattern=TEXT)
+
+
+class UnitOut(Schema):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    phone: str
+
+
+class AssistOut(Schema):
+    id: int
+    unit_id: int
+    unit_name: str
+    kind: str
+    note: str
+    added_at: datetime
+    checked_in_at: datetime | None
+    report: str
+    reported_at: datetime | None
 
 
 class NotAcceptIn(Schema):

@@ -192,3 +192,48 @@ def test_rates_endpoint(fixed_set, tree, subdistrict_dispatcher, outsider, login
     assert outsider_client.get(URL + "rates", {**query, "place": tree.community_1.pk}).status_code == 404
     body = outsider_client.get(URL + "rates", {**query, "place": tree.community_2.pk}).json()
     assert body["total"]["response"]["denominator"] == 1 and body["total"]["score"] == "100"
+
+
+# --- handling units over the API: dispatch to a unit, 吹哨, 报到, report back, reassign -----------------
+def test_units_dispatch_whistle_check_in_and_reassign_over_the_api(
+    tree, submitted, login, subdistrict_dispatcher, housing_unit, housing_handler, city_unit, city_handler
+):
+    from linjialin.service_requests.models import HandlingLevel
+
+    ServiceRequest.objects.filter(pk=submitted.pk).update(
+        level=HandlingLevel.SUBDISTRICT, state=State.ESCALATED
+    )
+    desk = login(subdistrict_dispatcher)
+    units = desk.get(f"{URL}units", {"place": tree.household_a1.pk}).json()
+    assert {u["code"] for u in units} == {"housing", "city"}
+    r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0})
+    assert r.status_code == 422 and "unit" in r.json()["detail"].lower()
+    r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0, "unit_id": 999999})
+    assert r.status_code == 422
+    r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0, "unit_id": housing_unit.pk})
+    assert r.status_code == 200 and r.json()["unit_id"] == housing_unit.pk
+    r = post(login(housing_handler), f"{URL}{submitted.pk}/accept", {"note": ""})
+    assert r.status_code == 200
+    r = post(
+        desk, f"{URL}{submitted.pk}/summon", {"kind": "whistle", "unit_ids": [city_unit.pk], "note": "现场会"}
+    )
+    assert r.status_code == 200
+    (assist,) = r.json()["assists"]
+    assert assist["unit_name"] == "区城管委" and assist["checked_in_at"] is None
+    url = f"{URL}{submitted.pk}/assists/{assist['id']}/check_in"
+    assert post(login(housing_handler), url, {}).status_code == 403  # not a member of the summoned unit
+    city = login(city_handler)
+    assert post(city, url, {}).status_code == 200
+    assert post(city, url, {}).status_code == 409  # reported already
+    r = post(city, f"{URL}{submitted.pk}/assists/{assist['id']}/report_back", {"report": "已配合清理"})
+    assert r.json()["assists"][0]["report"] == "已配合清理"
+    desk = login(subdistrict_dispatcher)
+    r = post(
+        desk, f"{URL}{submitted.pk}/reassign", {"level": 0, "unit_id": city_unit.pk, "reason": "城管职责"}
+    )
+    assert r.status_code == 200, r.content.decode()
+    assert r.json()["unit_id"] == city_unit.pk and r.json()["state"] == "submitted"
+
+
+def test_an_outsider_cannot_reach_a_requests_assists(tree, submitted, login, outsider):
+    assert post(login(outsider), f"{URL}{submitted.pk}/assists/1/check_in", {}).status_code == 404

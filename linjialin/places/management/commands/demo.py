@@ -43,9 +43,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--logins", action="store_true", help="only print the demo logins")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-        parser.add_argument(
-            "--no-logins", action="store_true", help="do not print the logins after loading"
-        )
+        parser.add_argument("--no-logins", action="store_true", help="do not print the logins after loading")
 
     def handle(self, *args, **options):
         if options["logins"]:
@@ -72,6 +70,9 @@ class Command(BaseCommand):
             result = demo.load_demo(
                 seed=options["seed"], communities=options["communities"], progress=progress
             )
+        from linjialin.service_requests import demo as requests_demo
+
+        units, requests = requests_demo.load()
         c = result.counts
         self.stdout.write(
             self.style.SUCCESS(
@@ -79,7 +80,7 @@ class Command(BaseCommand):
                 f"{c.subdistricts} subdistricts, {c.communities} communities, {c.grids} grids, "
                 f"{c.compounds} compounds, {c.buildings} buildings, {c.entrances} entrances, "
                 f"{c.households} households, {c.residents} residents, {c.tags} tags, "
-                f"{c.users} users, {c.grants} role grants."
+                f"{c.users} users, {c.grants} role grants, {units} handling units, {requests} requests."
             )
         )
         if not options["no_logins"]:
