@@ -214,6 +214,7 @@ def test_units_dispatch_whistle_check_in_and_reassign_over_the_api(
     assert r.status_code == 200 and r.json()["unit_id"] == housing_unit.pk
     r = post(login(housing_handler), f"{URL}{submitted.pk}/accept", {"note": ""})
     assert r.status_code == 200
+    desk = login(subdistrict_dispatcher)  # one test client: each login switches who it is
     r = post(
         desk, f"{URL}{submitted.pk}/summon", {"kind": "whistle", "unit_ids": [city_unit.pk], "note": "现场会"}
     )
