@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, PageRules, RequestRules, TimeLimitPolicy
+from .models import Category, DiversionRule, PageRules, RequestRules, TimeLimitPolicy
 
 
 @admin.register(Category)
@@ -39,3 +39,11 @@ class PageRulesAdmin(admin.ModelAdmin):
     """Limits of the request pages (photos per request, photo size, 'due soon' in the queue)."""
 
     list_display = ("max_photos", "max_megabytes", "max_side", "due_soon_hours")
+
+
+@admin.register(DiversionRule)
+class DiversionRuleAdmin(admin.ModelAdmin):
+    """Intake diversion keywords and what the resident is told (docs/intake.md)."""
+
+    list_display = ("kind", "__str__", "referred_to", "active")
+    list_filter = ("kind", "active")
