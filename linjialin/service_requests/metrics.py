@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core.scope import scope_for, under
 
-from .models import HandlingLevel, RequestRules, Satisfaction, ServiceRequest, State
+from .models import HandlingLevel, HandlingUnit, RequestRules, Satisfaction, ServiceRequest, State
 
 # never counted in any rate: closed without being handled (documented in docs/rates.md)
 NOT_COUNTED = (State.WITHDRAWN, State.MERGED, State.NOT_ACCEPTED)
@@ -55,6 +57,11 @@ class Rate:
         """ "87.5%", or "—" when nothing is due."""
         return _percent(self.value)
 
+    @property
+    def numerator_text(self) -> str:
+        """2 → "2", 2.60 → "2.6" (the satisfaction numerator is weighted)."""
+        return f"{Decimal(self.numerator).normalize():f}" if self.numerator else "0"
+
 
 @dataclass(frozen=True)
 class Score:
@@ -74,6 +81,11 @@ class Rates:
     signoff: Rate
     completion: Rate
     score: Score
+
+    @property
+    def cells(self) -> list[Rate]:
+        """The five rates in the order of the table (RATE_KEYS)."""
+        return [getattr(self, key) for key in RATE_KEYS]
 
 
 def _percent(value: Decimal | None) -> str:
@@ -244,3 +256,259 @@ def rates_by_place(user, place, period: tuple[datetime, datetime]) -> tuple[Rate
     by_prefix = rates_by_prefix(queryset, len(children[0].path), start, end, rules)
     empty = rates_of_rows([], start, end, rules)
     return total, [PlaceRates(child, by_prefix.get(child.path, empty)) for child in children]
+
+
+# --- the rates page (rates_views.py): one fetch, every grouping -----------------------------------
+PERIODS = ("this_month", "last_month", "this_quarter", "custom")
+
+
+def period_days(
+    kind: str, today: date, first: date | None = None, last: date | None = None
+) -> tuple[date, date]:
+    """The calendar days [first, last] (inclusive) of a named period; a period that has not ended
+    stops at today, like the API. A custom period given backwards is the same period."""
+    if kind == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if kind == "this_quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today
+    if kind == "custom":
+        if first is None or last is None:
+            raise ValueError("a custom period needs both days")
+        return min(first, last), max(first, last)
+    return today.replace(day=1), today
+
+
+def period_instants(first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in the current time zone (Beijing time)."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    rates: Rates
+    place: object | None = None  # places.models.Place for the per-place rows
+    level: int | None = None  # HandlingLevel for the per-level rows
+    unit: object | None = None  # HandlingUnit for the per-unit rows
+    drill: bool = False  # the place has children worth a table of their own
+
+
+@dataclass(frozen=True)
+class RatesTable:
+    place: object
+    start: datetime
+    end: datetime
+    rules: RequestRules
+    total: Rates
+    places: list[TableRow]
+    levels: list[TableRow]
+    units: list[TableRow]
+
+
+def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
+    """The rates at `place` over [start, end), per visible child place (down to the 楼门: households
+    are never a row), per current handling level and per owning handling unit; counting only the
+    requests the user's requests.view scope reaches. A fixed number of queries, whatever the number of
+    children: the request rows are fetched once and grouped here."""
+    from linjialin.places.models import Level, Place
+
+    from .services import rules as current_rules
+
+    start, end = period
+    rules = current_rules()
+    scope = scope_for(user, "requests.view")
+    children = []
+    if place.level < Level.ENTRANCE:
+        children = [
+            child
+            for child in Place.objects.filter(parent=place).order_by("path")
+            if scope.covers(child.path) or any(p.startswith(child.path) for p in scope.prefixes)
+        ]
+    width = len(children[0].path) if children else len(place.path)
+    queryset = visible_requests(user).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
+    rows = list(relevant(queryset, start, end, "prefix", "unit_id"))
+    by_prefix: dict[str, list] = defaultdict(list)
+    by_level: dict[int, list] = defaultdict(list)
+    by_unit: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_prefix[row["prefix"]].append(row)
+        by_level[row["level"]].append(row)
+        if row["unit_id"]:
+            by_unit[row["unit_id"]].append(row)
+
+    def of(group):
+        return rates_of_rows(group, start, end, rules)
+
+    places = [
+        TableRow(
+            child.name, of(by_prefix.get(child.path, [])), place=child, drill=child.level < Level.ENTRANCE
+        )
+        for child in children
+    ]
+    levels = [
+        TableRow(str(label), of(by_level.get(value, [])), level=value)
+        for value, label in sorted(HandlingLevel.choices, key=lambda c: -c[0])
+    ]
+    units = [TableRow(str(unit), of(by_unit[unit.pk]), unit=unit) for unit in _units(by_unit)]
+    return RatesTable(place, start, end, rules, of(rows), places, levels, units)
+
+
+def _units(by_unit: dict[int, list]) -> list[HandlingUnit]:
+    return list(HandlingUnit.objects.filter(pk__in=by_unit).order_by("kind", "code")) if by_unit else []
+
+
+# --- what the page and the exports say about the numbers --------------------------------------------
+RATE_KEYS = ("response", "resolution", "satisfaction", "signoff", "completion")
+
+
+def rate_names(rules: RequestRules) -> dict[str, str]:
+    return {
+        "response": _("Response rate (响应率)"),
+        "resolution": _("Resolution rate (解决率)"),
+        "satisfaction": _("Satisfaction rate (满意率)"),
+        "signoff": _("%(h)d-hour sign-off rate") % {"h": rules.signoff_hours},
+        "completion": _("%(d)d-day completion rate") % {"d": rules.completion_days},
+    }
+
+
+def definitions(rules: RequestRules) -> list[tuple[str, str]]:
+    """(name, formula) for each rate and the score, with the configured windows and weights."""
+    names = rate_names(rules)
+    formulas = {
+        "response": _(
+            "accepted no later than the acceptance deadline in force ÷ requests due for acceptance in the "
+            "period (the deadline falls in it, or it was accepted in it)"
+        ),
+        "resolution": _("rated “solved” ÷ requests whose latest call-back (rating) falls in the period"),
+        "satisfaction": _(
+            "(satisfied + basically satisfied × %(w)s) ÷ the same rated requests (unsatisfied counts 0)"
+        )
+        % {"w": rules.basic_satisfaction_weight},
+        "signoff": _("accepted within %(h)d clock hours of submission ÷ requests submitted in the period")
+        % {"h": rules.signoff_hours},
+        "completion": _(
+            "resolved within %(d)d calendar days of submission ÷ requests submitted in the period"
+        )
+        % {"d": rules.completion_days},
+    }
+    rows = [(names[key], formulas[key]) for key in RATE_KEYS]
+    rows.append(
+        (
+            _("Score"),
+            _(
+                "(response rate × %(a)d + resolution rate × %(b)d + satisfaction rate × %(c)d) × 100 ÷ the "
+                "sum of the weights used; a rate with nothing to count drops out"
+            )
+            % {"a": rules.response_weight, "b": rules.resolution_weight, "c": rules.satisfaction_weight},
+        )
+    )
+    rows.append(("", _("Withdrawn, merged and not accepted requests are never counted.")))
+    return rows
+
+
+# --- export (CSV with BOM, xlsx), audited ---------------------------------------------------------------
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _table_rows(table: RatesTable) -> list[tuple[str, str, Rates]]:
+    rows = [(_("Total"), str(table.place), table.total)]
+    rows += [(_("Place"), r.label, r.rates) for r in table.places]
+    rows += [(_("Handling level"), r.label, r.rates) for r in table.levels]
+    rows += [(_("Handling unit"), r.label, r.rates) for r in table.units]
+    return rows
+
+
+def _headers(rules: RequestRules) -> list[str]:
+    names = rate_names(rules)
+    headers = [_("Group"), _("Place, level or unit")]
+    for key in RATE_KEYS:
+        headers += [names[key], _("numerator"), _("denominator")]
+    return [*headers, _("Score")]
+
+
+def export_rates(actor, table: RatesTable, *, fmt: str, first: date, last: date) -> tuple[bytes, str, str]:
+    """The table as (content, content type, file name): CSV in UTF-8 with BOM (Excel on Chinese Windows)
+    or xlsx with a sheet of definitions. Needs requests.view over the place; audited as
+    requests.rates_exported."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from linjialin.core import audit
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError({"format": _("Export as xlsx or csv.")})
+    if not scope_for(actor, "requests.view").covers(table.place.path):
+        raise PermissionDenied
+    rows = _table_rows(table)
+    with transaction.atomic():
+        audit.record(
+            "requests.rates_exported",
+            actor=actor,
+            obj=table.place,
+            after={"format": fmt, "from": first.isoformat(), "to": last.isoformat(), "rows": len(rows)},
+        )
+    name = f"rates-{table.place.path.rstrip('.').replace('.', '-')}-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return _csv(table, rows), "text/csv; charset=utf-8", name
+    return _xlsx(table, rows, first, last), XLSX_TYPE, name
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _csv(table: RatesTable, rows) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_headers(table.rules))
+    for group, name, r in rows:
+        cells = [group, name]
+        for key in RATE_KEYS:
+            rate = getattr(r, key)
+            cells += [rate.percent, rate.numerator_text, rate.denominator]
+        writer.writerow([*cells, r.score.text])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _xlsx(table: RatesTable, rows, first: date, last: date) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Rates")[:31]
+    ws.append(_headers(table.rules))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for group, name, r in rows:
+        cells: list = [group, name]
+        for key in RATE_KEYS:
+            rate = getattr(r, key)
+            cells += [
+                None if rate.value is None else float(rate.value),
+                float(rate.numerator),
+                rate.denominator,
+            ]
+        ws.append([*cells, None if r.score.value is None else float(r.score.value.quantize(Decimal("0.1")))])
+        for i in range(len(RATE_KEYS)):
+            ws.cell(ws.max_row, 3 + i * 3).number_format = "0.0%"
+    ws.freeze_panes = "C2"
+    ws.column_dimensions["B"].width = 24
+    notes = wb.create_sheet(_("Definitions")[:31])
+    notes.append([_("Place"), str(table.place)])
+    notes.append([_("Period"), f"{first.isoformat()} – {last.isoformat()}"])
+    for name, formula in definitions(table.rules):
+        notes.append([name, formula])
+    notes.column_dimensions["A"].width = 28
+    notes.column_dimensions["B"].width = 100
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hotline_views, views
+from . import board_views, hotline_views, rates_views, views
 
 app_name = "requests"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("new/", views.submit, name="submit"),
     path("behalf/", views.behalf, name="behalf"),
     path("queue/", views.queue, name="queue"),
+    path("board/", board_views.board_index, name="board"),
+    path("board/<int:entrance_id>/", board_views.board, name="board_entrance"),
+    path("rates/", rates_views.rates, name="rates"),
     path("hotline/", hotline_views.hotline_import, name="hotline_import"),
     path("hotline/template.<str:fmt>", hotline_views.hotline_template, name="hotline_template"),
     path("<int:pk>/", views.detail, name="detail"),

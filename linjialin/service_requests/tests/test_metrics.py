@@ -55,10 +55,10 @@ def _english():
 def make(place, *, submitted_at=T, ratings=(), **fields):
     n = next(_numbers)
     fields.setdefault("accept_by", submitted_at + 24 * H)
+    fields.setdefault("description", "楼道灯坏了")
     req = ServiceRequest.objects.create(
         number=f"T{n:06d}",
         request_type="help",
-        description="楼道灯坏了",
         place=place,
         path=place.path,
         submitted_at=submitted_at,
