@@ -211,6 +211,12 @@ def test_any_sequence_of_actions_keeps_the_request_consistent(tree, admin):
         "grant_extension": lambda r: services.decide_extension(admin, r, grant=True),
         "refuse_extension": lambda r: services.decide_extension(admin, r, grant=False, note="不同意"),
         "withdraw": lambda r: services.withdraw_request(admin, r, reason="已自行解决"),
+        "reassign": lambda r: services.reassign_request(
+            admin,
+            r,
+            level=HandlingLevel.GRID if r.level != HandlingLevel.GRID else HandlingLevel.COMMUNITY,
+            reason="改派",
+        ),
     }
     ratings = st.sampled_from(["satisfied", "basically", "unsatisfied"])
 
