@@ -326,6 +326,32 @@ def _notify_emergency(actor, req: ServiceRequest, match: intake.Match) -> None:
         )
 
 
+def attach_submission_photos(actor, req: ServiceRequest, files) -> list:
+    """The photos sent with a submission. An open request: attach_photos. One that intake recorded
+    without queuing (diverted, or linked to an open request) keeps them too, for whoever follows it up
+    — but only for the person who just submitted it."""
+    files = list(files)
+    if req.state in OPEN_STATES or not files:
+        return attach_photos(actor, req, files)
+    if actor is None or req.submitted_by_id != actor.pk:
+        raise PermissionDenied(_("You may not add photos to this request."))
+    from . import photos
+
+    cleaned = photos.check_photos(files, already=req.photos.count())
+    stored: list = []
+    try:
+        with transaction.atomic():
+            for photo in cleaned:
+                stored.append(photos.store(req, photo, actor))
+            _event(req, "photos", actor, count=len(stored))
+            audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored)})
+    except Exception:
+        for p in stored:
+            p.file.storage.delete(p.file.name)
+        raise
+    return stored
+
+
 def import_hotline_orders(actor, rows) -> tuple[list[ServiceRequest], list[tuple]]:
     """Hotline work orders (12345), each already checked by hotline.check_table (place, category,
     times): one request per new external id, all in one transaction, channel HOTLINE, submitted by the

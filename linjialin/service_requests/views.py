@@ -126,7 +126,7 @@ def _submit(request, form, *, place, description, channel, contact_name="", cont
                 not_diverted=data.get("not_diverted", False),
                 repeat=data.get("repeat_answer") or "ask",
             )
-            services.attach_photos(user, req, data["photos"])
+            services.attach_submission_photos(user, req, data["photos"])
     except ValidationError as exc:
         if not hasattr(exc, "error_dict"):
             exc = ValidationError({"photos": exc.messages})

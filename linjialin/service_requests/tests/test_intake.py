@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from linjialin.core.models import AuditEvent
 from linjialin.notifications.models import Notification
-from linjialin.service_requests import intake, services
+from linjialin.service_requests import intake, metrics, services
 from linjialin.service_requests.models import (
     Category,
     Diversion,
@@ -345,3 +346,55 @@ def test_bad_repeat_answer_is_a_clear_message(tree, resident_a):
         )
     assert "new facts" in str(exc.value)
     assert not ServiceRequest.objects.exists()
+
+
+# --- photos and the rates ---------------------------------------------------------------------------
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
+
+
+def jpeg():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (200, 20, 20)).save(out, "JPEG")
+    return SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def test_photos_stay_with_a_diverted_or_linked_submission(media, login, resident_a, open_req):
+    client = login(resident_a)
+    client.post(reverse("requests:submit"), form_data(description="楼道着火了", photos=[jpeg()]))
+    diverted = ServiceRequest.objects.get(diversion=Diversion.EMERGENCY)
+    assert diverted.photos.count() == 1
+    client.post(
+        reverse("requests:submit"),
+        form_data(
+            description=open_req.description, client_token=SECOND, repeat_answer="link", photos=[jpeg()]
+        ),
+    )
+    linked = ServiceRequest.objects.get(repeat_of=open_req)
+    assert linked.photos.count() == 1 and open_req.photos.count() == 0
+
+
+def test_diverted_and_linked_submissions_are_not_counted_in_the_rates(
+    login, resident_a, open_req, tree, subdistrict_dispatcher
+):
+    client = login(resident_a)
+    client.post(reverse("requests:submit"), form_data(description="我要去法院起诉"))
+    client.post(
+        reverse("requests:submit"),
+        form_data(description=open_req.description, client_token=SECOND, repeat_answer="link"),
+    )
+    assert ServiceRequest.objects.count() == 3
+    period = (timezone.now() - timedelta(days=1), timezone.now() + timedelta(minutes=1))
+    total, _rows = metrics.rates_by_place(subdistrict_dispatcher, tree.subdistrict, period)
+    assert total.signoff.denominator == 1 and total.completion.denominator == 1  # the open request only
