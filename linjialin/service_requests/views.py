@@ -226,12 +226,16 @@ def _form_page(request, form_class, template, *, form_kwargs, place_of, channel,
                 req = _submit(request, form, place=place, description=description, channel=channel, **extra)
             except intake.PossibleRepeat as found:
                 req, repeat = None, _repeat_context(user, found.existing)
+                if request.POST.get("repeat_asked"):  # asked already, and not answered
+                    form.add_error("repeat_answer", _("Say whether there are new facts."))
             if req is not None:
                 return _after_submit(request, req)
         if repeat is None:
             status = 422
             form.data = form.data.copy()
             form.data["client_token"] = uuid.uuid4().hex
+        elif form.errors:  # the question asked again: not answered
+            status = 422
         again = _again(user, form.data.get("again"))
     else:
         again = _again(user, request.GET.get("again"))

@@ -256,6 +256,12 @@ def test_repeat_asks_first_then_links_without_new_facts(login, resident_a, open_
     assert response.status_code == 200 and ServiceRequest.objects.count() == 1  # nothing written yet
     html = response.content.decode()
     assert open_req.number in html and 'name="repeat_answer"' in html and "See its progress" in html
+    # submitted again without an answer: asked again, with a message, still nothing written
+    response = client.post(
+        reverse("requests:submit"), form_data(description="楼道灯还是坏的，晚上看不见台阶", repeat_asked="1")
+    )
+    assert response.status_code == 422 and "Say whether there are new facts." in response.content.decode()
+    assert ServiceRequest.objects.count() == 1
     response = client.post(
         reverse("requests:submit"),
         form_data(description="楼道灯还是坏的，晚上看不见台阶", repeat_answer="link"),

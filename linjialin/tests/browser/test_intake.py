@@ -1,0 +1,67 @@
+"""Intake at 375×812 with no sideways scrolling (docs/intake.md): an emergency shows the four numbers as
+large tap-to-call buttons; a court matter shows its channel, and "not about that" submits it normally;
+a repeat asks whether there is anything new and, with nothing new, shows the open request."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from linjialin.service_requests import services
+from linjialin.service_requests.models import Category, Diversion, ServiceRequest, State
+
+from .conftest import fits_phone, screenshot
+from .test_phone_flows import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def submit(page, text: str) -> None:
+    page.goto(page.url_for(reverse("requests:submit")))
+    page.locator("#id_description").fill(text)
+    page.locator("main form button[type=submit]").click()
+
+
+def test_intake_on_the_phone(phone, tree, resident_a):
+    page = phone
+    log_in(page, resident_a.mobile)
+
+    # an emergency: the numbers, large, and the request is recorded but not queued
+    submit(page, "楼道里着火了，有很多烟")
+    page.wait_for_url("**/outcome/")
+    fits_phone(page)
+    buttons = page.locator(".emergency-notice a.btn")
+    assert buttons.count() == 4 and buttons.nth(1).get_attribute("href") == "tel:119"
+    assert min(buttons.nth(i).bounding_box()["height"] for i in range(4)) >= 44
+    screenshot(page, "intake-emergency")
+    assert ServiceRequest.objects.get(diversion=Diversion.EMERGENCY).state == State.NOT_ACCEPTED
+
+    # a court matter: the channel; "not about that" → the form again, the box ticked → queued
+    submit(page, "法院门口的路灯坏了")
+    page.wait_for_url("**/outcome/")
+    fits_phone(page)
+    assert "12368" in page.locator("#diversion").inner_text()
+    page.locator("main a.btn", has_text="按普通诉求提交").click()
+    page.wait_for_url("**/requests/new/?again=*")
+    fits_phone(page)
+    page.locator("#id_not_diverted").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/requests/*/")
+    assert ServiceRequest.objects.filter(state=State.SUBMITTED, description="法院门口的路灯坏了").exists()
+
+    # a repeat: asked first, then linked to the open request, whose page is shown
+    corridor = Category.objects.get(code="corridor")
+    open_req = services.submit_request(
+        resident_a, place=tree.household_a1, request_type="help", description="楼道灯坏了", category=corridor
+    )
+    page.goto(page.url_for(reverse("requests:submit")))
+    page.locator("#id_description").fill("楼道的灯还是坏的")
+    page.locator("#id_category").select_option(str(corridor.pk))
+    page.locator("main form button[type=submit]").click()
+    page.locator("#repeat-question").wait_for()
+    fits_phone(page)
+    screenshot(page, "intake-repeat")
+    page.locator("#id_repeat_answer_0").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(page.url_for(reverse("requests:detail", args=[open_req.pk])))
+    assert ServiceRequest.objects.get(repeat_of=open_req).state == State.MERGED
