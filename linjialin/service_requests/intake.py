@@ -172,3 +172,18 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
         if similarity(description, other.description) >= rules.repeat_similarity:
             return other
     return None
+
+
+def outcome(req: ServiceRequest) -> dict:
+    """What a client (the API) is told about a screened submission, in the active language: the
+    diversion with its message and channel, or the open request it was linked to. Empty values for an
+    ordinary request."""
+    match = diversion_of(req) if req.diversion else None
+    repeat_of = req.repeat_of if req.repeat_of_id else None
+    return {
+        "diversion": req.diversion or None,
+        "diversion_message": match.message if match else "",
+        "referred_to": match.referred_to if match else "",
+        "repeat_of": repeat_of.pk if repeat_of else None,
+        "repeat_of_number": repeat_of.number if repeat_of else "",
+    }

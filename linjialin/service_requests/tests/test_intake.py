@@ -404,3 +404,30 @@ def test_diverted_and_linked_submissions_are_not_counted_in_the_rates(
     period = (timezone.now() - timedelta(days=1), timezone.now() + timedelta(minutes=1))
     total, _rows = metrics.rates_by_place(subdistrict_dispatcher, tree.subdistrict, period)
     assert total.signoff.denominator == 1 and total.completion.denominator == 1  # the open request only
+
+
+def test_outcome_for_an_api_client(tree, resident_a, open_req):
+    diverted = services.submit_request(
+        resident_a, place=tree.household_a1, request_type="help", description="劳动仲裁的事", screen=True
+    )
+    said = intake.outcome(diverted)
+    assert said["diversion"] == "arbitration" and "12333" in said["diversion_message"]
+    assert said["referred_to"] and said["repeat_of"] is None
+    linked = services.submit_request(
+        resident_a,
+        place=tree.household_a1,
+        request_type="help",
+        description=open_req.description,
+        screen=True,
+        repeat="link",
+    )
+    said = intake.outcome(linked)
+    assert said["diversion"] is None and said["repeat_of"] == open_req.pk
+    assert said["repeat_of_number"] == open_req.number
+    assert intake.outcome(open_req) == {
+        "diversion": None,
+        "diversion_message": "",
+        "referred_to": "",
+        "repeat_of": None,
+        "repeat_of_number": "",
+    }
