@@ -1,14 +1,20 @@
 """The HTTP API at /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
 
-Endpoints are thin: parse, call one selector or service, return a schema. Authentication is the
-session (same cookie as the pages) so the scope policy is the same everywhere; unsafe methods need
-the CSRF token (header X-CSRFToken) like any form.
+Endpoints are thin: parse, call one selector or service, return a schema. Two ways in, both acting
+as a user so the scope policy is the same everywhere:
+- an API token for integrations, `Authorization: Bearer ljl_…` (accounts/tokens.py, docs/api.md):
+  acts as the token's account; no CSRF token needed; a bad, expired or revoked token answers 401;
+- the session (same cookie as the pages): unsafe methods need the CSRF token (header X-CSRFToken)
+  like any form.
 """
 
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.security import django_auth
 
 from .accounts.api import router as accounts_router
+from .accounts.tokens import ApiTokenAuth, TokenRejected
 from .core.api import install_error_handlers
 from .core.api import router as audit_router
 from .places.api import residents_router
@@ -18,12 +24,31 @@ from .service_requests.api import router as requests_router
 api = NinjaAPI(
     title="邻家邻 linjialin API",
     version="1",
-    description="Session-authenticated API over the same scope policy as the pages. "
+    description="The API over the same scope policy as the pages. Authenticate with an API token "
+    "(`Authorization: Bearer ljl_…`, for integrations; see docs/api.md) or with the session cookie "
+    "(plus the CSRF token on unsafe methods). "
     "A missing object and one outside your scope both answer 404; 403 means visible but not allowed.",
     urls_namespace="api",
-    auth=django_auth,
+    auth=[ApiTokenAuth(), django_auth],  # a token first; without an Authorization header, the session
 )
 install_error_handlers(api)
+
+
+def _unauthorized(request, message: str):
+    response = api.create_response(request, {"detail": message, "fields": {}}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="linjialin"'
+    return response
+
+
+@api.exception_handler(TokenRejected)
+def _token_rejected(request, exc):
+    return _unauthorized(request, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def _not_signed_in(request, exc):
+    return _unauthorized(request, _("Sign in, or send an API token: Authorization: Bearer <token>."))
+
 
 api.add_router("/", accounts_router)
 api.add_router("/places/", places_router)

@@ -96,3 +96,56 @@ class RoleGrant(models.Model):
     def is_current(self, on: date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)
+
+
+# --- API tokens for integrations (accounts/tokens.py, docs/api.md) ----------------------------------
+class ApiTokenRules(models.Model):
+    """Token lifetimes are data (one row, admin-editable)."""
+
+    default_days = models.PositiveSmallIntegerField(_("default token lifetime in days"), default=365)
+    max_days = models.PositiveSmallIntegerField(_("longest token lifetime in days"), default=730)
+
+    class Meta:
+        verbose_name = _("API token rules")
+        verbose_name_plural = _("API token rules")
+
+    def __str__(self):
+        return "API token rules"
+
+
+class ApiToken(models.Model):
+    """A bearer token for an integration. It acts as `user` (a dedicated service account), with that
+    user's grants and scope. Only the SHA-256 of the secret is stored; `prefix` (the secret's first
+    characters) identifies it in lists and logs."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoke_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return not self.is_revoked and not self.is_expired and self.user.is_active

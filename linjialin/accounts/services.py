@@ -222,3 +222,109 @@ def assign_leader(
         grant = grant_role(actor, user=user, role=role, place=place, building=building, floor=floor)
     grant.replaced = current
     return grant
+
+
+# --- API tokens (accounts/tokens.py, docs/api.md) ---------------------------------------------------
+def may_manage_tokens(actor) -> bool:
+    """Only a system administrator (accounts.manage_grants everywhere): a token acts as its account,
+    wherever that account's grants reach."""
+    return bool(
+        actor is not None and actor.is_authenticated and scope_for(actor, Perm.MANAGE_GRANTS).everywhere
+    )
+
+
+def create_api_token(actor: User | None, *, user: User, name: str, days: int | None = None):
+    """A new token for `user` → (token row, secret). The secret is returned only here, never stored.
+
+    `actor=None` only for the server command (`linjialin api-token create`), whose operator already
+    holds the server. `days` defaults to ApiTokenRules.default_days and may not exceed max_days.
+    """
+    from . import tokens
+    from .models import ApiToken
+
+    if actor is not None and not may_manage_tokens(actor):
+        raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+    rules = tokens.rules()
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("Please name the token (who uses it, for what).")
+    elif len(name) > 100:
+        errors["name"] = _("At most 100 characters.")
+    if days is None:
+        days = rules.default_days
+    if not 1 <= days <= rules.max_days:
+        errors["days"] = _("Between 1 and %(max)d days.") % {"max": rules.max_days}
+    if not user.is_active:
+        errors["user"] = _("This account is disabled.")
+    if errors:
+        raise ValidationError(errors)
+    secret, prefix, digest = tokens.new_secret()
+    now = timezone.now()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=prefix,
+            token_hash=digest,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+        audit.record(
+            "api_token.created",
+            actor=actor,
+            actor_name=None if actor is not None else "linjialin api-token (server command)",
+            obj=token,
+            path="",
+            after={
+                "user": user.pk,
+                "user_mobile": mask_mobile(user.mobile),
+                "name": name,
+                "prefix": prefix,
+                "expires_at": token.expires_at.isoformat(),
+            },
+        )
+    return token, secret
+
+
+def revoke_api_token(actor: User | None, token, *, reason: str):
+    """Revoke a token now; it answers 401 from the next request. Revoking twice is a Conflict."""
+    from .models import ApiToken
+
+    if actor is not None and not may_manage_tokens(actor):
+        raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Please give a reason.")})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=actor, revoke_reason=reason[:200]
+        )
+        if updated != 1:
+            raise Conflict(_("This API token has already been revoked."))
+        token.refresh_from_db()
+        audit.record(
+            "api_token.revoked",
+            actor=actor,
+            actor_name=None if actor is not None else "linjialin api-token (server command)",
+            obj=token,
+            path="",
+            reason=reason,
+            after={"user": token.user_id, "prefix": token.prefix, "revoked_at": now.isoformat()},
+        )
+    return token
+
+
+def record_token_use(token, *, at, not_since) -> None:
+    """Stamp a token's last use (not audited: one row per use would drown the trail). Only when the
+    stored stamp is older than `not_since`, so concurrent requests write it once."""
+    from django.db.models import Q
+
+    from .models import ApiToken
+
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=not_since), pk=token.pk).update(
+        last_used_at=at
+    )
+    token.last_used_at = at

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import coverage_views, views
+from . import coverage_views, token_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("coverage/<int:place_id>/", coverage_views.coverage_community, name="coverage_community"),
     path("coverage/<int:place_id>/assign/", coverage_views.coverage_assign, name="coverage_assign"),
     path("coverage/grants/<int:grant_id>/end/", coverage_views.coverage_end, name="coverage_end"),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

@@ -38,15 +38,40 @@ def in_process_app(db):
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(params=["anonymous", "resident_a", "community_worker"])
+# The caller's credentials, set by the `caller` fixture and attached to every generated case by the
+# auth provider below: schemathesis then knows them for the case's own (so its auth check removes them
+# and expects 401, and sends a wrong token / cookie and expects 401). The API declares two schemes,
+# a bearer token or the session cookie, so it no longer generates a session cookie to override.
+CREDENTIALS: dict = {}
+
+
+@schema.auth(refresh_interval=None)
+class CallerAuth:
+    def get(self, case, context):
+        return dict(CREDENTIALS) or None  # nothing outside a test (schemathesis asks while collecting)
+
+    def set(self, case, data, context):
+        case.cookies = {**(case.cookies or {}), **data["cookies"]}
+        case.headers = {**(case.headers or {}), **data["headers"]}
+
+
+@pytest.fixture(params=["anonymous", "resident_a", "community_worker", "token:subdistrict_dispatcher"])
 def caller(request, tree, client, in_process_app):
-    """(cookies, headers) of a signed-in session for the persona, with a CSRF token for POSTs."""
+    """The persona's credentials: a signed-in session with a CSRF token for POSTs, or an API token."""
+    from linjialin.accounts.services import create_api_token
+
     csrf = get_random_string(32)
-    cookies, headers = {"csrftoken": csrf}, {"X-CSRFToken": csrf}
-    if request.param != "anonymous":
+    CREDENTIALS.clear()
+    CREDENTIALS.update(cookies={"csrftoken": csrf}, headers={"X-CSRFToken": csrf})
+    if request.param.startswith("token:"):
+        user = request.getfixturevalue(request.param.removeprefix("token:"))
+        secret = create_api_token(None, user=user, name="schema test")[1]
+        CREDENTIALS.update(cookies={}, headers={"Authorization": f"Bearer {secret}"})
+    elif request.param != "anonymous":
         client.force_login(request.getfixturevalue(request.param))
-        cookies["sessionid"] = client.cookies["sessionid"].value
-    return request.param, cookies, headers
+        CREDENTIALS["cookies"]["sessionid"] = client.cookies["sessionid"].value
+    yield request.param
+    CREDENTIALS.clear()
 
 
 def real_ids(tree) -> dict[str, list[int]]:
@@ -59,8 +84,8 @@ def real_ids(tree) -> dict[str, list[int]]:
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, caller, tree, in_process_app):
-    persona, cookies, headers = caller
-    response = case.call_and_validate(app=in_process_app, cookies=cookies, headers=headers)
+    persona = caller
+    response = case.call_and_validate(app=in_process_app)
     if persona == "anonymous":
         assert response.status_code in (401, 422), response.status_code  # 422: unparsable params first
     for name, ids in real_ids(tree).items():
@@ -68,7 +93,7 @@ def test_api_conforms_to_its_schema(case, caller, tree, in_process_app):
             continue
         for pk in ids:
             case.path_parameters[name] = pk
-            case.call_and_validate(app=in_process_app, cookies=cookies, headers=headers)
+            case.call_and_validate(app=in_process_app)
 
 
 def test_openapi_documents_every_endpoint_with_its_error_answers(client):
