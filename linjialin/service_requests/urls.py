@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import board_views, hotline_views, rates_views, views
+from . import board_views, desk_views, hotline_views, rates_views, views
 
 app_name = "requests"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/outcome/", views.outcome, name="outcome"),
     path("<int:pk>/act/<slug:name>/", views.act, name="act"),
+    path("<int:pk>/desk/<slug:name>/", desk_views.desk_act, name="desk_act"),
+    path("desk/", desk_views.desk, name="desk"),
+    path("desk/dispatch/", desk_views.bulk_dispatch, name="bulk_dispatch"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/photos/", views.add_photos, name="add_photos"),
     path("<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),

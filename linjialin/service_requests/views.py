@@ -30,6 +30,7 @@ from linjialin.core.scope import scope_for
 from linjialin.places.models import Level, Place
 
 from . import intake, services
+from .desk_views import desk_context
 from .forms import ActionForm, BehalfForm, RateForm, RequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
@@ -67,6 +68,11 @@ EVENT_LABELS = {
     "reopen": gettext_lazy("reopened (重办)"),
     "merge": gettext_lazy("merged"),
     "withdraw": gettext_lazy("withdrawn"),
+    "reassign": gettext_lazy("reassigned to another unit"),
+    "whistle": gettext_lazy("units summoned (吹哨)"),
+    "co_handle": gettext_lazy("co-handling units added"),
+    "check_in": gettext_lazy("a unit reported for duty (报到)"),
+    "report_back": gettext_lazy("a unit reported back"),
 }
 ACTION_DONE = {
     "accept": gettext_lazy("You accepted the request: it is yours now."),
@@ -404,7 +410,16 @@ def queue(request):
     return render(request, "service_requests/queue.html", context)
 
 
-def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=None, photo_errors=None):
+def _detail(
+    request,
+    req: ServiceRequest,
+    *,
+    status=200,
+    errors=None,
+    rate_form=None,
+    photo_errors=None,
+    desk_errors=None,
+):
     user = request.user
     photos, rules = list(req.photos.all()), photo_rules()
     available = {t.name for t in workflow.available(req, user)}
@@ -438,6 +453,7 @@ def _detail(request, req: ServiceRequest, *, status=200, errors=None, rate_form=
         "photo_errors": photo_errors or [],
         "rules": rules,
     }
+    context.update(desk_context(user, req, desk_errors))  # the staff panel (units, 吹哨, dispatch …)
     return render(request, "service_requests/detail.html", context, status=status)
 
 
