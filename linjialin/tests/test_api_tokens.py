@@ -18,6 +18,7 @@ from linjialin.accounts.tokens import hash_secret
 from linjialin.service_requests.models import ServiceRequest
 
 URL = "/api/v1/requests/"
+WORK_ORDER = "12345-WO-20261128-0001"  # a hotline work order number as the client token
 
 
 @pytest.fixture(autouse=True)
@@ -208,3 +209,27 @@ def test_the_openapi_document_shows_the_bearer_token_and_the_session(client, db)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert operation["security"] == [{"ApiTokenAuth": []}, {"SessionAuth": []}], (method, path)
+
+
+def test_the_documented_flow_an_intake_token_submits_and_a_dispatcher_token_dispatches(
+    tree, admin, community_worker, subdistrict_dispatcher, api_client
+):
+    """docs/api.md: a community's intake account submits a hotline request; the 12345 system's
+    dispatcher account finds it among the submitted ones and dispatches it to the community."""
+    intake = token_for(admin, community_worker)
+    response = submit(api_client, tree, intake, channel="hotline", client_token=WORK_ORDER)
+    assert response.status_code == 201, response.content
+    again = submit(api_client, tree, intake, channel="hotline", client_token=WORK_ORDER)
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+    dispatcher = token_for(admin, subdistrict_dispatcher)
+    page = api_client.get(f"{URL}?state=submitted&limit=50&offset=0", headers=bearer(dispatcher)).json()
+    assert [r["id"] for r in page["items"]] == [response.json()["id"]]
+    moved = api_client.post(
+        f"{URL}{response.json()['id']}/dispatch",
+        json.dumps({"level": 2, "note": "转社区办理"}),
+        content_type="application/json",
+        headers=bearer(dispatcher),
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["level"] == 2
+    assert [e["kind"] for e in moved.json()["timeline"]][-1] == "dispatch"

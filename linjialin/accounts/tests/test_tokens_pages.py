@@ -136,3 +136,9 @@ def test_revoking_with_a_reason(tree, admin, resident_a, login):
 
 def test_revoking_a_missing_token_is_404(tree, admin, login):
     assert login(admin).post(reverse("accounts:token_revoke", args=[999]), {"reason": "x"}).status_code == 404
+
+
+def test_the_menu_links_the_page_for_an_admin_only(tree, admin, community_secretary, login):
+    link = f'href="{url()}"'
+    assert link in login(admin).get(reverse("home")).content.decode()
+    assert link not in login(community_secretary).get(reverse("home")).content.decode()
