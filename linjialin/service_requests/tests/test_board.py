@@ -185,3 +185,17 @@ def test_links_from_my_requests_and_the_queue(tree, resident_a, entrance_leader_
     board = reverse("requests:board")
     assert f'href="{board}"' in login(resident_a).get(reverse("requests:mine")).content.decode()
     assert f'href="{board}"' in login(entrance_leader_a).get(reverse("requests:queue")).content.decode()
+
+
+def test_board_query_count_does_not_grow_with_items(
+    items, tree, resident_a, login, django_assert_max_num_queries
+):
+    client = login(resident_a)
+    client.get(board_url(tree.entrance_a))  # warm the session
+    with django_assert_max_num_queries(12):
+        first = client.get(board_url(tree.entrance_a))
+    for n in range(10):
+        solved(tree.entrance_a, f"MORE {n}", requester=resident_a)
+    with django_assert_max_num_queries(12):
+        more = client.get(board_url(tree.entrance_a))
+    assert len(more.context["items"]) == len(first.context["items"]) + 10
