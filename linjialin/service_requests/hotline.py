@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,17 +142,23 @@ def _headers(headers: list[str], header_row: int, report: HotlineReport) -> dict
 class _Lookups:
     """Categories by code or name; places in the importer's dispatch scope by path or name."""
 
-    def __init__(self, actor):
+    def __init__(self, actor, place_texts: set[str]):
         self.categories: dict[str, Category | None] = {}
         for c in Category.objects.filter(active=True):
             for key in (c.code.lower(), c.name_zh, c.name_en.lower()):
                 if key:
                     self.categories[key] = c
+        # only the places the file names (one query, whatever the size of the scope)
         scope = scope_for(actor, IMPORT_PERM)
-        places = Place.objects.none() if scope.is_empty else Place.objects.filter(scope.q())
+        paths = place_texts | {t.rstrip(".") + "." for t in place_texts}
+        places = (
+            Place.objects.none()
+            if scope.is_empty or not place_texts
+            else Place.objects.filter(scope.q()).filter(Q(path__in=paths) | Q(name__in=place_texts))
+        )
         self.by_path: dict[str, Place] = {}
         self.by_name: dict[str, list[Place]] = {}
-        for p in places.only("id", "name", "path", "level", "parent_id"):
+        for p in places:
             self.by_path[p.path] = p
             self.by_name.setdefault(p.name, []).append(p)
 
@@ -181,7 +188,10 @@ def check_table(actor, table, report: HotlineReport) -> None:
         )
         return
     header_of = {col.key: table.headers[i] for col in COLUMNS if (i := index.get(col.key)) is not None}
-    lookups = _Lookups(actor)
+    i = index["place"]
+    lookups = _Lookups(
+        actor, {cells[i].strip() for _line, cells in table.rows if i < len(cells) and cells[i]}
+    )
     seen: dict[str, int] = {}
     for line, cells in table.rows:
 

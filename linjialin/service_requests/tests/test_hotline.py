@@ -200,3 +200,18 @@ def test_command_imports_and_reports(subdistrict_dispatcher, community_worker, t
     assert "row 2, 受理时间" in err.getvalue()
     with pytest.raises(CommandError):
         call_command("import_hotline", str(path), actor=community_worker.mobile)
+
+
+def test_place_by_path_and_an_ambiguous_name(subdistrict_dispatcher, tree):
+    from linjialin.places.models import Place
+
+    Place.objects.filter(pk=tree.grid_2.pk).update(name="网格一")  # two grids now share the name
+    rows = [
+        ["GD1", "2026-11-27 09:30", "内容一", "", "", "corridor", tree.entrance_x.path, ""],
+        ["GD2", "2026-11-27 09:30", "内容二", "", "", "corridor", "网格一", ""],
+    ]
+    report = run(subdistrict_dispatcher, csv_bytes(rows))
+    assert [(e.row, e.column) for e in report.errors] == [(3, "所属社区")]
+    assert "2 places have this name" in report.errors[0].message
+    report = run(subdistrict_dispatcher, csv_bytes(rows[:1]))
+    assert report.ok and report.created[0].place == tree.entrance_x
