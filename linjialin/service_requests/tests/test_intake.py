@@ -234,6 +234,10 @@ def test_behalf_emergency_is_diverted_and_the_leader_may_resubmit(login, entranc
     assert req.diversion == Diversion.EMERGENCY and req.channel == "on_behalf"
     html = client.get(response["Location"]).content.decode()
     assert "120" in html and reverse("requests:behalf") + f"?again={req.pk}" in html
+    page = client.get(reverse("requests:behalf") + f"?again={req.pk}")
+    initial = page.context["form"].initial
+    assert (initial["household"], initial["contact_name"]) == (tree.household_a2.pk, "李四")
+    assert 'name="not_diverted"' in page.content.decode()
 
 
 # --- repeats ----------------------------------------------------------------------------------------
