@@ -181,13 +181,16 @@ def get_rates(request, q: Query[RatesQuery]):
     }
 
 
-@router.get(
-    "/units", response={200: list[UnitOut], **LIST}, summary="Handling units (departments, offices …)"
-)
-def list_units(request, place: int | None = None):
-    """The active units; with `place`, those serving that place (for dispatch and 吹哨)."""
-    if place is not None:
-        return selectors.units_serving(get_place_for_user(request.auth, place, "requests.view").path)
+class UnitsQuery(Schema):
+    place: int | None = Field(None, ge=1, description="only the units serving this place (id)")
+
+
+@router.get("/units", response={200: list[UnitOut], **READ}, summary="Handling units")
+def list_units(request, q: Query[UnitsQuery]):
+    """The active units (departments, offices, companies); with `place`, those serving that place
+    (the choices for dispatch and 吹哨). A place outside your view answers 404."""
+    if q.place is not None:
+        return selectors.units_serving(get_place_for_user(request.auth, q.place, "requests.view").path)
     return list(HandlingUnit.objects.filter(active=True).order_by("kind", "code"))
 
 

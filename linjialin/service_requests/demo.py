@@ -102,7 +102,7 @@ def load_requests(subdistrict: Place, units: list[HandlingUnit]) -> int:
             resident, r, solved=True, satisfaction="satisfied", comment="很快就解决了，谢谢"
         )
         made.append(r)
-        # 4. (a grid-level category) climbed to the subdistrict, dispatched to 区住建委 with 吹哨 of the heating company
+        # 4. a grid-level category climbed to the subdistrict, sent to 区住建委; 吹哨 for heating and property
         r = submit("楼顶防水层老化，雨天顶层漏水，暖气管道也受潮", "leak")
         services.escalate_request(grid, r, reason="涉及房屋主体结构，网格解决不了")
         services.escalate_request(community, r, reason="需要街道协调住建部门")
