@@ -23,8 +23,8 @@ from linjialin.core.scope import scope_for, under
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user
 
-from . import metrics, selectors, services
-from .models import Category, HandlingUnit, RequestAssist, ServiceRequest
+from . import intake, metrics, selectors, services
+from .models import Category, Channel, HandlingUnit, RequestAssist, ServiceRequest
 from .schemas import (
     CheckInIn,
     ContactIn,
@@ -38,13 +38,14 @@ from .schemas import (
     RatesReport,
     ReasonIn,
     ReassignIn,
+    RepeatFound,
     ReportBackIn,
     RequestDetailOut,
     RequestFilters,
-    RequestOut,
     RequestPage,
     ResultIn,
     SubmitIn,
+    SubmitOut,
     SummonIn,
     UnitOut,
     WithdrawIn,
@@ -228,9 +229,18 @@ def get_request(request, request_id: Id):
     return _detail(request.auth, selectors.get_request_for_user(request.auth, request_id))
 
 
-@router.post("/", response={201: RequestOut, 200: RequestOut, **SUBMIT}, summary="Submit a request")
+@router.post(
+    "/",
+    response={201: SubmitOut, 200: SubmitOut, 409: RepeatFound, **SUBMIT},
+    summary="Submit a request",
+)
 def submit(request, payload: SubmitIn):
-    """A new request. Sending the same `client_token` again returns the first request (200)."""
+    """A new request. Sending the same `client_token` again returns the first request (200).
+
+    The text is screened (docs/intake.md): an emergency or a court / arbitration / 信访 matter is
+    recorded as not accepted (`diversion`, with the message and where it belongs) unless
+    `not_diverted`; an open request like this one answers 409 with its number (nothing written):
+    submit again with `repeat` = `link` (no new facts) or `new`."""
     user = request.auth
     place = Place.objects.filter(pk=payload.place_id).first()
     if place is None:
@@ -257,13 +267,30 @@ def submit(request, payload: SubmitIn):
             board_consent=payload.board_consent,
             contact_name=payload.contact_name,
             contact_mobile=payload.contact_mobile,
+            screen=payload.channel in (Channel.RESIDENT, Channel.ON_BEHALF),
+            not_diverted=payload.not_diverted,
+            repeat=payload.repeat,
+        )
+    except intake.PossibleRepeat as found:
+        return Status(
+            409,
+            {
+                "detail": _("Request %(number)s about this is still open. Is there anything new?")
+                % {"number": found.existing.number},
+                # the id only when the caller may open it (a household member's request: number only)
+                "repeat_of": found.existing.pk
+                if selectors.visible_requests(user).filter(pk=found.existing.pk).exists()
+                else None,
+                "repeat_of_number": found.existing.number,
+                "repeat_of_state": found.existing.state,
+            },
         )
     except PermissionDenied:
         if not scope_for(user, "places.view_place").covers(place.path):
             raise Http404 from None
         raise
-    req = ServiceRequest.objects.select_related("place", "category").get(pk=req.pk)
-    return Status(200 if existing else 201, _out(req))
+    req = ServiceRequest.objects.select_related("place", "category", "repeat_of").get(pk=req.pk)
+    return Status(200 if existing else 201, {**_out(req), **intake.outcome(req)})
 
 
 # --- transitions ---------------------------------------------------------------------------------

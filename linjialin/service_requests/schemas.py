@@ -90,6 +90,35 @@ class SubmitIn(Schema):
     board_consent: bool = False
     contact_name: str = Field("", max_length=50)
     contact_mobile: str = Field("", max_length=11, pattern=r"^(1\d{10})?$")
+    not_diverted: bool = Field(
+        False,
+        description="the submitter confirms it is not an emergency / court / 信访 matter after being told "
+        "(a keyword match); it is queued and the match is on the timeline",
+    )
+    repeat: Literal["ask", "link", "new"] = Field(
+        "ask",
+        description="after a 409 (an open request like this one): link = no new facts, recorded and "
+        "linked to it; new = new facts, a new request",
+    )
+
+
+class SubmitOut(RequestOut):
+    """The request, and what screening made of it (docs/intake.md)."""
+
+    diversion: str | None = Field(None, description="emergency / litigation / arbitration / petition")
+    diversion_message: str = Field("", description="what the resident is told, in your language")
+    referred_to: str = Field("", description="where the matter belongs")
+    repeat_of: int | None = Field(None, description="the open request this one was linked to")
+    repeat_of_number: str = ""
+
+
+class RepeatFound(Schema):
+    """409 on submit: an open request like this one exists; nothing was written."""
+
+    detail: str
+    repeat_of: int | None = Field(None, description="its id, when you may open it")
+    repeat_of_number: str
+    repeat_of_state: str
 
 
 class NoteIn(Schema):

@@ -36,6 +36,11 @@ def _visible(user):
     return qs.distinct() if units else qs
 
 
+def visible_requests(user):
+    """Every request the user may open (the same rule as get_request_for_user)."""
+    return _visible(user)
+
+
 def overdue_q(now: datetime | None = None) -> Q:
     """The same rule as services.is_overdue, as a query."""
     now = now or timezone.now()

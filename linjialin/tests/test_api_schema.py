@@ -110,7 +110,7 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         ("get", "/api/v1/audit/events"): {"200", "401", "403", "422"},
         ("get", "/api/v1/requests/rates"): {"200", "401", "404", "422"},
         ("get", "/api/v1/requests/"): {"200", "401", "422"},
-        ("post", "/api/v1/requests/"): {"200", "201", "401", "403", "404", "422"},
+        ("post", "/api/v1/requests/"): {"200", "201", "401", "403", "404", "409", "422"},
         ("get", "/api/v1/requests/{request_id}"): {"200", "401", "404", "422"},
         **{
             ("post", f"/api/v1/requests/{{request_id}}/{name}"): {"200", "401", "403", "404", "409", "422"}

@@ -238,3 +238,38 @@ def test_units_dispatch_whistle_check_in_and_reassign_over_the_api(
 
 def test_an_outsider_cannot_reach_a_requests_assists(tree, submitted, login, outsider):
     assert post(login(outsider), f"{URL}{submitted.pk}/assists/1/check_in", {}).status_code == 404
+
+
+# --- screening over the API (docs/intake.md) ----------------------------------------------------------
+TOKEN = {name: f"client-{name}" for name in ("c-1", "c-2", "r-1", "r-2", "r-3")}  # idempotency tokens
+
+
+def test_a_court_matter_over_the_api_is_not_accepted_with_the_channel_unless_confirmed(
+    tree, resident_a, login
+):
+    client = login(resident_a)
+    r = post(client, URL, submit_body(tree, description="我已经向法院起诉了物业", client_token=TOKEN["c-1"]))
+    assert r.status_code == 201
+    body = r.json()
+    assert (body["state"], body["diversion"]) == ("not_accepted", "litigation")
+    assert body["diversion_message"] and body["referred_to"]
+    r = post(
+        client,
+        URL,
+        submit_body(tree, description="我已经向法院起诉了物业", client_token=TOKEN["c-2"], not_diverted=True),
+    )
+    assert r.status_code == 201 and r.json()["state"] == "submitted" and r.json()["diversion"] is None
+
+
+def test_a_repeat_over_the_api_answers_409_then_links(tree, resident_a, login):
+    client = login(resident_a)
+    first = post(client, URL, submit_body(tree, client_token=TOKEN["r-1"])).json()
+    r = post(client, URL, submit_body(tree, client_token=TOKEN["r-2"]))
+    assert r.status_code == 409
+    assert r.json()["repeat_of"] == first["id"] and r.json()["repeat_of_number"] == first["number"]
+    assert ServiceRequest.objects.count() == 1  # nothing written
+    r = post(client, URL, submit_body(tree, client_token=TOKEN["r-2"], repeat="link"))
+    assert r.status_code == 201
+    assert (r.json()["state"], r.json()["repeat_of"]) == ("merged", first["id"])
+    r = post(client, URL, submit_body(tree, client_token=TOKEN["r-3"], repeat="new"))
+    assert r.status_code == 201 and r.json()["state"] == "submitted"
