@@ -99,7 +99,21 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'linjialin.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Persistent connections (one per gunicorn thread, reused across requests, checked before reuse):
+# opening a PostgreSQL connection starts a server process, which cost more CPU than a whole simple
+# request (bench/results/requests.md). DB_CONN_MAX_AGE=0 closes after every request. DB_POOL=1 uses
+# Django's psycopg pool instead (PostgreSQL only; a pool excludes persistent connections).
+DB_POOL = env_bool("DB_POOL", False)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        # tests: closed after each use, as threads in concurrency tests must not leave connections open
+        conn_max_age=0
+        if DB_POOL
+        else int(os.environ.get("DB_CONN_MAX_AGE", 0 if env_bool("LINJIALIN_TESTING") else 300)),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -113,9 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.path.join(tempfile.gettempdir(), f"linjialin-test-{os.getpid()}.sqlite3")
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Off by default: with the pool on, gunicorn workers forked after the master had opened it hung
-    # (bench/results/requests.md). Use PgBouncer for pooling, or DB_POOL=1 only for single-process runs.
-    DATABASES["default"]["OPTIONS"] = {"pool": env_bool("DB_POOL", False)}
+    # A pool opened in gunicorn's master before the fork hung the workers (its threads do not survive
+    # the fork); `linjialin web` now closes it before forking. Persistent connections are the default.
+    DATABASES["default"]["OPTIONS"] = {"pool": DB_POOL}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth ---------------------------------------------------------------------------------------

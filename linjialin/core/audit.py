@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
@@ -29,7 +29,13 @@ def record(
     object_repr: str = "",
     actor_name: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Joins the caller's transaction (or opens one)."""
+    """Append one event to the chain. Joins the caller's transaction (or opens one).
+
+    The chain has one head row (AuditChain pk=1), locked from here until the caller's transaction
+    commits: writers append one at a time, so call `record` as the last write of a service (the lock
+    is then held only for the rest of the commit). Everything that does not depend on the previous
+    event is prepared before the lock; under it there are three short statements (lock and read the
+    head, insert the event, move the head), written as plain SQL without savepoints."""
     ctx = context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -39,29 +45,119 @@ def record(
             path = getattr(obj, getattr(obj, "scope_field", "path"), "") or ""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    with transaction.atomic():
-        chain, _ = AuditChain.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=chain.last_seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_name=actor_name if actor_name is not None else (actor.display_name if actor else ""),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr,
-            path=path or "",
-            before=before or {},
-            after=after or {},
-            reason=reason[:500],
-            ip=ctx.ip,
-            request_id=ctx.request_id,
-            prev_hash=chain.last_hash,
-        )
+    event = AuditEvent(
+        at=timezone.now(),
+        actor=actor,
+        actor_name=actor_name if actor_name is not None else (actor.display_name if actor else ""),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        path=path or "",
+        before=before or {},
+        after=after or {},
+        reason=reason[:500],
+        ip=ctx.ip,
+        request_id=ctx.request_id,
+    )
+    with transaction.atomic(savepoint=False):
+        event.seq, event.prev_hash = _lock_head()
+        event.seq += 1
         event.hash = event_hash(event)
-        event.save(force_insert=True)
-        AuditChain.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+        _append(event)
     return event
+
+
+def record_many(events: list[dict]) -> int:
+    """Append several events (each a dict of `record`'s keyword arguments plus "action") in one go:
+    one lock of the head, one bulk INSERT, one move of the head. For batch work (the deadline
+    sweep); joins the caller's transaction. Returns the number appended."""
+    if not events:
+        return 0
+    from .bulk import insert_rows
+
+    ctx = context.current()
+    at = timezone.now()
+    rows = []
+    for e in events:
+        obj, actor = e.get("obj"), e.get("actor")
+        if actor is not None and not getattr(actor, "is_authenticated", False):
+            actor = None
+        path = e.get("path")
+        if obj is not None and path is None:
+            path = getattr(obj, getattr(obj, "scope_field", "path"), "") or ""
+        name = e.get("actor_name")
+        rows.append(
+            AuditEvent(
+                at=at,
+                actor=actor,
+                actor_name=name if name is not None else (actor.display_name if actor else ""),
+                action=e["action"],
+                object_type=e.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
+                object_id=e.get("object_id") or (str(obj.pk) if obj is not None else ""),
+                object_repr=e.get("object_repr") or (str(obj)[:200] if obj is not None else ""),
+                path=path or "",
+                before=e.get("before") or {},
+                after=e.get("after") or {},
+                reason=(e.get("reason") or "")[:500],
+                ip=ctx.ip,
+                request_id=ctx.request_id,
+            )
+        )
+    with transaction.atomic(savepoint=False):
+        seq, prev = _lock_head()
+        for event in rows:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.hash = prev = event_hash(event)
+        insert_rows(AuditEvent, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(AuditChain._meta.db_table)} "  # noqa: S608
+                "SET last_seq = %s, last_hash = %s WHERE id = 1",
+                [seq, prev],
+            )
+    return len(rows)
+
+
+def _lock_head() -> tuple[int, str]:
+    """(last_seq, last_hash) of the chain head, locked until the transaction ends (created if missing)."""
+    qn = connection.ops.quote_name
+    table = qn(AuditChain._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: writers serialize
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_seq, last_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"INSERT INTO {table} (id, last_seq, last_hash) VALUES (1, 0, %s) ON CONFLICT DO NOTHING",  # noqa: S608
+                [GENESIS],
+            )
+            cursor.execute(f"SELECT last_seq, last_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
+    return int(row[0]), row[1]
+
+
+def _append(event: AuditEvent) -> None:
+    """INSERT the event and move the chain head to it (one statement on PostgreSQL)."""
+    qn = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    events, head = qn(AuditEvent._meta.db_table), qn(AuditChain._meta.db_table)
+    insert = f"INSERT INTO {events} ({columns}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+    move = f"UPDATE {head} SET last_seq = %s, last_hash = %s WHERE id = 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH head AS ({move}) {insert}", [event.seq, event.hash, *values])
+            event.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(insert, values)
+            event.pk = cursor.fetchone()[0]
+            cursor.execute(move, [event.seq, event.hash])
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def canonical(event: AuditEvent) -> str:

@@ -1,27 +1,53 @@
 """Writes for notifications: `notify` (inbox rows + one delivery task per external channel, in the
-caller's transaction) and `mark_read` / `mark_all_read` (the recipient only)."""
+caller's transaction), `notify_many` (the same for many messages at once: the deadline sweep) and
+`mark_read` / `mark_all_read` (the recipient only).
+
+Titles and bodies may be lazy translations (gettext_lazy) with `params`: each recipient's copy is
+rendered in their own language (User.language, else settings.LANGUAGE_CODE)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from linjialin.core import audit
+from linjialin.core.bulk import chunks
 
 from .channels import channel_paths
 from .models import Notification
-from .tasks import deliver
+from .tasks import deliver, deliver_many
+
+
+def language_of(user) -> str:
+    """The user's language if the site offers it, else the site's default."""
+    language = getattr(user, "language", "") or ""
+    return language if language in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
+
+
+def render(text, params: dict | None, language: str) -> str:
+    """`text` (a string or a lazy translation) in `language`, with `params` filled in."""
+    if not text:
+        return ""
+    with translation.override(language):
+        out = str(text)
+        if params:
+            out = out % {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
+    return out
 
 
 def notify(
     users: Iterable,
     *,
     kind: str,
-    title: str,
-    body: str = "",
+    title,
+    body="",
+    params: dict | None = None,
     link: str = "",
     path: str = "",
     dedupe_key: str = "",
@@ -48,11 +74,12 @@ def notify(
         else:
             seen = set()
         for user_id in sorted(set(recipients) - seen):
+            language = language_of(recipients[user_id])
             row = Notification(
                 user_id=user_id,
                 kind=kind,
-                title=title[:200],
-                body=body,
+                title=render(title, params, language)[:200],
+                body=render(body, params, language),
                 link=link[:300],
                 path=path,
                 dedupe_key=dedupe_key[:120],
@@ -74,10 +101,130 @@ def notify(
                 path=path,
                 object_type="notifications.notification",
                 object_id=dedupe_key or str(created[0].pk),
-                object_repr=title[:200],
+                object_repr=render(title, params, settings.LANGUAGE_CODE)[:200],
                 after={"kind": kind, "users": [r.user_id for r in created], "channels": channels},
             )
     return created
+
+
+@dataclass
+class Message:
+    """One message to several users (see notify)."""
+
+    users: list
+    kind: str
+    title: object  # str or a lazy translation
+    body: object = ""
+    params: dict = field(default_factory=dict)
+    link: str = ""
+    path: str = ""
+    dedupe_key: str = ""
+
+
+def notify_many(messages: list[Message], *, actor=None) -> int:
+    """`notify` for many messages at once, in the caller's transaction: one query for the dedupe keys
+    already used, one INSERT for the inbox rows, one delivery task per channel for each 500 rows
+    (`deliver_many`) and one audit event per message, appended to the chain in one go. Users who
+    already hold a message's dedupe key, inactive users and duplicates are skipped. If a concurrent
+    writer inserted one of the keys meanwhile, falls back to `notify` message by message (each key
+    once). Returns the number of inbox rows created."""
+    todo = []
+    for m in messages:
+        users = {u.pk: u for u in m.users if u is not None and u.is_active}
+        if users:
+            todo.append((m, users))
+    if not todo:
+        return 0
+    seen: set[tuple[int, str]] = set()
+    keys = sorted({m.dedupe_key[:120] for m, _users in todo if m.dedupe_key})
+    for part in chunks(keys, 500):
+        seen.update(Notification.objects.filter(dedupe_key__in=part).values_list("user_id", "dedupe_key"))
+    rows: list[Notification] = []
+    sent: list[tuple[Message, list[int]]] = []
+    now = timezone.now()
+    templates: dict[tuple[int, str], str] = {}  # (id of a text, language) → the translated text
+
+    def fill(text, params: dict, language: str) -> str:
+        if not text:
+            return ""
+        key = (id(text), language)
+        if key not in templates:
+            with translation.override(language):
+                templates[key] = str(text)
+        if not params:
+            return templates[key]
+        values = {k: render(v, None, language) if isinstance(v, Promise) else v for k, v in params.items()}
+        return templates[key] % values
+
+    for m, users in todo:
+        key = m.dedupe_key[:120]
+        fresh = [pk for pk in sorted(users) if not key or (pk, key) not in seen]
+        if not fresh:
+            continue
+        rendered: dict[str, tuple[str, str]] = {}
+        for pk in fresh:
+            language = language_of(users[pk])
+            if language not in rendered:
+                rendered[language] = (
+                    fill(m.title, m.params, language)[:200],
+                    fill(m.body, m.params, language),
+                )
+            title, body = rendered[language]
+            rows.append(
+                Notification(
+                    user_id=pk,
+                    kind=m.kind,
+                    title=title,
+                    body=body,
+                    link=m.link[:300],
+                    path=m.path,
+                    dedupe_key=key,
+                    created_at=now,
+                )
+            )
+        sent.append((m, fresh))
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent writer may have used a key meanwhile
+            Notification.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError:
+        return sum(
+            len(
+                notify(
+                    m.users,
+                    kind=m.kind,
+                    title=m.title,
+                    body=m.body,
+                    params=m.params,
+                    link=m.link,
+                    path=m.path,
+                    dedupe_key=m.dedupe_key,
+                    actor=actor,
+                )
+            )
+            for m, _users in todo
+        )
+    channels = channel_paths()
+    ids = [row.pk for row in rows]
+    for channel in channels:
+        for part in chunks(ids, 500):
+            deliver_many.enqueue(list(part), channel)
+    audit.record_many(
+        [
+            {
+                "action": "notification.sent",
+                "actor": actor,
+                "path": m.path,
+                "object_type": "notifications.notification",
+                "object_id": m.dedupe_key,
+                "object_repr": fill(m.title, m.params, settings.LANGUAGE_CODE)[:200],
+                "after": {"kind": m.kind, "users": fresh, "channels": channels},
+            }
+            for m, fresh in sent
+        ]
+    )
+    return len(rows)
 
 
 def mark_read(user, notification: Notification) -> bool:

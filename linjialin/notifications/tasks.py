@@ -17,3 +17,17 @@ def deliver(notification_id: int, channel: str) -> bool:
         return False
     get_channel(channel).send(notification)
     return True
+
+
+@task
+def deliver_many(notification_ids: list[int], channel: str) -> int:
+    """Send several notifications over `channel` (the sweep's batches); the number sent. Rows that are
+    gone (user deleted) are skipped."""
+    from .models import Notification
+
+    sender = get_channel(channel)
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=notification_ids).select_related("user"):
+        sender.send(notification)
+        sent += 1
+    return sent

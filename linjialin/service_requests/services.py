@@ -45,10 +45,13 @@ def rules() -> RequestRules:
 
 
 def policy_for(request_type: str, category: Category | None, urgency: str) -> TimeLimitPolicy:
-    """The most specific time-limit row matching the request (blank fields match anything)."""
+    """The most specific time-limit row matching the request (blank fields match anything). The rows
+    are cached per process (policy_cache.py: a minute, cleared on save)."""
+    from .policy_cache import policies
+
     candidates = [
         p
-        for p in TimeLimitPolicy.objects.all()
+        for p in policies()
         if p.request_type in ("", request_type)
         and p.category_id in (None, category.pk if category else None)
         and p.urgency in ("", urgency)

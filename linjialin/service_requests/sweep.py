@@ -1,58 +1,74 @@
 """The deadline sweep (every minute, by `linjialin beat`): reminders, 督办 when overdue, automatic escalation.
 
-`sweep(now)` does three things, each safe to run twice or in two workers at once:
+`sweep(now)` does three things, each safe to run twice or in two workers at once, and each set-based:
+a batch of due rows is read, locked and changed with one UPDATE per kind, and its timeline events,
+audit events and notices are written with one bulk INSERT each (core.bulk, audit.record_many,
+notifications.notify_many), all in one transaction per batch.
 
 1. **Acceptance timed out** (submitted/escalated, `accept_by < now`): escalate one level up as the
-   system (`escalate_request(None, …)`), which sets a fresh acceptance window; at the subdistrict (or a
-   department) there is no level above: 督办 (`supervised`) and a notice to the dispatchers. The row is
-   locked and re-checked first, so a second sweep finds it no longer due and does nothing.
+   system (the workflow's `escalate` transition, actor None), with a fresh acceptance window; at the
+   subdistrict (or a department) there is no level above: 督办 (`supervised`) and a notice to the
+   dispatchers.
 2. **Resolution overdue** (accepted/in progress/extension requested, `resolve_by < now`, not yet
-   supervised): `UPDATE … SET supervised = true WHERE pk = … AND supervised = false` — only the sweep
-   whose UPDATE matched writes the "overdue" timeline event, the audit event and the notices (to the
-   handler and the supervisors of the level above).
+   supervised): `supervised = true` (督办), an "overdue" timeline event, an audit event and notices to
+   the handler and the supervisors of the nearest level above.
 3. **Reminder at 75 %** of the acceptance window or the resolution limit: a notice to the handler (or
    the handlers at the request's level), with dedupe key `remind:<id>:<deadline>` — one per deadline.
+
+Compare-and-set: the due rows are selected again under a row lock (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL: a row a handler or another sweep holds is left for the next run; SQLite serialises
+writers), with the due condition repeated, and the UPDATE repeats it once more; only the rows it
+changed get events and notices. A second sweep finds them no longer due. Notices carry dedupe keys
+(`escalated:<id>:<from level>`, `overdue:<id>:<deadline>`, `remind:<id>:<deadline>`), so even a
+replayed batch never notifies anyone twice.
+
+Reminders look back to the previous sweep (its time is kept as a watermark, a core ScheduledSlot row
+named REMINDER_WATERMARK): a reminder point that passed while the beat or the worker was down is still
+reminded once on the next run, as long as the request is open and not yet overdue. Without a
+watermark (the first run) the look-back is CATCH_UP.
 
 75 % is measured in the limit's own unit: a clock-hour limit of H hours reminds H/4 hours before the
 deadline; a limit of n working days reminds when n/4 working days remain (counted back from the
 deadline over working days only, holidays skipped), e.g. 1 working day → 18:00 on the due day.
 
+Notices are rendered in each recipient's language (User.language); timeline notes and audit reasons in
+the site language (settings.LANGUAGE_CODE).
+
 Cost when nothing is due: the two "due" queries are range scans on the indexed `accept_by` /
 `resolve_by` columns that find nothing; the reminder query is one range scan per distinct limit over
-the deadlines whose reminder point fell in the last REMINDER_LOOKBACK (a minute's worth of deadlines
-for clock-hour limits; nothing at all for working-day limits except just after a reminder time).
+the deadlines whose reminder point fell since the previous run.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from linjialin.accounts.selectors import users_holding
 from linjialin.core import audit
+from linjialin.core.bulk import insert_rows
 from linjialin.core.calendar import HOURS, end_of_day, is_working_day, local_date
-from linjialin.core.errors import Conflict
-from linjialin.core.workflow import TransitionNotAllowed
-from linjialin.notifications.services import notify
+from linjialin.core.calendar import deadline as deadline_after
+from linjialin.core.models import ScheduledSlot
+from linjialin.notifications.services import Message, notify_many
 
-from . import services
-from .models import HandlingLevel, ServiceRequest, State, TimeLimitPolicy
+from .models import HandlingLevel, RequestEvent, ServiceRequest, State, TimeLimitPolicy
+from .policy_cache import policies as cached_policies
+from .workflow import workflow
 
 logger = logging.getLogger("linjialin.sweep")
 
 ACCEPT_STATES = (State.SUBMITTED, State.ESCALATED)
 RESOLVE_STATES = (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED)
-# TODO(data): the reminder share belongs in RequestRules (admin-editable); kept here until that model
-# gains the field (its migrations were being changed in parallel).
 
 
 def remaining_share() -> float:
@@ -62,9 +78,22 @@ def remaining_share() -> float:
     return (100 - rules().reminder_at_percent) / 100
 
 
-# How far back a reminder point may lie and still be sent (covers a beat that was briefly down).
-REMINDER_LOOKBACK = timedelta(minutes=15)
-BATCH = 500  # rows per kind per run; the rest next minute
+BATCH = 1000  # rows per kind per run; the rest next minute
+REMINDER_PAGE = 2000  # reminder rows read per query (all pages are done in one run)
+REMINDER_WATERMARK = "requests_sweep.reminded_until"
+CATCH_UP = timedelta(days=31)  # reminder look-back of a first run (no watermark yet)
+
+# Texts: notices are rendered per recipient (lazy), timeline notes and audit reasons in the site language.
+ESCALATED_NOTE = gettext_lazy("Not accepted within the acceptance window: escalated automatically.")
+TOP_NOTE = gettext_lazy("Not accepted in time at the top of the chain: under supervision (督办).")
+OVERDUE_NOTE = gettext_lazy("Not resolved in time: under supervision (督办).")
+ESCALATED_TITLE = gettext_lazy("Request %(number)s escalated to you")
+ESCALATED_BODY = gettext_lazy("It was not accepted in time at the level below. Please accept it by %(due)s.")
+OVERDUE_TITLE = gettext_lazy("Request %(number)s is overdue (督办)")
+OVERDUE_BODY = gettext_lazy("The deadline was %(due)s.")
+REMINDER_TITLE = gettext_lazy("Request %(number)s is due soon")
+REMINDER_ACCEPT_BODY = gettext_lazy("Please accept it by %(due)s.")
+REMINDER_RESOLVE_BODY = gettext_lazy("Please resolve it by %(due)s.")
 
 
 @dataclass
@@ -73,7 +102,7 @@ class SweepReport:
     escalated: list[int] = field(default_factory=list)
     supervised: list[int] = field(default_factory=list)  # 督办: overdue resolution, or timed out at the top
     reminded: list[int] = field(default_factory=list)
-    skipped: int = 0  # changed by someone else meanwhile
+    skipped: int = 0  # changed or locked by someone else meanwhile
     more: bool = False  # a batch was full: the next run continues
 
     def as_dict(self) -> dict:
@@ -90,10 +119,11 @@ class SweepReport:
 def sweep(now: datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport(now=now)
-    with override("zh-hans"):  # notices and timeline notes in the users' language
-        _acceptance_timeouts(now, report)
-        _overdue_resolutions(now, report)
-        _reminders(now, report)
+    with override(settings.LANGUAGE_CODE):  # timeline notes and audit reasons; notices per recipient
+        recipients = _Recipients()
+        _acceptance_timeouts(now, report, recipients)
+        _overdue_resolutions(now, report, recipients)
+        _reminders(now, report, recipients)
     if report.escalated or report.supervised or report.reminded:
         logger.info(
             "sweep: %d escalated, %d supervised, %d reminded, %d skipped",
@@ -105,21 +135,45 @@ def sweep(now: datetime | None = None) -> SweepReport:
     return report
 
 
-# --- recipients ------------------------------------------------------------------------------------------
-def _handlers(req: ServiceRequest) -> list:
-    """The owning handler once accepted (首接负责), else everyone who may handle it at its level."""
-    if req.handler_id and req.state in RESOLVE_STATES:
-        return [req.handler]
-    return list(users_holding("requests.handle", req.path, levels={req.level}))
+# --- recipients (looked up once per place and level in a run) --------------------------------------------
+class _Recipients:
+    """Who is told, cached for one sweep: the answer depends only on the place's ancestors at the
+    levels asked for, so requests in the same entrance (or grid …) share one query."""
 
+    def __init__(self):
+        self.cache: dict[tuple, list] = {}
 
-def _supervisors_above(req: ServiceRequest) -> list:
-    """Supervisors (requests.supervise) of the nearest level above the handling level that has any."""
-    for level in range(req.level - 1, HandlingLevel.SUBDISTRICT - 1, -1):
-        users = list(users_holding("requests.supervise", req.path, levels={level}))
-        if users:
-            return users
-    return list(users_holding("requests.supervise", req.path, levels={HandlingLevel.SUBDISTRICT}))
+    def _holding(self, perm: str, path: str, level: int | None) -> list:
+        parts = path.split(".")[:-1]
+        # grants at place level L sit on the ancestor with L path segments: cut the path there
+        key_path = ".".join(parts[:level]) + "." if level and len(parts) >= level else path
+        key = (perm, key_path, level)
+        if key not in self.cache:
+            levels = {level} if level is not None else None
+            self.cache[key] = list(users_holding(perm, key_path, levels=levels))
+        return self.cache[key]
+
+    def handlers(self, req: ServiceRequest) -> list:
+        """The owning handler once accepted (首接负责), else everyone who may handle it at its level."""
+        if req.handler_id and req.state in RESOLVE_STATES:
+            return [req.handler]
+        if req.level == HandlingLevel.DEPARTMENT and req.unit_id:
+            key = ("unit", req.unit_id)
+            if key not in self.cache:
+                self.cache[key] = list(req.unit.members.filter(is_active=True).order_by("pk"))
+            return self.cache[key]
+        return self._holding("requests.handle", req.path, req.level)
+
+    def supervisors_above(self, req: ServiceRequest) -> list:
+        """Supervisors (requests.supervise) of the nearest level above the handling level that has any."""
+        for level in range(req.level - 1, HandlingLevel.SUBDISTRICT - 1, -1):
+            users = self._holding("requests.supervise", req.path, level)
+            if users:
+                return users
+        return self._holding("requests.supervise", req.path, HandlingLevel.SUBDISTRICT)
+
+    def dispatchers(self, req: ServiceRequest) -> list:
+        return self._holding("requests.dispatch", req.path, None)
 
 
 def _link(req: ServiceRequest) -> str:
@@ -129,104 +183,196 @@ def _link(req: ServiceRequest) -> str:
         return ""
 
 
+def _locked(due, ids: list[int]) -> list[ServiceRequest]:
+    """The rows of `ids` that are still due, locked until the transaction ends (rows someone else holds
+    are skipped: they are being changed and get looked at again next minute)."""
+    return list(
+        due.filter(pk__in=ids)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("handler")
+        .order_by("pk")
+    )
+
+
+def _timeline(rows: list[ServiceRequest], kind: str, note: str, data) -> None:
+    now = timezone.now()
+    insert_rows(
+        RequestEvent,
+        [
+            {
+                "request_id": r.pk,
+                "kind": kind,
+                "at": now,
+                "actor_id": None,
+                "actor_name": "",
+                "note": note,
+                "data": data(r),
+            }
+            for r in rows
+        ],
+    )
+
+
 # --- 1. acceptance timed out -----------------------------------------------------------------------------
-def _acceptance_timeouts(now: datetime, report: SweepReport) -> None:
-    due = ServiceRequest.objects.filter(state__in=ACCEPT_STATES, accept_by__lt=now).filter(
+def _accept_due(now: datetime):
+    return ServiceRequest.objects.filter(state__in=ACCEPT_STATES, accept_by__lt=now).filter(
         Q(level__gt=HandlingLevel.SUBDISTRICT) | Q(supervised=False)
     )
+
+
+def _acceptance_timeouts(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
+    due = _accept_due(now)
     ids = list(due.order_by("accept_by").values_list("pk", flat=True)[: BATCH + 1])
+    if not ids:
+        return
     report.more |= len(ids) > BATCH
-    for pk in ids[:BATCH]:
-        try:
-            with transaction.atomic():
-                # lock and re-check: a concurrent sweep (or a handler) may have acted already
-                req = (
-                    ServiceRequest.objects.select_for_update()
-                    .filter(pk=pk, state__in=ACCEPT_STATES, accept_by__lt=now)
-                    .first()
-                )
-                if req is None:
-                    report.skipped += 1
-                    continue
-                if req.level > HandlingLevel.SUBDISTRICT:
-                    _escalate(req, report)
-                elif _supervise(req, "accept", req.accept_by, recipients=_dispatchers(req)):
-                    report.supervised.append(pk)
-                else:
-                    report.skipped += 1
-        except (Conflict, TransitionNotAllowed, PermissionDenied, ValidationError):
+    ids = ids[:BATCH]
+    with transaction.atomic():
+        rows = _locked(due, ids)
+        report.skipped += len(ids) - len(rows)
+        up = [r for r in rows if r.level > HandlingLevel.SUBDISTRICT]
+        top = [r for r in rows if r.level <= HandlingLevel.SUBDISTRICT]
+        _escalate(up, now, report, recipients)
+        _supervise(top, "accept", report, recipients)
+
+
+def _escalate(
+    rows: list[ServiceRequest], now: datetime, report: SweepReport, recipients: _Recipients
+) -> None:
+    """The workflow's `escalate` transition for many rows: one compare-and-set UPDATE per (level, new
+    deadline), then the timeline, audit events and notices of the rows it changed."""
+    if not rows:
+        return
+    transition = workflow["escalate"]
+    sources = [s for s in ACCEPT_STATES if s in transition.sources]
+    matching = _PolicyCache(cached_policies())
+    groups: dict[tuple[int, datetime], list[ServiceRequest]] = defaultdict(list)
+    for r in rows:
+        if r.state not in sources or not transition.may(None, r):
             report.skipped += 1
-
-
-def _dispatchers(req: ServiceRequest) -> list:
-    return list(users_holding("requests.dispatch", req.path))
-
-
-def _escalate(req: ServiceRequest, report: SweepReport) -> None:
-    from_level = req.level
-    services.escalate_request(
-        None,
-        req,
-        reason=_("Not accepted within the acceptance window: escalated automatically."),
+            continue
+        policy = matching(r)
+        groups[(r.level, deadline_after(now, policy.accept_amount, policy.accept_unit))].append(r)
+    changed: list[ServiceRequest] = []
+    before: dict[int, str] = {}
+    for (level, accept_by), group in groups.items():
+        pks = [r.pk for r in group]
+        n = ServiceRequest.objects.filter(
+            pk__in=pks, state__in=sources, accept_by__lt=now, level=level
+        ).update(state=transition.target, level=level - 1, handler=None, accept_by=accept_by)
+        if n != len(pks):  # cannot happen under the row locks; find the rows this UPDATE moved
+            moved = set(
+                ServiceRequest.objects.filter(pk__in=pks, level=level - 1, accept_by=accept_by).values_list(
+                    "pk", flat=True
+                )
+            )
+            report.skipped += len(pks) - len(moved)
+            group = [r for r in group if r.pk in moved]
+        for r in group:
+            before[r.pk] = r.state
+            r.state, r.level, r.handler_id, r.accept_by = transition.target, level - 1, None, accept_by
+            r._state.fields_cache.pop("handler", None)
+        changed += group
+    if not changed:
+        return
+    note = str(ESCALATED_NOTE)
+    _timeline(changed, "escalate", note, lambda r: {"from_level": r.level + 1, "to_level": r.level})
+    audit.record_many(
+        [
+            {
+                "action": "request.escalate",
+                "obj": r,
+                "before": {"state": before[r.pk]},
+                "after": {"state": r.state},
+                "reason": note,
+            }
+            for r in changed
+        ]
     )
-    notify(
-        _handlers(req),
-        kind="request.escalated",
-        title=_("Request %(number)s escalated to you") % {"number": req.number},
-        body=_("It was not accepted in time at the level below. Please accept it by %(due)s.")
-        % {"due": _fmt(req.accept_by)},
-        link=_link(req),
-        path=req.path,
-        dedupe_key=f"escalated:{req.pk}:{from_level}",
+    notify_many(
+        [
+            Message(
+                users=recipients.handlers(r),
+                kind="request.escalated",
+                title=ESCALATED_TITLE,
+                body=ESCALATED_BODY,
+                params={"number": r.number, "due": _fmt(r.accept_by)},
+                link=_link(r),
+                path=r.path,
+                dedupe_key=f"escalated:{r.pk}:{r.level + 1}",
+            )
+            for r in changed
+        ]
     )
-    report.escalated.append(req.pk)
+    report.escalated += [r.pk for r in changed]
 
 
 # --- 2. resolution overdue -------------------------------------------------------------------------------
-def _overdue_resolutions(now: datetime, report: SweepReport) -> None:
+def _overdue_resolutions(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
     due = ServiceRequest.objects.filter(state__in=RESOLVE_STATES, resolve_by__lt=now, supervised=False)
-    rows = list(due.order_by("resolve_by").select_related("handler")[: BATCH + 1])
-    report.more |= len(rows) > BATCH
-    for req in rows[:BATCH]:
-        with transaction.atomic():
-            recipients = _handlers(req) + _supervisors_above(req)
-            if _supervise(req, "resolve", req.resolve_by, recipients=recipients):
-                report.supervised.append(req.pk)
-            else:
-                report.skipped += 1
+    ids = list(due.order_by("resolve_by").values_list("pk", flat=True)[: BATCH + 1])
+    if not ids:
+        return
+    report.more |= len(ids) > BATCH
+    ids = ids[:BATCH]
+    with transaction.atomic():
+        rows = _locked(due, ids)
+        report.skipped += len(ids) - len(rows)
+        _supervise(rows, "resolve", report, recipients)
 
 
-def _supervise(req: ServiceRequest, limit: str, deadline: datetime, *, recipients: list) -> bool:
-    """督办 by compare-and-set: only the caller whose UPDATE matched records and notifies. Call inside
-    a transaction."""
-    changed = ServiceRequest.objects.filter(
-        pk=req.pk, supervised=False, state__in=(*ACCEPT_STATES, *RESOLVE_STATES)
-    ).update(supervised=True)
-    if not changed:
-        return False
-    req.supervised = True
-    if limit == "accept":
-        note = _("Not accepted in time at the top of the chain: under supervision (督办).")
-    else:
-        note = _("Not resolved in time: under supervision (督办).")
-    services._event(req, "overdue", None, note, limit=limit, deadline=deadline.isoformat())
-    audit.record(
-        "request.overdue",
-        obj=req,
-        before={"supervised": False},
-        after={"supervised": True, "limit": limit, "deadline": deadline.isoformat()},
-        reason=note,
+def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, recipients: _Recipients) -> None:
+    """督办 by compare-and-set (`supervised = false` → true): only the rows this UPDATE changed get the
+    "overdue" timeline event, the audit event and the notices. Call inside a transaction."""
+    if not rows:
+        return
+    # compare-and-set: the rows still open and not supervised (locked), then one UPDATE of exactly those
+    current = ServiceRequest.objects.filter(
+        pk__in=[r.pk for r in rows], supervised=False, state__in=(*ACCEPT_STATES, *RESOLVE_STATES)
     )
-    notify(
-        recipients,
-        kind="request.overdue",
-        title=_("Request %(number)s is overdue (督办)") % {"number": req.number},
-        body=_("The deadline was %(due)s.") % {"due": _fmt(deadline)},
-        link=_link(req),
-        path=req.path,
-        dedupe_key=f"overdue:{req.pk}:{_iso(deadline)}",
+    fresh = set(current.select_for_update(of=("self",)).values_list("pk", flat=True))
+    report.skipped += len(rows) - len(fresh)
+    rows = [r for r in rows if r.pk in fresh]
+    if not rows:
+        return
+    ServiceRequest.objects.filter(pk__in=fresh).update(supervised=True)
+    note = str(TOP_NOTE if limit == "accept" else OVERDUE_NOTE)
+    due = {r.pk: (r.accept_by if limit == "accept" else r.resolve_by) for r in rows}
+    for r in rows:
+        r.supervised = True
+    _timeline(rows, "overdue", note, lambda r: {"limit": limit, "deadline": due[r.pk].isoformat()})
+    audit.record_many(
+        [
+            {
+                "action": "request.overdue",
+                "obj": r,
+                "before": {"supervised": False},
+                "after": {"supervised": True, "limit": limit, "deadline": due[r.pk].isoformat()},
+                "reason": note,
+            }
+            for r in rows
+        ]
     )
-    return True
+    messages = []
+    for r in rows:
+        if limit == "accept":
+            users = recipients.dispatchers(r)
+        else:
+            users = recipients.handlers(r) + recipients.supervisors_above(r)
+        messages.append(
+            Message(
+                users=users,
+                kind="request.overdue",
+                title=OVERDUE_TITLE,
+                body=OVERDUE_BODY,
+                params={"number": r.number, "due": _fmt(due[r.pk])},
+                link=_link(r),
+                path=r.path,
+                dedupe_key=f"overdue:{r.pk}:{_iso(due[r.pk])}",
+            )
+        )
+    notify_many(messages)
+    report.supervised += [r.pk for r in rows]
 
 
 # --- 3. reminders at 75 % --------------------------------------------------------------------------------
@@ -275,21 +421,42 @@ def _deadline_range(
     return end_of_day(first - timedelta(days=1)), end_of_day(last)
 
 
-def _limits() -> tuple[list[TimeLimitPolicy], set[tuple[int, str]], set[tuple[int, str]]]:
-    policies = list(TimeLimitPolicy.objects.all())
+def _limits(policies: list[TimeLimitPolicy]) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
     every = [*policies, TimeLimitPolicy()]  # the model defaults apply when no row matches
     return (
-        policies,
         {(p.accept_amount, p.accept_unit) for p in every},
         {(p.resolve_amount, p.resolve_unit) for p in every},
     )
 
 
-def _reminders(now: datetime, report: SweepReport) -> None:
-    lo = now - REMINDER_LOOKBACK
-    policies, accept_limits, resolve_limits = _limits()
+def _watermark() -> datetime | None:
+    """Until when reminder points have been looked at (the previous run's `now`)."""
+    return (
+        ScheduledSlot.objects.filter(name=REMINDER_WATERMARK)
+        .order_by("-slot")
+        .values_list("slot", flat=True)
+        .first()
+    )
+
+
+def _move_watermark(previous: datetime | None, now: datetime) -> None:
+    if previous is None:
+        ScheduledSlot.objects.get_or_create(name=REMINDER_WATERMARK, slot=now)
+    else:  # compare-and-set: never backwards (two sweeps at once, or a late one)
+        ScheduledSlot.objects.filter(name=REMINDER_WATERMARK, slot__lt=now).update(slot=now)
+
+
+def _reminders(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
+    """Reminders for the reminder points in (previous run, now], for requests still open and not yet due.
+    Each page of rows: one query for their dedupe keys, one bulk insert of the notices."""
+    previous = _watermark()
+    lo = max(previous, now - CATCH_UP) if previous is not None else now - CATCH_UP
+    if now <= lo:
+        return
+    policies = cached_policies()
+    accept_limits, resolve_limits = _limits(policies)
     share = remaining_share()
-    q = Q()
+    ranges: set[tuple[str, tuple, datetime, datetime]] = set()
     for field_name, states, limits in (
         ("accept_by", ACCEPT_STATES, accept_limits),
         ("resolve_by", RESOLVE_STATES, resolve_limits),
@@ -300,44 +467,75 @@ def _reminders(now: datetime, report: SweepReport) -> None:
                 continue
             start, end = max(bounds[0], now), bounds[1]  # past deadlines are overdue, not reminded
             if end > start:
-                q |= Q(state__in=states, **{f"{field_name}__gt": start, f"{field_name}__lte": end})
-    if not q:
-        return
-    rows = list(ServiceRequest.objects.filter(q).select_related("handler")[: BATCH * 4])
+                ranges.add((field_name, states, start, end))
+    matching = _PolicyCache(policies)
+    done: set[int] = set()  # a row in the ranges of two limits is looked at once
+    for field_name, states, start, end in sorted(ranges):
+        for rows in _pages(field_name, states, start, end):
+            rows = [r for r in rows if r.pk not in done]
+            done.update(r.pk for r in rows)
+            _remind(rows, now, share, matching, report, recipients)
+    _move_watermark(previous, now)
+
+
+def _pages(field_name: str, states: tuple, start: datetime, end: datetime):
+    """The rows in `states` with start < deadline <= end, in pages ordered by (deadline, id): each page
+    one range scan on the deadline's index (keyset pagination, no OFFSET)."""
+    base = ServiceRequest.objects.filter(state__in=states, **{f"{field_name}__lte": end})
+    after, last_pk = start, None
+    while True:
+        if last_pk is not None:  # first the rest of the rows at the page's last deadline
+            same = list(base.filter(**{field_name: after}, pk__gt=last_pk).order_by("pk")[:REMINDER_PAGE])
+            if same:
+                yield same
+                last_pk = same[-1].pk
+                continue
+        rows = list(base.filter(**{f"{field_name}__gt": after}).order_by(field_name, "pk")[:REMINDER_PAGE])
+        if rows:
+            yield rows
+        if len(rows) < REMINDER_PAGE:
+            return
+        after, last_pk = getattr(rows[-1], field_name), rows[-1].pk
+
+
+def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipients) -> None:
     if not rows:
         return
-    keys = {req.pk: _reminder_key(req) for req in rows}
     from linjialin.notifications.models import Notification
 
+    keys = {r.pk: _reminder_key(r) for r in rows}
     done = set(Notification.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
-    matching = _PolicyCache(policies)
-    for req in rows:
-        if keys[req.pk] in done:
+    messages, sent = [], []
+    for r in rows:
+        if keys[r.pk] in done:
             continue
-        policy = matching(req)
-        if req.state in ACCEPT_STATES:
-            deadline, amount, unit = req.accept_by, policy.accept_amount, policy.accept_unit
+        policy = matching(r)
+        if r.state in ACCEPT_STATES:
+            due, amount, unit = r.accept_by, policy.accept_amount, policy.accept_unit
         else:
-            deadline, amount, unit = req.resolve_by, policy.resolve_amount, policy.resolve_unit
-        if not reminder_point(deadline, amount, unit, share) <= now < deadline:
+            due, amount, unit = r.resolve_by, policy.resolve_amount, policy.resolve_unit
+        if not reminder_point(due, amount, unit, share) <= now < due:
             continue  # in a range of another limit; its own limit decides
-        with transaction.atomic():
-            sent = notify(
-                _handlers(req),
+        users = recipients.handlers(r)
+        if not any(u is not None and u.is_active for u in users):
+            continue
+        messages.append(
+            Message(
+                users=users,
                 kind="request.reminder",
-                title=_("Request %(number)s is due soon") % {"number": req.number},
-                body=(
-                    _("Please accept it by %(due)s.")
-                    if req.state in ACCEPT_STATES
-                    else _("Please resolve it by %(due)s.")
-                )
-                % {"due": _fmt(deadline)},
-                link=_link(req),
-                path=req.path,
-                dedupe_key=keys[req.pk],
+                title=REMINDER_TITLE,
+                body=REMINDER_ACCEPT_BODY if r.state in ACCEPT_STATES else REMINDER_RESOLVE_BODY,
+                params={"number": r.number, "due": _fmt(due)},
+                link=_link(r),
+                path=r.path,
+                dedupe_key=keys[r.pk],
             )
-        if sent:
-            report.reminded.append(req.pk)
+        )
+        sent.append(r.pk)
+    if messages:
+        with transaction.atomic():
+            notify_many(messages)
+        report.reminded += sent
 
 
 def _reminder_key(req: ServiceRequest) -> str:

@@ -68,5 +68,11 @@ class Command(BaseCommand):
         }
         if not no_access_log:
             opts["accesslog"] = "-"
-        connections.close_all()  # never share a connection across the fork
+        # Never share a connection across the fork: close them, and close a connection pool too (the
+        # system checks above may have opened one; its threads do not survive the fork, and workers
+        # that inherited it waited for connections forever). Each worker opens its own on first use.
+        connections.close_all()
+        for connection in connections.all(initialized_only=True):
+            if callable(close_pool := getattr(connection, "close_pool", None)):
+                close_pool()
         DjangoApplication(opts).run()
