@@ -27,7 +27,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linjialin.core import audit
+from linjialin.core import audit, audit_labels
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import Scope, scope_for, under
 from linjialin.places.models import Level, Place
@@ -36,8 +36,6 @@ from .roles import Perm
 
 PAGE_SIZE = 50
 PERSONAL_DATA = "personal_data"
-PERSONAL_DATA_ACTIONS = ("resident.unmasked", "roster.exported")
-
 ACTION_LABELS = {
     "login.success": _("Logged in"),
     "login.failure": _("Login failed"),
@@ -53,11 +51,13 @@ ACTION_LABELS = {
     "resident.untagged": _("Tag removed from a resident"),
     "place.created": _("Place created"),
     "demo.loaded": _("Demo data loaded"),
+    "api_token.created": _("API token created"),
+    "api_token.revoked": _("API token revoked"),
 }
 
 
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+audit_labels.register(ACTION_LABELS, personal=("resident.unmasked", "roster.exported"))
+action_label = audit_labels.label
 
 
 class AuditFilterForm(forms.Form):
@@ -110,7 +110,7 @@ def audit_list(request):
     scope = scope_for(user, Perm.VIEW_AUDIT)
     unplaced = audit.sees_unplaced(scope)
     places = _places_for_filter(user, scope)
-    actions = set(events.order_by().values_list("action", flat=True).distinct()) | set(ACTION_LABELS)
+    actions = set(events.order_by().values_list("action", flat=True).distinct()) | audit_labels.known()
     form = AuditFilterForm(request.GET or None, actions=actions, places=places, unplaced=unplaced)
     status = 200
     if form.is_bound and form.is_valid():
@@ -127,7 +127,7 @@ def audit_list(request):
             "label": action_label(e.action),
             "place": place_names.get(e.path, ""),
             "actor_mobile": mask_mobile(e.actor.mobile) if e.actor_id and e.actor else "",
-            "personal": e.action in PERSONAL_DATA_ACTIONS,
+            "personal": e.action in audit_labels.personal(),
         }
         for e in page.object_list
     ]
@@ -157,7 +157,7 @@ def _apply(events, data, places: dict[str, Place]):
             events = events.filter(Q(actor_name__icontains=actor) | Q(actor__display_name__icontains=actor))
     if action := data["action"]:
         events = (
-            events.filter(action__in=PERSONAL_DATA_ACTIONS)
+            events.filter(action__in=audit_labels.personal())
             if action == PERSONAL_DATA
             else events.filter(action=action)
         )

@@ -3,7 +3,7 @@
 Reads go through selectors (404 when missing or outside the caller's view: their requests.view scope or
 their own requests); 403 when the request is visible but the transition is not allowed (wrong state or
 wrong person, with the reason); 409 when someone else moved it first; 422 for bad input, naming the field.
-Authentication is the session (see linjialin/api.py); token auth for integrations is still to do.
+Authentication: the session cookie, or a bearer token for integrations (linjialin/api.py, docs/api.md).
 """
 
 from __future__ import annotations

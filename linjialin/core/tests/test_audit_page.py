@@ -149,3 +149,23 @@ def test_page_queries_do_not_grow_with_events(events, auditor, login):
         response = client.get(reverse(URL))
     assert len(response.context["rows"]) > 20
     assert len(after) == len(before)
+
+
+def test_a_requesters_contact_shown_in_full_counts_as_personal_data(
+    tree, resident_a, entrance_leader_a, auditor, login
+):
+    from django.utils import translation
+
+    from linjialin.service_requests import selectors, services
+
+    req = services.submit_request(
+        resident_a, place=tree.household_a1, request_type="help", description="楼道灯坏了"
+    )
+    services.accept_request(entrance_leader_a, req)
+    selectors.requester_contact(entrance_leader_a, req)  # the owning handler sees it in full: audited
+    with translation.override("en"):
+        response = login(auditor).get(reverse(URL), {"action": "personal_data"})
+        labels = dict(response.context["form"].fields["action"].choices)
+    assert [(e.action, e.actor_name) for e in rows(response)] == [("request.contact_viewed", "楼门长A")]
+    assert labels["request.accept"] == "Request: accept"
+    assert labels["request.contact_viewed"] == "Request: requester's contact shown in full"
