@@ -71,3 +71,6 @@ else
   $UV sync --frozen --quiet --no-dev --inexact
 fi
 say "installed into .venv"
+# PDF exports (WeasyPrint) need Pango and a CJK font from Debian
+"$(dirname "$0")/apt_ensure.sh" libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei \
+  || say "WARNING: could not install Pango / the CJK font: PDF exports will not work"
