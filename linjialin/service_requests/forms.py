@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, RequestType, Satisfaction, Urgency
+from .models import Category, Channel, RequestType, Satisfaction, Urgency
 from .services import MAX_DESCRIPTION
 
 
@@ -124,31 +126,106 @@ class RequestForm(BootstrapForm):
             self.fields[name].widget.attrs["class"] = "form-check-input"
 
 
-class BehalfForm(RequestForm):
-    """代报: a leader submits for a household of their entrance, with the resident's contact."""
+STAFF_CHANNELS = [
+    (Channel.ON_BEHALF, _("In person, for a resident (代报)")),
+    (Channel.PHONE, _("A phone call (电话受理)")),
+    (Channel.PATROL, _("Found on patrol (巡查发现)")),
+]
+MOBILE = re.compile(r"^1\d{10}$")
 
+
+class StaffRequestForm(RequestForm):
+    """The staff entry page (docs/intake.md §5): how the matter came in — 代报 for a resident in person, a
+    phone call, or a patrol finding — and where: a household in the submitter's scope, or a shared place
+    (an entrance, a building, a compound's public area, the community; `targets`, built by the view)."""
+
+    channel = forms.ChoiceField(
+        label=_("How did it come in?"),
+        choices=STAFF_CHANNELS,
+        initial=Channel.ON_BEHALF,
+        required=False,  # not given: 代报
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose how the matter came in.")},
+    )
     household = forms.ModelChoiceField(
         label=_("Household"),
         queryset=None,
+        required=False,
+        empty_label="—",
         error_messages={"invalid_choice": _("Choose a household from the list.")},
     )
-    contact_name = forms.CharField(label=_("Resident's name"), max_length=50)
-    contact_mobile = forms.RegexField(
-        label=_("Resident's mobile"),
-        regex=r"^1\d{10}$",
+    where = forms.ChoiceField(
+        label=_("Or a shared place"),
         required=False,
-        error_messages={"invalid": _("A mobile number has 11 digits and starts with 1.")},
+        error_messages={"invalid_choice": _("Choose a place from the list.")},
+    )
+    contact_name = forms.CharField(label=_("Name of the resident or caller"), max_length=50, required=False)
+    contact_mobile = forms.CharField(
+        label=_("Mobile of the resident or caller"),
+        max_length=20,
+        required=False,
+        error_messages={"max_length": _("A mobile number has 11 digits and starts with 1.")},
     )
 
-    def __init__(self, *args, households, **kwargs):
+    def __init__(self, *args, households, targets, channel=None, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["place"]
+        self.targets = {t.value: t for _group, items in targets for t in items}
+        self.fields["where"].choices = [("", "—")] + [
+            (group, [(t.value, t.label) for t in items]) for group, items in targets if items
+        ]
         self.fields["household"].queryset = households
-        self.fields["household"].widget.attrs["class"] = "form-select form-select-lg"
+        if channel in dict(STAFF_CHANNELS):
+            self.fields["channel"].initial = channel
+        for name in ("household", "where"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-lg"
         for name in ("contact_name", "contact_mobile"):
             self.fields[name].widget.attrs["class"] = "form-control form-control-lg"
-        self.fields["contact_mobile"].widget.attrs["inputmode"] = "tel"
-        self.order_fields(["household", "contact_name", "contact_mobile"])
+        self.fields["contact_mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["channel"].widget.attrs["class"] = "form-check-input"
+        self.order_fields(["channel", "household", "where", "contact_name", "contact_mobile"])
+
+    def clean_contact_mobile(self) -> str:
+        mobile = re.sub(r"[\s\-]", "", self.cleaned_data.get("contact_mobile", ""))
+        if mobile and not MOBILE.match(mobile):
+            raise forms.ValidationError(_("A mobile number has 11 digits and starts with 1."))
+        return mobile
+
+    def clean_channel(self) -> str:
+        return self.cleaned_data.get("channel") or Channel.ON_BEHALF
+
+    def clean_where(self):
+        value = self.cleaned_data.get("where")
+        return self.targets.get(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        channel, household, where = data.get("channel"), data.get("household"), data.get("where")
+        if household is not None and where is not None:
+            self.add_error("where", _("Choose a household or a shared place, not both."))
+        if channel == Channel.PATROL:
+            # no requester: a finding is about a shared place, and nobody's contact is kept with it
+            if household is not None:
+                self.add_error("household", _("A patrol finding is about a shared place, not a household."))
+            elif where is None and "where" not in self.errors:
+                message = _(
+                    "Choose where it was found: an entrance, a building, a public area or the community."
+                )
+                self.add_error("where", message)
+            data["contact_name"] = data["contact_mobile"] = ""
+        elif channel == Channel.ON_BEHALF:
+            if household is None and "household" not in self.errors:
+                self.add_error("household", _("代报 is for a resident's household: choose the household."))
+            if not data.get("contact_name"):
+                self.add_error("contact_name", _("Enter the resident's name."))
+        elif channel == Channel.PHONE:
+            if household is None and where is None and not {"household", "where"} & set(self.errors):
+                self.add_error("where", _("Choose the caller's household or the place the call is about."))
+            if not data.get("contact_name"):
+                self.add_error("contact_name", _("Enter the caller's name."))
+            if not data.get("contact_mobile") and "contact_mobile" not in self.errors:
+                self.add_error("contact_mobile", _("Enter the caller's mobile number."))
+        return data
 
 
 class ActionForm(forms.Form):

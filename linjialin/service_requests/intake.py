@@ -153,7 +153,10 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
     Candidates: open, at the same place, submitted within `repeat_days`, and — at a household — any
     request of that household; elsewhere (an entrance, a public area) only one by the same requester or
     submitted by the same person. A candidate is a repeat when both have the same category, or when the
-    texts are at least `repeat_similarity` per cent alike. The most recent repeat wins."""
+    texts are at least `repeat_similarity` per cent alike. The most recent repeat wins.
+
+    Entered by staff with no requester (a patrol finding, a phone call) at a shared place: also any open
+    request there with the same category, whoever submitted it — the place already has that matter open."""
     rules = RequestRules.objects.first() or RequestRules()
     if not rules.repeat_days:
         return None
@@ -165,6 +168,8 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
         who = Q(submitted_by=actor)
         if requester is not None:
             who |= Q(requester=requester)
+        elif category is not None:
+            who |= Q(category=category)
         candidates = candidates.filter(who)
     for other in candidates.order_by("-submitted_at", "-pk")[:REPEAT_CANDIDATES]:
         if category is not None and other.category_id == category.pk:

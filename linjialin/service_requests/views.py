@@ -7,8 +7,10 @@ requests (as requester or submitter); anything else is a 404. Writes go through 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,12 +19,12 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from linjialin.accounts.roles import Role
+from linjialin.accounts.roles import ROLES, Perm, Role
 from linjialin.accounts.scope import current_grants
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
@@ -31,7 +33,7 @@ from linjialin.places.models import Level, Place
 
 from . import intake, services
 from .desk_views import desk_context
-from .forms import ActionForm, BehalfForm, RateForm, RequestForm
+from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
 from .selectors import get_request_for_user
@@ -91,8 +93,94 @@ def _home_household(user) -> Place | None:
     return None
 
 
+def _staff_submitter(user) -> bool:
+    """Holds requests.submit through a grant other than a resident's (楼门长, 网格员, community workers …):
+    may use the staff entry page (代报, phone calls, patrol findings)."""
+    grants = current_grants(user)
+    return any(g.role != Role.RESIDENT and Perm.SUBMIT_REQUEST in ROLES[Role(g.role)].perms for g in grants)
+
+
 def _behalf_households(user):
+    if not _staff_submitter(user):
+        return Place.objects.none()
     return Place.objects.visible_to(user, "requests.submit").filter(level=Level.HOUSEHOLD).order_by("path")
+
+
+# --- where a request is filed when the place is not a household ------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """A shared place on the staff page: the Place the request is filed at and, for a building or a
+    compound's public area (not places of the tree), the 【prefix】 its description starts with."""
+
+    value: str
+    label: str
+    place: Place
+    prefix: str = ""
+
+
+def building_target(entrance: Place) -> tuple[Place, str]:
+    """A building is not a place of the tree: a request about it goes to the entrance's grid, and its
+    description starts with 【the building's number】 (the resident page and the staff page alike)."""
+    return entrance.parent, entrance.building.number if entrance.building_id else entrance.name
+
+
+def public_area_prefix(compound) -> str:
+    """What a request about a compound's public area (filed at its community) starts with, in the
+    site's language (the stored text is read by the people who handle it)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(compound)s public area") % {"compound": compound.name}
+
+
+def with_prefix(prefix: str, description: str) -> str:
+    return f"【{prefix}】{description}" if prefix else description
+
+
+def _community_path(path: str) -> str | None:
+    parts = path.rstrip(".").split(".")
+    return ".".join(parts[:2]) + "." if len(parts) >= 2 else None
+
+
+def _shared_targets(user) -> list[tuple[str, list[Target]]]:
+    """The shared places the user may file at (requests.submit): the communities of their scope, each
+    compound's public area, the buildings and the entrances, grouped for the page's select."""
+    visible = Place.objects.visible_to(user, "requests.submit")
+    entrances = list(
+        visible.filter(level=Level.ENTRANCE).select_related(
+            "parent", "building__compound", "compound__community"
+        )
+    )
+    scope = scope_for(user, "requests.submit")
+    paths = {p for p in map(_community_path, [*scope.prefixes, *(e.path for e in entrances)]) if p}
+    communities = Place.objects.filter(level=Level.COMMUNITY).filter(
+        Q(path__in=paths) | Q(pk__in=visible.filter(level=Level.COMMUNITY).values("pk"))
+    )
+    compounds, buildings = {}, {}
+    for e in entrances:
+        if e.compound_id and e.compound.community_id:
+            compounds.setdefault(e.compound_id, e.compound)
+        if e.building_id:
+            buildings.setdefault(e.building_id, e)
+    return [
+        (
+            _("Community"),
+            [Target(f"p:{c.pk}", _("%(c)s (whole community)") % {"c": c.name}, c) for c in communities],
+        ),
+        (
+            _("Public areas"),
+            [
+                Target(f"c:{pk}", public_area_prefix(c), c.community, public_area_prefix(c))
+                for pk, c in sorted(compounds.items(), key=lambda i: i[1].name)
+            ],
+        ),
+        (
+            _("Buildings"),
+            [
+                Target(f"b:{pk}", str(e.building), *building_target(e))
+                for pk, e in sorted(buildings.items(), key=lambda i: str(i[1].building))
+            ],
+        ),
+        (_("Entrances"), [Target(f"p:{e.pk}", e.name, e) for e in entrances]),
+    ]
 
 
 def _errors_into(form, exc: ValidationError) -> None:
@@ -229,7 +317,8 @@ def _form_page(request, form_class, template, *, form_kwargs, place_of, channel,
         if form.is_valid():
             place, description, extra = place_of(form.cleaned_data)
             try:
-                req = _submit(request, form, place=place, description=description, channel=channel, **extra)
+                extra = {"channel": channel, **extra}
+                req = _submit(request, form, place=place, description=description, **extra)
             except intake.PossibleRepeat as found:
                 req, repeat = None, _repeat_context(user, found.existing)
                 if request.POST.get("repeat_asked"):  # asked already, and not answered
@@ -254,12 +343,20 @@ def _form_page(request, form_class, template, *, form_kwargs, place_of, channel,
 
 
 def _again_place(req: ServiceRequest, form) -> dict:
-    if "household" in form.fields:  # 代报
-        return {
-            "household": req.place_id,
+    if "household" in form.fields:  # the staff page
+        initial = {
+            "channel": req.channel if req.channel in dict(STAFF_CHANNELS) else Channel.ON_BEHALF,
             "contact_name": req.contact_name,
             "contact_mobile": req.contact_mobile,
         }
+        if req.place.level == Level.HOUSEHOLD:
+            return {**initial, "household": req.place_id}
+        targets = [t for t in form.targets.values() if t.place.pk == req.place_id]
+        for t in sorted(targets, key=lambda t: not t.prefix):  # a 【building】 first, then the place itself
+            if not t.prefix or req.description.startswith(f"【{t.prefix}】"):
+                description = req.description[len(t.prefix) + 2 :] if t.prefix else req.description
+                return {**initial, "where": t.value, "description": description}
+        return initial
     level = req.place.level
     if level == Level.HOUSEHOLD:
         return {"place": "household"}
@@ -278,7 +375,7 @@ def submit(request):
     user = request.user
     household = _home_household(user)
     if household is None:
-        if not _behalf_households(user).exists():
+        if not _staff_submitter(user):
             raise PermissionDenied
         return redirect("requests:behalf")
 
@@ -289,11 +386,8 @@ def submit(request):
         if where == "entrance":
             place = entrance
         elif where == "building":
-            # a building is not a place of the tree: the request goes to the entrance's grid,
-            # naming the building
-            place = entrance.parent
-            building = entrance.building.number if entrance.building_id else entrance.name
-            description = f"【{building}】{description}"
+            place, building = building_target(entrance)
+            description = with_prefix(building, description)
         return place, description, {}
 
     return _form_page(
@@ -309,20 +403,34 @@ def submit(request):
 
 @login_required
 def behalf(request):
-    """代报: a leader submits on a resident's behalf, for a household in their entrance."""
-    households = _behalf_households(request.user)
-    if not households.exists():
+    """The staff entry page (docs/intake.md §5): 代报 for a resident in person, a phone call (电话受理) or a
+    patrol finding (巡查发现, no requester), at a household or a shared place in the submit scope.
+    Screened like every page submission; residents (whose only submit grant is their home) get 403."""
+    user = request.user
+    if not _staff_submitter(user):
         raise PermissionDenied
 
     def place_of(data):
-        contact = {"contact_name": data["contact_name"], "contact_mobile": data["contact_mobile"]}
-        return data["household"], data["description"], contact
+        extra = {
+            "channel": data["channel"],
+            "contact_name": data["contact_name"],
+            "contact_mobile": data["contact_mobile"],
+        }
+        if data["household"] is not None:
+            return data["household"], data["description"], extra
+        target = data["where"]
+        return target.place, with_prefix(target.prefix, data["description"]), extra
 
+    channel = request.GET.get("channel")
     return _form_page(
         request,
-        BehalfForm,
+        StaffRequestForm,
         "service_requests/behalf.html",
-        form_kwargs={"households": households},
+        form_kwargs={
+            "households": _behalf_households(user),
+            "targets": _shared_targets(user),
+            "channel": channel,
+        },
         place_of=place_of,
         channel=Channel.ON_BEHALF,
     )
@@ -340,7 +448,7 @@ def outcome(request, pk):
     own = user.pk in (req.requester_id, req.submitted_by_id)
     again_url = ""
     if match is not None and own:
-        name = "requests:behalf" if req.channel == Channel.ON_BEHALF else "requests:submit"
+        name = "requests:behalf" if req.channel in dict(STAFF_CHANNELS) else "requests:submit"
         again_url = f"{reverse(name)}?again={req.pk}"
     context = {
         "req": req,
@@ -361,7 +469,7 @@ def mine(request):
         {
             "reqs": reqs,
             "can_submit": _home_household(user) is not None,
-            "can_behalf": _behalf_households(user).exists(),
+            "can_behalf": _staff_submitter(user),
         },
     )
 
@@ -406,7 +514,7 @@ def queue(request):
     tabs = [(key, label, len(rows[key])) for key, label in TABS]
     for r in rows[tab]:
         r.due = _due(r)
-    context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _behalf_households(user).exists()}
+    context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _staff_submitter(user)}
     return render(request, "service_requests/queue.html", context)
 
 

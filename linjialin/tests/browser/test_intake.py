@@ -65,3 +65,43 @@ def test_intake_on_the_phone(phone, tree, resident_a):
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(page.url_for(reverse("requests:detail", args=[open_req.pk])))
     assert ServiceRequest.objects.get(repeat_of=open_req).state == State.MERGED
+
+
+def test_staff_entry_on_the_phone(phone, tree, grid_worker):
+    """A 网格员 at 375 px: a patrol finding at a building from the queue's link, then a phone call whose
+    mobile is mistyped (told at the field, nothing written) and then corrected."""
+    page = phone
+    log_in(page, grid_worker.mobile)
+    page.goto(page.url_for(reverse("requests:queue")))
+    page.locator(f"main a[href='{reverse('requests:behalf')}?channel=patrol']").click()
+    page.wait_for_url("**/behalf/?channel=patrol")
+    fits_phone(page)
+    assert page.locator("#id_channel_2").is_checked()
+    page.locator("#id_where").select_option(f"b:{tree.building_1.pk}")
+    page.locator("#id_description").fill("楼前堆放纸箱")
+    for control in ("#id_channel_2", "#id_where", "#id_description"):
+        box = page.locator(control).bounding_box()
+        assert box["height"] >= 16 and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    screenshot(page, "intake-staff-patrol")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/requests/*/")
+    finding = ServiceRequest.objects.get(submitted_by=grid_worker)
+    assert (finding.channel, finding.place, finding.requester) == ("patrol", tree.grid_1, None)
+    assert page.locator("#request-contact").count() == 0
+
+    page.goto(page.url_for(reverse("requests:behalf") + "?channel=phone"))
+    page.locator("#id_household").select_option(str(tree.household_a2.pk))
+    page.locator("#id_contact_name").fill("李奶奶")
+    page.locator("#id_contact_mobile").fill("1380000123")
+    page.locator("#id_description").fill("家里水管漏水")
+    page.locator("main form button[type=submit]").click()
+    page.locator("#id_contact_mobile-error").wait_for()
+    fits_phone(page)
+    screenshot(page, "intake-staff-phone-error")
+    assert ServiceRequest.objects.filter(channel="phone").count() == 0
+    page.locator("#id_contact_mobile").fill("13800001234")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/requests/*/")
+    call = ServiceRequest.objects.get(channel="phone")
+    assert (call.place, call.contact_mobile) == (tree.household_a2, "13800001234")
+    assert "13800001234" in page.locator("#request-contact").inner_text()  # the submitter sees it in full
