@@ -1,14 +1,44 @@
 from django.contrib import admin
 
-from .models import Category, DiversionRule, PageRules, RequestRules, TimeLimitPolicy
+from .models import (
+    Category,
+    DiversionRule,
+    HandlingUnit,
+    PageRules,
+    RequestRules,
+    TimeLimitPolicy,
+    UnitMember,
+)
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    """Categories are data: where a request is handled first."""
+    """Categories are data, in two levels: where a request is handled first, and by which unit."""
 
-    list_display = ("code", "name_zh", "name_en", "level", "active")
+    list_display = ("code", "name_zh", "name_en", "parent", "level", "unit", "active")
     list_editable = ("name_zh", "name_en", "level", "active")
+    list_filter = ("parent", "level", "active")
+    list_select_related = ("parent", "unit")
+
+
+class UnitMemberInline(admin.TabularInline):
+    model = UnitMember
+    extra = 1
+    raw_id_fields = ("user",)
+
+
+@admin.register(HandlingUnit)
+class HandlingUnitAdmin(admin.ModelAdmin):
+    """Departments, offices and companies that handle requests at the department level."""
+
+    list_display = ("code", "name_zh", "kind", "place", "phone", "active")
+    list_filter = ("kind", "active")
+    inlines = [UnitMemberInline]
+    exclude = ("path",)
+
+    def save_model(self, request, obj, form, change):
+        obj.path = obj.place.path  # the unit serves the places under its place
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(TimeLimitPolicy)

@@ -130,8 +130,14 @@ class UnitMember(models.Model):
 
 
 class Category(models.Model):
-    """A request category (data): where it is handled first, and by which unit at the department level."""
+    """A request category (data), in two levels: a top-level field (物业服务, 市政设施与照明 …) and its
+    concrete problems (路灯不亮, 井盖缺损 …). Where it is handled first (a sub-category without its own
+    level takes its parent's), and by which unit at the department level. Time limits: a policy row
+    for the category, else for its parent, else the general rows (services.policy_for)."""
 
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     code = models.SlugField(unique=True, max_length=40)
     name_zh = models.CharField(max_length=50)
     name_en = models.CharField(max_length=80)
@@ -153,6 +159,11 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name_zh
+
+    @property
+    def entrance_level(self) -> bool:
+        """楼门-level: it goes first to the entrance's 楼门长 (楼门的事不出楼门)."""
+        return self.level == HandlingLevel.ENTRANCE
 
 
 class TimeLimitPolicy(models.Model):
