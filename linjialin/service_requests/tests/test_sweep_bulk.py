@@ -186,3 +186,11 @@ def test_time_limits_inside_a_transaction_are_read_fresh(django_assert_num_queri
         services.policy_for("help", None, "normal")
     TimeLimitPolicy.objects.update(accept_amount=6)  # no signal: still seen, as nothing is cached here
     assert services.policy_for("help", None, "normal").accept_amount == 6
+
+
+def test_notify_many_falls_back_to_one_by_one_when_a_key_is_taken_meanwhile(resident_a):
+    # the same key twice in one batch: the bulk INSERT hits the unique constraint (as a concurrent
+    # sweep's insert would), and the fallback sends each key once
+    twice = [Message(users=[resident_a], kind="test", title="one", dedupe_key="k:2") for _ in range(2)]
+    assert notify_many(twice) == 1
+    assert Notification.objects.filter(dedupe_key="k:2").count() == 1
