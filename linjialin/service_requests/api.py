@@ -19,7 +19,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from linjialin.core.api import Error
-from linjialin.core.scope import scope_for, under
+from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user
 
@@ -160,15 +160,12 @@ def get_rates(request, q: Query[RatesQuery]):
     tz = timezone.get_current_timezone()
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
-    total, rows = metrics.rates_by_place(user, place, (start, end))
-    by_level = metrics.rates_by_level(
-        metrics.visible_requests(user).filter(under(place.path)), start, end, services.rules()
-    )
+    table = metrics.rates_table(user, place, (start, end))
     return {
         "place_id": place.pk,
         "period_from": start,
         "period_to": end,
-        "total": _rates_out(total),
+        "total": _rates_out(table.total),
         "children": [
             {
                 "place_id": r.place.pk,
@@ -176,9 +173,16 @@ def get_rates(request, q: Query[RatesQuery]):
                 "level": r.place.level,
                 "rates": _rates_out(r.rates),
             }
-            for r in rows
+            for r in table.places
         ],
-        "by_level": [{"level": level, "rates": _rates_out(r)} for level, r in sorted(by_level.items())],
+        "by_level": [
+            {"level": r.level, "rates": _rates_out(r.rates)}
+            for r in sorted(table.levels, key=lambda r: r.level)
+        ],
+        "by_unit": [
+            {"unit_id": r.unit.pk, "unit_name": r.unit.name_zh, "rates": _rates_out(r.rates)}
+            for r in table.units
+        ],
     }
 
 

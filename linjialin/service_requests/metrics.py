@@ -212,15 +212,6 @@ class PlaceRates:
     rates: Rates
 
 
-def rates_by_prefix(queryset, width: int, start, end, rules: RequestRules) -> dict[str, Rates]:
-    """Rates per place-path prefix of `width` characters (one level of the tree, like
-    places.selectors.children_with_counts): one query, grouped here."""
-    groups: dict[str, list] = defaultdict(list)
-    for row in relevant(queryset.annotate(prefix=Substr("path", 1, width)), start, end, "prefix"):
-        groups[row["prefix"]].append(row)
-    return {prefix: rates_of_rows(rows, start, end, rules) for prefix, rows in groups.items()}
-
-
 def rates_by_level(queryset, start, end, rules: RequestRules) -> dict[int, Rates]:
     """Rates per current handling level (楼门 … 街道, department)."""
     groups: dict[int, list] = {level: [] for level in HandlingLevel.values}
@@ -235,27 +226,10 @@ def visible_requests(user):
 
 
 def rates_by_place(user, place, period: tuple[datetime, datetime]) -> tuple[Rates, list[PlaceRates]]:
-    """The rates at `place` and for each of its children the user's requests.view scope reaches,
-    counting only the requests the user may see."""
-    from linjialin.places.models import Place
-
-    from .services import rules as current_rules
-
-    start, end = period
-    rules = current_rules()
-    scope = scope_for(user, "requests.view")
-    queryset = visible_requests(user).filter(under(place.path))
-    total = rates(queryset, period_start=start, period_end=end, rules=rules)
-    children = [
-        child
-        for child in Place.objects.filter(parent=place).order_by("path")
-        if scope.covers(child.path) or any(p.startswith(child.path) for p in scope.prefixes)
-    ]
-    if not children:
-        return total, []
-    by_prefix = rates_by_prefix(queryset, len(children[0].path), start, end, rules)
-    empty = rates_of_rows([], start, end, rules)
-    return total, [PlaceRates(child, by_prefix.get(child.path, empty)) for child in children]
+    """The rates at `place` and for each of its children the user's requests.view scope reaches
+    (down to the 楼门), counting only the requests the user may see (the same numbers as rates_table)."""
+    table = rates_table(user, place, period)
+    return table.total, [PlaceRates(row.place, row.rates) for row in table.places]
 
 
 # --- the rates page (rates_views.py): one fetch, every grouping -----------------------------------

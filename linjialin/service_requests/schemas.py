@@ -243,6 +243,12 @@ class LevelRatesOut(Schema):
     rates: RatesOut
 
 
+class UnitRatesOut(Schema):
+    unit_id: int
+    unit_name: str
+    rates: RatesOut
+
+
 class RatesReport(Schema):
     place_id: int
     period_from: datetime
@@ -250,3 +256,6 @@ class RatesReport(Schema):
     total: RatesOut
     children: list[PlaceRatesOut]
     by_level: list[LevelRatesOut] = Field(description="the same requests per current handling level")
+    by_unit: list[UnitRatesOut] = Field(
+        default_factory=list, description="the same requests per owning handling unit (department level)"
+    )

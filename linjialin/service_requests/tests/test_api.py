@@ -273,3 +273,23 @@ def test_a_repeat_over_the_api_answers_409_then_links(tree, resident_a, login):
     assert (r.json()["state"], r.json()["repeat_of"]) == ("merged", first["id"])
     r = post(client, URL, submit_body(tree, client_token=TOKEN["r-3"], repeat="new"))
     assert r.status_code == 201 and r.json()["state"] == "submitted"
+
+
+def test_the_rates_answer_has_a_row_per_owning_unit(
+    tree, submitted, login, subdistrict_dispatcher, housing_unit
+):
+    from linjialin.service_requests import services
+    from linjialin.service_requests.models import HandlingLevel
+
+    ServiceRequest.objects.filter(pk=submitted.pk).update(
+        level=HandlingLevel.SUBDISTRICT, state=State.ESCALATED
+    )
+    submitted.refresh_from_db()
+    services.dispatch_request(
+        subdistrict_dispatcher, submitted, level=HandlingLevel.DEPARTMENT, unit=housing_unit
+    )
+    body = login(subdistrict_dispatcher).get(f"{URL}rates", {"place": tree.subdistrict.pk}).json()
+    (row,) = body["by_unit"]
+    assert (row["unit_id"], row["unit_name"]) == (housing_unit.pk, "区住建委")
+    # due for acceptance later than now: nothing is due yet, so the response rate has no denominator
+    assert row["rates"]["response"]["denominator"] == 0
