@@ -49,16 +49,19 @@ def policy_for(request_type: str, category: Category | None, urgency: str) -> Ti
     are cached per process (policy_cache.py: a minute, cleared on save)."""
     from .policy_cache import policies
 
+    own = category.pk if category else None
+    # a row for the category's field (its parent) applies to its problems, after the category's own rows
+    field = category.parent_id if category else None
     candidates = [
         p
         for p in policies()
         if p.request_type in ("", request_type)
-        and p.category_id in (None, category.pk if category else None)
+        and p.category_id in (None, own, field)
         and p.urgency in ("", urgency)
     ]
     if not candidates:
         return TimeLimitPolicy()  # the model defaults: 24 h / 24 h / 7 working days / 10 working days
-    return max(candidates, key=lambda p: p.specificity)
+    return max(candidates, key=lambda p: (p.specificity, p.category_id == own))
 
 
 def _event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:

@@ -32,3 +32,18 @@ def test_a_problem_is_handled_where_its_field_is():
     )
     # two levels only
     assert not Category.objects.filter(parent__parent__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_problem_takes_its_fields_time_limits_unless_it_has_its_own():
+    from linjialin.service_requests.models import TimeLimitPolicy
+    from linjialin.service_requests.services import policy_for
+
+    utilities = Category.objects.get(code="utilities")
+    heating = Category.objects.get(code="utilities-heating")
+    field_rows = TimeLimitPolicy.objects.filter(category=utilities, request_type="", urgency="")
+    assert field_rows.exists()  # seeded: 24 h resolution for water, power, gas, heating
+    assert policy_for("help", heating, "normal").pk == field_rows.get().pk
+    own = TimeLimitPolicy.objects.create(category=heating, resolve_amount=12, resolve_unit="hours")
+    assert policy_for("help", heating, "normal").pk == own.pk
+    assert policy_for("help", Category.objects.get(code="utilities-gas"), "normal").pk == field_rows.get().pk
