@@ -38,6 +38,7 @@ from .schemas import (
     RatesReport,
     ReasonIn,
     ReassignIn,
+    RecategoriseIn,
     RepeatFound,
     ReportBackIn,
     RequestDetailOut,
@@ -375,6 +376,20 @@ def summon(request, request_id: Id, payload: SummonIn):
     if len(units) != len(set(payload.unit_ids)):
         raise HttpError(422, _("A unit does not exist or does not serve this place."))
     services.summon_units(request.auth, req, units=units, kind=payload.kind, note=payload.note)
+    return _detail(request.auth, req)
+
+
+@router.post(
+    "/{request_id}/recategorise",
+    response={200: RequestDetailOut, **MOVE},
+    summary="Correct the category (dispatcher or owning handler)",
+)
+def recategorise(request, request_id: Id, payload: RecategoriseIn):
+    req = _get(request, request_id)
+    category = Category.objects.filter(code=payload.category).first()
+    if category is None:
+        raise HttpError(422, _("Unknown category."))
+    services.recategorise_request(request.auth, req, category=category, note=payload.note)
     return _detail(request.auth, req)
 
 

@@ -26,6 +26,7 @@ class ServiceRequestsConfig(AppConfig):
                 "co_handle": _("co-handling units added"),
                 "check_in": _("a unit reported for duty (报到)"),
                 "report_back": _("a unit reported back"),
+                "recategorise": _("category corrected"),
                 "diverted": _("not accepted: belongs to another channel"),
                 "emergency": _("emergency: told to call 110 / 119 / 120 / 122"),
                 "diversion_overridden": _("submitted although a diversion rule matched"),

@@ -255,7 +255,16 @@ def desk_context(user, req: ServiceRequest, errors: dict | None = None) -> dict:
         "send_to": send_to_choices(units) if {"dispatch", "reassign"} & available else [],
         "desk_errors": errors or {},
         "is_dispatcher": is_dispatcher,
+        "may_recategorise": services.may_recategorise(user, req),
+        "category_groups": category_groups() if services.may_recategorise(user, req) else [],
     }
+
+
+def category_groups() -> list[tuple[Category, list[Category]]]:
+    """The active categories as (field, its problems) for a grouped select."""
+    active = list(Category.objects.filter(active=True).order_by("parent_id", "code"))
+    fields = [c for c in active if c.parent_id is None]
+    return [(f, [c for c in active if c.parent_id == f.pk]) for f in fields]
 
 
 def _render_detail(request, req, errors):
@@ -288,6 +297,7 @@ def desk_act(request, pk, name):
         "co_handle": _("The co-handling units are added."),
         "check_in": _("Your unit's 报到 is recorded."),
         "report_back": _("Your report is sent to the owner."),
+        "recategorise": _("The category is changed."),
     }
     if name not in done_messages:
         raise Http404
@@ -320,6 +330,9 @@ def desk_act(request, pk, name):
             services.decide_extension(
                 user, req, grant=post.get("decision") == "grant", note=post.get("note", "")[:500]
             )
+        elif name == "recategorise":
+            category = Category.objects.filter(code=post.get("category", "")).first()
+            services.recategorise_request(user, req, category=category, note=post.get("note", "")[:500])
         elif name in ("whistle", "co_handle"):
             ids = [int(i) for i in post.getlist("units") if i.isdigit()]
             units = [u for u in selectors.units_serving(req.path) if u.pk in ids]

@@ -155,6 +155,11 @@ class SummonIn(Schema):
     note: str = Field("", max_length=2000)
 
 
+class RecategoriseIn(Schema):
+    category: str = Field(..., max_length=40, description="the category code (unknown: 422)")
+    note: str = Field("", max_length=500)
+
+
 class CheckInIn(Schema):
     note: str = Field("", max_length=500)
 

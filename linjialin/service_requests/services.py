@@ -861,3 +861,42 @@ def report_back(actor, assist: RequestAssist, *, report: str) -> RequestAssist:
             [req.handler], req, "request.report_back", _("A unit reported back on request %(number)s"), report
         )
     return assist
+
+
+# --- category corrections (the router learns from them: linjialin.routing) ------------------------------
+def may_recategorise(actor, req: ServiceRequest) -> bool:
+    from .workflow import dispatcher
+
+    if actor is None or req.state not in OPEN_STATES:
+        return False
+    return dispatcher(actor, req) or (req.handler_id is not None and req.handler_id == actor.pk)
+
+
+def recategorise_request(actor, req: ServiceRequest, *, category: Category, note: str = "") -> ServiceRequest:
+    """A dispatcher (or the owning handler) corrects the category of an open request. The request stays
+    where it is (moving it is a dispatch or reassignment); the deadlines stay. The correction is a
+    timeline event with both codes, which the category router uses as a label."""
+    if not may_recategorise(actor, req):
+        raise PermissionDenied(_("You may not change the category of this request."))
+    if category is None or not category.active:
+        raise ValidationError({"category": _("Choose a category that is in use.")})
+    if category.pk == req.category_id:
+        raise ValidationError({"category": _("The request already has this category.")})
+    before = req.category.code if req.category_id else ""
+    with transaction.atomic():
+        done = ServiceRequest.objects.filter(pk=req.pk, category_id=req.category_id).update(category=category)
+        if not done:
+            from linjialin.core.errors import Conflict
+
+            raise Conflict(_("Someone else changed the category first."))
+        req.category = category
+        _event(req, "recategorise", actor, note, from_category=before, to_category=category.code)
+        audit.record(
+            "request.recategorise",
+            actor=actor,
+            obj=req,
+            before={"category": before},
+            after={"category": category.code},
+            reason=note[:500],
+        )
+    return req

@@ -75,6 +75,7 @@ EVENT_LABELS = {
     "co_handle": gettext_lazy("co-handling units added"),
     "check_in": gettext_lazy("a unit reported for duty (报到)"),
     "report_back": gettext_lazy("a unit reported back"),
+    "recategorise": gettext_lazy("category corrected"),
 }
 ACTION_DONE = {
     "accept": gettext_lazy("You accepted the request: it is yours now."),

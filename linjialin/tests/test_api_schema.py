@@ -116,7 +116,8 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
             ("post", f"/api/v1/requests/{{request_id}}/{name}"): {"200", "401", "403", "404", "409", "422"}
             for name in ("accept", "contact", "resolve", "escalate", "return", "dispatch", "not_accept",
                          "request_extension", "decide_extension", "rate", "withdraw", "merge",
-                         "reassign", "summon", "assists/{assist_id}/check_in", "assists/{assist_id}/report_back")
+                         "reassign", "summon", "recategorise",
+                         "assists/{assist_id}/check_in", "assists/{assist_id}/report_back")
         },
         ("get", "/api/v1/requests/units"): {"200", "401", "404", "422"},
     }

@@ -173,3 +173,22 @@ def test_a_handler_cannot_dispatch_from_the_page(login, tree, resident_a, entran
     assert response.status_code == 403
     req.refresh_from_db()
     assert req.unit is None and req.state == State.SUBMITTED
+
+
+def test_a_dispatcher_corrects_the_category_and_the_router_gets_the_label(
+    login, climbed, subdistrict_dispatcher, resident_a
+):
+    from linjialin.core.models import AuditEvent
+
+    req = climbed[0]
+    client = login(subdistrict_dispatcher)
+    url = reverse("requests:desk_act", args=[req.pk, "recategorise"])
+    response = client.post(url, {"category": "corridor"})
+    assert response.status_code == 422 and "already has this category" in response.content.decode()
+    assert client.post(url, {"category": "leak-roof", "note": "实为屋顶漏水"}).status_code == 302
+    req.refresh_from_db()
+    assert req.category.code == "leak-roof" and req.level == HandlingLevel.SUBDISTRICT  # it stays where it is
+    event = req.events.get(kind="recategorise")
+    assert event.data == {"from_category": "corridor", "to_category": "leak-roof"}
+    assert AuditEvent.objects.filter(action="request.recategorise").count() == 1
+    assert login(resident_a).post(url, {"category": "noise"}).status_code == 403  # the requester cannot
