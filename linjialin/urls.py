@@ -19,6 +19,8 @@ urlpatterns += i18n_patterns(
     path("requests/", include("linjialin.service_requests.urls")),
     path("audit/", include("linjialin.accounts.audit_urls")),
     path("notifications/", include("linjialin.notifications.urls")),
+    path("routing/", include("linjialin.routing.urls")),
+    path("hotspots/", include("linjialin.hotspots.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,
