@@ -157,8 +157,11 @@ def xlsx(data: dict) -> bytes:
     return out.getvalue()
 
 
+def render_html(data: dict) -> str:
+    return render_to_string("hotspots/report_pdf.html", data)
+
+
 def pdf(data: dict) -> bytes:
     from weasyprint import HTML
 
-    html = render_to_string("hotspots/report_pdf.html", data)
-    return HTML(string=html).write_pdf()
+    return HTML(string=render_html(data)).write_pdf()
