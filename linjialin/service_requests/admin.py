@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     Category,
     DiversionRule,
+    DuplicateRules,
     HandlingUnit,
     PageRules,
     RequestRules,
@@ -77,3 +78,10 @@ class DiversionRuleAdmin(admin.ModelAdmin):
 
     list_display = ("kind", "__str__", "referred_to", "active")
     list_filter = ("kind", "active")
+
+
+@admin.register(DuplicateRules)
+class DuplicateRulesAdmin(admin.ModelAdmin):
+    """Similar open requests (docs/duplicates.md): the window, the threshold, how many are shown."""
+
+    list_display = ("days", "min_similarity", "shown", "candidates")

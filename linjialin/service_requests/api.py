@@ -23,13 +23,14 @@ from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user
 
-from . import intake, metrics, selectors, services
+from . import duplicates, intake, metrics, selectors, services
 from .models import Category, Channel, HandlingUnit, RequestAssist, ServiceRequest
 from .schemas import (
     CheckInIn,
     ContactIn,
     DecideExtensionIn,
     DispatchIn,
+    DuplicatesOut,
     ExtensionIn,
     MergeIn,
     NotAcceptIn,
@@ -45,6 +46,8 @@ from .schemas import (
     RequestFilters,
     RequestPage,
     ResultIn,
+    SimilarOut,
+    SimilarQuery,
     SubmitIn,
     SubmitOut,
     SummonIn,
@@ -198,6 +201,67 @@ def list_units(request, q: Query[UnitsQuery]):
     if q.place is not None:
         return selectors.units_serving(get_place_for_user(request.auth, q.place, "requests.view").path)
     return list(HandlingUnit.objects.filter(active=True).order_by("kind", "code"))
+
+
+# --- duplicates (docs/duplicates.md; before /{id}) ------------------------------------------------
+@router.get(
+    "/similar", response={200: list[SimilarOut], **LIST}, summary="Similar open requests near your home"
+)
+def similar(request, q: Query[SimilarQuery]):
+    """For the submit form: open requests at the shared places of your compound (entrances, buildings,
+    public area) in the last days, most similar to `text` first. Empty without a home household."""
+    user = request.auth
+    household = duplicates.home_household(user)
+    items = duplicates.similar_open(household, q.text, user=user) if household is not None else []
+    return [
+        {
+            "id": s.request.pk,
+            "number": s.request.number,
+            "text": s.text,
+            "state": s.request.state,
+            "submitted_at": s.request.submitted_at,
+            "similarity": s.similarity,
+            "near": s.near,
+            "voices": s.voices,
+            "joined": s.joined,
+        }
+        for s in items
+    ]
+
+
+@router.get(
+    "/{request_id}/duplicates",
+    response={200: DuplicatesOut, 401: Error, 403: Error, 404: Error, 422: Error},
+    summary="Duplicate candidates (dispatchers)",
+)
+def list_duplicates(request, request_id: Id):
+    """Similar open requests near this one with their similarity; dispatchers only (403 for others
+    who may see it). Merge with /merge; a merged request follows its parent's state."""
+    from .workflow import dispatcher
+
+    req = selectors.get_request_for_user(request.auth, request_id)
+    if not dispatcher(request.auth, req):
+        raise HttpError(403, _("Only a dispatcher sees duplicate candidates."))
+    return {
+        "request_id": req.pk,
+        "merged_into": req.merged_into_id,
+        "followed_state": duplicates.followed(req).state,
+        "candidates": [
+            {
+                "id": s.request.pk,
+                "number": s.request.number,
+                "description": s.request.description,
+                "place_id": s.request.place_id,
+                "place_name": s.request.place.name,
+                "state": s.request.state,
+                "submitted_at": s.request.submitted_at,
+                "similarity": s.similarity,
+                "near": s.near,
+                "voices": s.voices,
+            }
+            for s in duplicates.candidates_for(req)
+        ],
+    }
 
 
 # --- list, detail, submit ------------------------------------------------------------------------
@@ -476,3 +540,13 @@ def merge(request, request_id: Id, payload: MergeIn):
     req = _get(request, request_id)
     into = selectors.get_request_for_user(request.auth, payload.into)
     return _detail(request.auth, services.merge_request(request.auth, req, into=into))
+
+
+@router.post(
+    "/{request_id}/unmerge", response={200: RequestDetailOut, **MOVE}, summary="Unmerge (dispatcher)"
+)
+def unmerge(request, request_id: Id, payload: ReasonIn):
+    """A merged request becomes its own work order again (fresh time limits); the voices it brought go
+    back with it. Only while the request it was merged into is open."""
+    req = services.unmerge_request(request.auth, _get(request, request_id), reason=payload.reason)
+    return _detail(request.auth, req)

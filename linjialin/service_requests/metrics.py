@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 
 from linjialin.core.scope import scope_for, under
 
-from .models import HandlingLevel, HandlingUnit, RequestRules, Satisfaction, ServiceRequest, State
+from .models import (
+    CoRequester,
+    HandlingLevel,
+    HandlingUnit,
+    RequestRules,
+    Satisfaction,
+    ServiceRequest,
+    State,
+)
 
 # never counted in any rate: closed without being handled (documented in docs/rates.md)
 NOT_COUNTED = (State.WITHDRAWN, State.MERGED, State.NOT_ACCEPTED)
@@ -105,14 +113,34 @@ def annotated(queryset, *extra: str):
     )
 
 
-def relevant(queryset, start: datetime, end: datetime, *extra: str):
-    """Only rows that can count in [start, end): due, accepted, submitted or rated in the period."""
-    return annotated(queryset, *extra).filter(
-        Q(accept_by__gte=start, accept_by__lt=end)
-        | Q(accepted_at__gte=start, accepted_at__lt=end)
-        | Q(submitted_at__gte=start, submitted_at__lt=end)
-        | Q(rated_at__gte=start, rated_at__lt=end)
+def relevant(queryset, start: datetime, end: datetime, *extra: str) -> list[dict]:
+    """Only rows that can count in [start, end): due, accepted, submitted or rated in the period (by the
+    requester or a co-requester); then one "voice" row per co-requester rating in the period, a copy of
+    its request's row with the co-requester's answer (docs/rates.md: satisfaction is per voice)."""
+    co_rated = CoRequester.objects.filter(rated_at__gte=start, rated_at__lt=end)
+    rows = list(
+        annotated(queryset, *extra).filter(
+            Q(accept_by__gte=start, accept_by__lt=end)
+            | Q(accepted_at__gte=start, accepted_at__lt=end)
+            | Q(submitted_at__gte=start, submitted_at__lt=end)
+            | Q(rated_at__gte=start, rated_at__lt=end)
+            | Q(pk__in=co_rated.values("request_id"))
+        )
     )
+    by_pk = {row["pk"]: row for row in rows}
+    voices = co_rated.filter(request__in=queryset.values("pk")).exclude(satisfaction="")
+    for request_id, solved, satisfaction, rated_at in voices.values_list(
+        "request_id", "solved", "satisfaction", "rated_at"
+    ):
+        if request_id in by_pk:
+            voice = {
+                **by_pk[request_id],
+                "solved": solved,
+                "satisfaction": satisfaction,
+                "rated_at": rated_at,
+            }
+            rows.append({**voice, "voice": True})
+    return rows
 
 
 def rates(requests_queryset, *, period_start: datetime, period_end: datetime, rules: RequestRules) -> Rates:
@@ -122,7 +150,12 @@ def rates(requests_queryset, *, period_start: datetime, period_end: datetime, ru
 
 
 def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> Rates:
-    counted = [r for r in rows if r["state"] not in NOT_COUNTED]
+    counted_voices = [r for r in rows if r["state"] not in NOT_COUNTED]
+    # a work order counts once in every rate; a co-requester's rating ("voice" rows) only in 满意率
+    counted = [r for r in counted_voices if not r.get("voice")]
+    voices = [
+        r for r in counted_voices if r.get("voice") and _in(r["rated_at"], start, end) and r["satisfaction"]
+    ]
 
     # 响应率: due for acceptance in the period (its acceptance deadline falls in it, or it was accepted
     # in it); on time when accepted no later than the deadline in force.
@@ -144,14 +177,16 @@ def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> 
     resolution = Rate(
         Decimal(solved), len(rated), _("solved %(n)d ÷ called back %(d)d") % {"n": solved, "d": len(rated)}
     )
+    # 满意率 per voice: the work orders' ratings and each co-requester's own rating in the period
     weight = Decimal(rules.basic_satisfaction_weight)
-    satisfied = sum(1 for r in rated if r["satisfaction"] == Satisfaction.SATISFIED)
-    basically = sum(1 for r in rated if r["satisfaction"] == Satisfaction.BASICALLY)
+    answers = rated + voices
+    satisfied = sum(1 for r in answers if r["satisfaction"] == Satisfaction.SATISFIED)
+    basically = sum(1 for r in answers if r["satisfaction"] == Satisfaction.BASICALLY)
     satisfaction = Rate(
         satisfied + basically * weight,
-        len(rated),
+        len(answers),
         _("(satisfied %(s)d + basically satisfied %(b)d × %(w)s) ÷ rated %(d)d")
-        % {"s": satisfied, "b": basically, "w": weight, "d": len(rated)},
+        % {"s": satisfied, "b": basically, "w": weight, "d": len(answers)},
     )
 
     # quick service: among the requests submitted in the period
@@ -360,7 +395,8 @@ def definitions(rules: RequestRules) -> list[tuple[str, str]]:
         ),
         "resolution": _("rated “solved” ÷ requests whose latest call-back (rating) falls in the period"),
         "satisfaction": _(
-            "(satisfied + basically satisfied × %(w)s) ÷ the same rated requests (unsatisfied counts 0)"
+            "(satisfied + basically satisfied × %(w)s) ÷ the ratings in the period: the rated requests "
+            "and each co-requester's own rating (unsatisfied counts 0)"
         )
         % {"w": rules.basic_satisfaction_weight},
         "signoff": _("accepted within %(h)d clock hours of submission ÷ requests submitted in the period")

@@ -337,7 +337,11 @@ class ServiceRequest(models.Model):
                 fields=["external_id"], condition=~models.Q(external_id=""), name="hotline_order_once"
             ),
         ]
-        indexes = [models.Index(fields=["state", "path"])]
+        indexes = [
+            models.Index(fields=["state", "path"]),
+            # similar open requests (duplicates.py): a place's recent requests, newest first
+            models.Index(fields=["place", "submitted_at"], name="request_place_recent"),
+        ]
 
     def __str__(self):
         return self.number
@@ -444,3 +448,55 @@ class RequestPhoto(models.Model):
 
     def __str__(self):
         return self.file.name
+
+
+# --- duplicates and co-requesters (issue 4 §3; service_requests/duplicates.py, docs/duplicates.md) -----
+class DuplicateRules(models.Model):
+    """What counts as a similar open request (data, one row; the model defaults apply without a row)."""
+
+    days = models.PositiveSmallIntegerField(
+        _("similar requests: open requests submitted within this many days"), default=30
+    )
+    min_similarity = models.PositiveSmallIntegerField(
+        _("similar requests: lowest text similarity shown (%)"), default=40
+    )
+    shown = models.PositiveSmallIntegerField(_("similar requests: how many are shown"), default=5)
+    candidates = models.PositiveIntegerField(
+        _("similar requests: most recent open requests compared per lookup"), default=300
+    )
+
+    class Meta:
+        verbose_name = _("duplicate rules")
+        verbose_name_plural = _("duplicate rules")
+
+    def __str__(self):
+        return "duplicate rules"
+
+
+class CoRequester(models.Model):
+    """A resident who has the same problem as an open request (我也遇到), or the requester of a request
+    merged into it: told when it is resolved, and called back and rating separately."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="co_requesters")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="co_requests")
+    household = models.ForeignKey(
+        Place, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # where the co-requester lives (their household when they joined)
+    source = models.ForeignKey(
+        ServiceRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )  # the merged request this voice came from (None: joined with 我也遇到); unmerge takes it back
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    joined_at = models.DateTimeField()
+    solved = models.BooleanField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=12, choices=Satisfaction.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        verbose_name = _("co-requester")
+        verbose_name_plural = _("co-requesters")
+        constraints = [models.UniqueConstraint(fields=["request", "user"], name="one_voice_per_request")]
+
+    def __str__(self):
+        return f"{self.request_id}:{self.user_id}"

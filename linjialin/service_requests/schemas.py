@@ -264,3 +264,40 @@ class RatesReport(Schema):
     by_unit: list[UnitRatesOut] = Field(
         default_factory=list, description="the same requests per owning handling unit (department level)"
     )
+
+
+# --- duplicates (issue 4 §3, docs/duplicates.md) -----------------------------------------------------
+class SimilarQuery(Schema):
+    text: str = Field(..., max_length=2000, description="the text being typed")
+
+
+class SimilarOut(Schema):
+    id: int
+    number: str
+    text: str = Field(description="the request's text as neighbours see it (phone and ID numbers removed)")
+    state: str
+    submitted_at: datetime
+    similarity: int = Field(description="0–100")
+    near: str = Field(description="entrance | building | compound")
+    voices: int = Field(description="the requester and the co-requesters")
+    joined: bool
+
+
+class DuplicateOut(Schema):
+    id: int
+    number: str
+    description: str
+    place_id: int
+    place_name: str
+    state: str
+    submitted_at: datetime
+    similarity: int = Field(description="0–100")
+    near: str = Field(description="entrance | building | compound")
+    voices: int
+
+
+class DuplicatesOut(Schema):
+    request_id: int
+    merged_into: int | None = Field(description="the request this one is merged into (it follows its state)")
+    followed_state: str = Field(description="this request's state, or for a merged one its parent's")
+    candidates: list[DuplicateOut]

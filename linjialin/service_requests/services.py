@@ -473,6 +473,7 @@ def resolve_request(actor, req: ServiceRequest, *, result: str) -> ServiceReques
             _("Request %(number)s is resolved: please rate it"),
             result,
         )
+        _tell_co_requesters(req, result)
     return req
 
 
@@ -674,6 +675,7 @@ def merge_request(actor, req: ServiceRequest, *, into: ServiceRequest) -> Servic
         raise ValidationError({"into": _("Choose another open request to merge into.")})
     with transaction.atomic():
         _move(actor, req, "merge", data={"into": into.number}, merged_into=into)
+        _merge_voices(actor, req, into)
     return req
 
 
@@ -861,6 +863,202 @@ def report_back(actor, assist: RequestAssist, *, report: str) -> RequestAssist:
             [req.handler], req, "request.report_back", _("A unit reported back on request %(number)s"), report
         )
     return assist
+
+
+# --- co-requesters and merging (issue 4) ------------------------------------------------------------
+# docs/duplicates.md. A co-requester (CoRequester) is one more voice on an open work order: a resident
+# who joined it (我也遇到), or the requester of a request merged into it. Told when it is resolved,
+# rating separately; the timeline never names them (others read it), the audit does.
+AFTER_RESOLUTION = (State.RESOLVED, State.CALLED_BACK, State.CLOSED)
+
+
+def join_request(actor, req: ServiceRequest, *, note: str = ""):
+    """我也遇到: a resident whose home is in the compound of a request at a shared place (docs/duplicates.md)
+    joins it instead of opening a new work order. Idempotent: joining again returns the same row."""
+    from . import duplicates
+    from .models import CoRequester
+
+    household = duplicates.home_household(actor)
+    if household is None or not duplicates.may_see_for_joining(actor, req):
+        raise PermissionDenied(_("Only residents of the same compound may join this request."))
+    if actor.pk in (req.requester_id, req.submitted_by_id):
+        raise PermissionDenied(_("This is your own request."))
+    existing = CoRequester.objects.filter(request=req, user=actor).first()
+    if existing is not None:
+        return existing
+    if req.state not in OPEN_STATES:
+        raise PermissionDenied(_("This request is no longer open: submit a new one if the problem is back."))
+    note = (note or "").strip()[:500]
+    try:
+        with transaction.atomic():
+            row = CoRequester.objects.create(
+                request=req, user=actor, household=household, note=note, joined_at=timezone.now()
+            )
+            voices = 1 + CoRequester.objects.filter(request=req).count()
+            _event(
+                req,
+                "co_requester_joined",
+                None,
+                _("A neighbour has the same problem (我也遇到): %(n)d voices now.") % {"n": voices},
+                voices=voices,
+            )
+            audit.record("request.co_requester_joined", actor=actor, obj=req, after={"voices": voices})
+    except IntegrityError:  # a double tap raced us: the other one joined
+        return CoRequester.objects.get(request=req, user=actor)
+    return row
+
+
+def may_rate_as_co_requester(row, req: ServiceRequest) -> bool:
+    """After resolution, once per resolution (a reopened and resolved again request is rated again)."""
+    if req.state not in AFTER_RESOLUTION or req.resolved_at is None:
+        return False
+    return row.rated_at is None or row.rated_at < req.resolved_at
+
+
+def rate_as_co_requester(actor, req: ServiceRequest, *, solved: bool, satisfaction: str, comment: str = ""):
+    """A co-requester's own call-back: recorded on their row and counted in the satisfaction rate as one
+    voice (docs/rates.md). It does not close or reopen the work order (that is the requester's answer);
+    an unsatisfied voice is told to the handler."""
+    from linjialin.core.errors import Conflict
+
+    from .models import CoRequester
+
+    row = CoRequester.objects.filter(request=req, user=actor).first() if actor is not None else None
+    if row is None:
+        raise PermissionDenied(_("Only a co-requester of this request may rate it here."))
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": _("Choose 满意, 基本满意 or 不满意.")})
+    if not may_rate_as_co_requester(row, req):
+        raise ValidationError(
+            {"satisfaction": _("There is nothing to rate now: the request is not resolved, or you rated it.")}
+        )
+    comment = (comment or "").strip()[:2000]
+    now = timezone.now()
+    with transaction.atomic():
+        done = CoRequester.objects.filter(pk=row.pk, rated_at=row.rated_at).update(
+            solved=solved, satisfaction=satisfaction, comment=comment, rated_at=now
+        )
+        if not done:
+            raise Conflict(_("You have just rated it."))
+        row.refresh_from_db()
+        _event(req, "co_rating", None, comment, solved=solved, satisfaction=satisfaction)
+        audit.record(
+            "request.co_rated", actor=actor, obj=req, after={"solved": solved, "satisfaction": satisfaction}
+        )
+        if not solved or satisfaction == Satisfaction.UNSATISFIED:
+            _tell(
+                [req.handler],
+                req,
+                "request.co_unsatisfied",
+                _("A co-requester of request %(number)s is not satisfied"),
+                comment,
+            )
+    return row
+
+
+def _tell_co_requesters(req: ServiceRequest, result: str) -> None:
+    """When the work order is resolved: each co-requester is asked for their own rating."""
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+
+    from linjialin.notifications.services import notify
+
+    from .models import CoRequester
+
+    users = [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
+    if not users:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            users,
+            kind="request.co_resolved",
+            title=_("Request %(number)s you joined is resolved: please rate it") % {"number": req.number},
+            body=result[:500],
+            link=reverse("requests:co_rate", args=[req.pk]),
+            path=req.path,
+        )
+
+
+def _merge_voices(actor, req: ServiceRequest, into: ServiceRequest) -> None:
+    """In merge_request's transaction: the merged request's requester and its co-requesters become
+    co-requesters of `into` (each remembered with `source`, for unmerge); no one twice, and not the
+    requester of `into`."""
+    from . import duplicates
+    from .models import CoRequester
+
+    present = set(CoRequester.objects.filter(request=into).values_list("user_id", flat=True))
+    present.add(into.requester_id)
+    moved = 0
+    for row in CoRequester.objects.filter(request=req).order_by("pk"):
+        if row.user_id in present:
+            row.delete()
+            continue
+        CoRequester.objects.filter(pk=row.pk).update(request=into, source=row.source or req)
+        present.add(row.user_id)
+        moved += 1
+    if req.requester_id and req.requester_id not in present:
+        from linjialin.places.models import Level
+
+        household = req.place if req.place.level == Level.HOUSEHOLD else None
+        CoRequester.objects.create(
+            request=into,
+            user=req.requester,
+            household=household or duplicates.home_household(req.requester),
+            source=req,
+            joined_at=timezone.now(),
+        )
+        moved += 1
+    voices = 1 + CoRequester.objects.filter(request=into).count()
+    note = _("Request %(number)s was merged into this one: %(n)d voices now.")
+    _event(
+        into, "merged_in", actor, note % {"number": req.number, "n": voices}, merged=req.number, voices=voices
+    )
+    audit.record("request.merged_in", actor=actor, obj=into, after={"merged": req.number, "voices": moved})
+
+
+def unmerge_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest:
+    """The dispatcher takes a merged request out again: it becomes its own work order (submitted, with
+    fresh time limits, at its handling level), and the voices it brought go back with it. Only while the
+    request it was merged into is still open (after that, submit it again)."""
+    from django.db.models import Q
+
+    from .models import CoRequester
+
+    _check(actor, req, "unmerge")
+    reason = _require_text(reason, "reason", _("Say why this is a different matter."))
+    parent = req.merged_into
+    if parent is None or parent.state not in OPEN_STATES:
+        raise ValidationError(
+            {"reason": _("Only a request merged into one that is still open can be unmerged.")}
+        )
+    now = timezone.now()
+    policy = policy_for(req.request_type, req.category, req.urgency)
+    with transaction.atomic():
+        _move(
+            actor,
+            req,
+            "unmerge",
+            note=reason,
+            data={"from": parent.number},
+            expected={"merged_into": parent.pk},
+            merged_into=None,
+            repeat_of=None,
+            handler=None,
+            accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+            contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
+            resolve_by=deadline(now, policy.resolve_amount, policy.resolve_unit),
+        )
+        rows = CoRequester.objects.filter(request=parent).filter(Q(source=req) | Q(source__merged_into=req))
+        rows.filter(user_id=req.requester_id).delete()
+        rows.filter(source=req).update(request=req, source=None)
+        rows.update(request=req)
+        voices = 1 + CoRequester.objects.filter(request=parent).count()
+        note = _("Request %(number)s was taken out again (a different matter): %(n)d voices now.")
+        _event(parent, "unmerged_out", actor, note % {"number": req.number, "n": voices}, unmerged=req.number)
+        audit.record("request.unmerged_out", actor=actor, obj=parent, after={"unmerged": req.number})
+        _tell_new_owner(req)
+    return req
 
 
 # --- category corrections (the router learns from them: linjialin.routing) ------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import board_views, desk_views, hotline_views, rates_views, views
+from . import board_views, desk_views, duplicate_views, hotline_views, rates_views, views
 
 app_name = "requests"
 
@@ -23,4 +23,10 @@ urlpatterns = [
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/photos/", views.add_photos, name="add_photos"),
     path("<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
+    # duplicates (docs/duplicates.md): similar open requests, 我也遇到, co-requesters, merge/unmerge
+    path("similar/", duplicate_views.similar, name="similar"),
+    path("<int:pk>/join/", duplicate_views.join, name="join"),
+    path("<int:pk>/co-rate/", duplicate_views.co_rate, name="co_rate"),
+    path("<int:pk>/duplicates/", duplicate_views.duplicates_fragment, name="duplicates"),
+    path("<int:pk>/unmerge/", duplicate_views.unmerge, name="unmerge"),
 ]

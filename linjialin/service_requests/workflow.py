@@ -158,6 +158,9 @@ workflow = Workflow(
         ),
         Transition("merge", OPEN_BEFORE_WORK, S.MERGED, dispatcher, "merge", "dispatcher"),
         Transition(
+            "unmerge", {S.MERGED}, S.SUBMITTED, dispatcher, "unmerge", "dispatcher, while the other is open"
+        ),
+        Transition(
             "withdraw",
             {S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.EXTENSION_REQUESTED, S.ESCALATED, S.RETURNED},
             S.WITHDRAWN,

@@ -115,11 +115,13 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         **{
             ("post", f"/api/v1/requests/{{request_id}}/{name}"): {"200", "401", "403", "404", "409", "422"}
             for name in ("accept", "contact", "resolve", "escalate", "return", "dispatch", "not_accept",
-                         "request_extension", "decide_extension", "rate", "withdraw", "merge",
+                         "request_extension", "decide_extension", "rate", "withdraw", "merge", "unmerge",
                          "reassign", "summon", "recategorise",
                          "assists/{assist_id}/check_in", "assists/{assist_id}/report_back")
         },
         ("get", "/api/v1/requests/units"): {"200", "401", "404", "422"},
+        ("get", "/api/v1/requests/similar"): {"200", "401", "422"},
+        ("get", "/api/v1/requests/{request_id}/duplicates"): {"200", "401", "403", "404", "422"},
     }
     found = {(m, path): set(op["responses"]) for path, ops in paths.items() for m, op in ops.items()}
     assert found == expected
