@@ -139,12 +139,16 @@ def detect(rows: list[Row], now: datetime, s: Settings) -> list[Found]:
     for i, r in enumerate(rows):
         for place in r.places:
             groups[(place, r.category)].append(i)
+    by_category: dict = defaultdict(set)
+    for i, r in enumerate(rows):
+        by_category[r.category].add(int(positions[i]))
+    edges = _CategoryEdges(matrix, by_category, s.similarity)
     found: list[Found] = []
     for (place, category), members in groups.items():
         in_current = sum(1 for i in members if window_of[i] == current)
         if in_current < s.min_count:
             continue
-        found.extend(_problems(rows, members, place, category, positions, matrix, window_of, spans, s))
+        found.extend(_problems(rows, members, place, category, positions, edges, window_of, spans, s))
     found.sort(key=lambda f: (-f.score, -f.count, f.place.key, str(f.category), f.label))
     kept: list[Found] = []
     per: dict = defaultdict(int)
@@ -169,15 +173,51 @@ def _window_index(rows: list[Row], spans) -> list[int]:
     return out
 
 
-def _problems(rows, members, place, category, positions, matrix, window_of, spans, s) -> Iterable[Found]:
+class _CategoryEdges:
+    """The similar pairs among a category's distinct texts, computed once per category when a large
+    group needs them (a community's group is a large part of its category); a small group (an
+    entrance's) compares its own texts directly. Components over a group's texts use only the pairs
+    inside the group, so the result is the same either way."""
+
+    def __init__(self, matrix, by_category: dict, threshold: float):
+        self.matrix, self.by_category, self.threshold = matrix, by_category, threshold
+        self._edges: dict = {}
+
+    def labels(self, category, unique: np.ndarray) -> np.ndarray:
+        n = len(unique)
+        total = len(self.by_category[category])
+        if self.matrix is None or n == 1:
+            return np.zeros(n, dtype=np.int64)
+        if n * n <= 4 * total or n < 300:
+            return components(self.matrix[unique], self.threshold)
+        if category not in self._edges:
+            ids = np.array(sorted(self.by_category[category]), dtype=np.int64)
+            self._edges[category] = _pairs(self.matrix, ids, self.threshold)
+        first, second = self._edges[category]
+        inside = np.isin(first, unique) & np.isin(second, unique)
+        r, c = np.searchsorted(unique, first[inside]), np.searchsorted(unique, second[inside])
+        graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+        return connected_components(graph, directed=False)[1]
+
+
+def _pairs(matrix, ids: np.ndarray, threshold: float):
+    """(first, second) text indices of the pairs among `ids` with cosine ≥ threshold (first < second)."""
+    sub = matrix[ids]
+    transposed = sub.T.tocsr()
+    firsts, seconds = [], []
+    for start in range(0, len(ids), BLOCK):
+        block = (sub[start : start + BLOCK] @ transposed).tocoo()
+        keep = (block.data >= threshold) & (block.row + start < block.col)
+        firsts.append(ids[block.row[keep] + start])
+        seconds.append(ids[block.col[keep]])
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _problems(rows, members, place, category, positions, edges, window_of, spans, s) -> Iterable[Found]:
     current = len(spans) - 1
-    unique = sorted({int(positions[i]) for i in members})
-    if matrix is None or len(unique) == 1:
-        labels_of = {u: 0 for u in unique}
-        sub = None
-    else:
-        sub = matrix[unique]
-        labels_of = dict(zip(unique, components(sub, s.similarity), strict=True))
+    matrix = edges.matrix
+    unique = np.array(sorted({int(positions[i]) for i in members}), dtype=np.int64)
+    labels_of = dict(zip(unique.tolist(), edges.labels(category, unique).tolist(), strict=True))
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in members:
         clusters[int(labels_of[int(positions[i])])].append(i)

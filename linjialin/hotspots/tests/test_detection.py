@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from linjialin.core.audit import AuditEvent
@@ -150,3 +151,35 @@ def test_withdrawn_requests_are_left_out(tree, now, state):
     ServiceRequest.objects.filter(pk=ServiceRequest.objects.first().pk).update(state=state)
     services.run_detection(now=now)
     assert not Hotspot.objects.exists()
+
+
+LAMP_WORDS = (
+    ["楼道灯", "声控灯", "走廊灯", "照明灯", "楼梯灯", "过道灯", "应急灯"],
+    ["坏了", "不亮", "闪烁", "灭了", "损坏", "失灵", "故障"],
+    ["晚上很黑", "看不见路", "老人摔倒", "黑漆漆", "摸黑上楼", "夜里危险", "没有照明"],
+)
+CLUTTER_WORDS = (
+    ["杂物", "纸箱", "旧家具", "自行车", "花盆", "废品", "旧床垫"],
+    ["堆放", "堆满", "占用", "乱放", "囤积", "摆放", "堆积"],
+    ["堵塞通道", "影响通行", "消防隐患", "无法通过", "挡住楼梯", "占道", "难以行走"],
+)
+
+
+def test_large_groups_use_the_category_pairs_with_the_same_result():
+    """A group of 300 distinct texts or more takes its pairs from the category's pair list (computed
+    once); its components are the same as comparing the group's texts directly."""
+    lamp = [a + b + c for a in LAMP_WORDS[0] for b in LAMP_WORDS[1] for c in LAMP_WORDS[2]]
+    clutter = [a + b + c for a in CLUTTER_WORDS[0] for b in CLUTTER_WORDS[1] for c in CLUTTER_WORDS[2]]
+    big = rows(lamp + clutter, place="big")
+    small = rows(lamp[:20] + clutter[:10], place="small")
+    for i, r in enumerate(small):
+        r.id = f"small-{i}"
+    found = detection.detect(big + small, T0, detection.Settings(similarity=0.16, min_count=3))
+    assert sorted(f.count for f in found if f.place.key == "big") == [343, 343]
+    assert sorted(f.count for f in found if f.place.key == "small") == [10, 20]
+    positions, matrix = detection.vectorise(lamp + clutter)
+    unique = np.arange(matrix.shape[0])
+    direct = detection.components(matrix, 0.16)
+    via_pairs = detection._CategoryEdges(matrix, {"c": set(unique.tolist())}, 0.16).labels("c", unique)
+    assert (direct[:343] == direct[0]).all() and (direct[343:] == direct[343]).all()
+    assert ((via_pairs == via_pairs[0]) == (direct == direct[0])).all()
