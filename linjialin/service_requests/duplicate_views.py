@@ -79,6 +79,19 @@ def _co_context(user, req, row, errors=None, data=None) -> dict:
     }
 
 
+def co_rate_context(user, req) -> dict | None:
+    """For the request's detail page: the context of _co_rate.html when the user is a co-requester of
+    `req`, else None (docs/duplicates.md: how the detail template includes it)."""
+    row = duplicates.co_requester_row(user, req.pk)
+    if row is None:
+        return None
+    return {
+        "row": row,
+        "may_rate": services.may_rate_as_co_requester(row, req),
+        "choices": Satisfaction.choices,
+    }
+
+
 @login_required
 def co_rate(request, pk):
     """A co-requester's page: the work order they joined (its state, its result) and, once it is

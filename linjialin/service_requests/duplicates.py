@@ -106,9 +106,13 @@ class Area:
     households_of: str = ""  # an entrance path
 
     def q(self) -> Q:
-        q = Q(pk__in=[])
+        """One IN for the places taken whole, one term per prefixed place (few: the compound's grids and
+        community), the entrance's households as a path range: cheap to compile, each term indexed."""
+        whole = [place_id for place_id, prefix, _near in self.spots if not prefix]
+        q = Q(place_id__in=whole)
         for place_id, prefix, _near in self.spots:
-            q |= Q(place_id=place_id, description__startswith=prefix) if prefix else Q(place_id=place_id)
+            if prefix:
+                q |= Q(place_id=place_id, description__startswith=prefix)
         if self.households_of:
             q |= under(self.households_of) & Q(path__gt=self.households_of)
         return q
@@ -128,7 +132,7 @@ def _entrance_and_building(place: Place, text: str) -> tuple[Place | None, int |
     """(entrance, building id, compound) that a place (and, for a grid or community, the text's 【prefix】)
     stands for."""
     if place.level == Level.HOUSEHOLD:
-        place = place.parent
+        place = Place.objects.select_related("compound").get(pk=place.parent_id)
     if place.level == Level.ENTRANCE:
         return place, place.building_id, place.compound
     prefix = _PREFIX_RE.match((text or "").strip())
@@ -158,18 +162,20 @@ def area_of(place: Place, text: str = "", *, households: bool = False) -> Area:
         return Area(((place.pk, prefix.group(0) if prefix else "", "entrance"),))
     spots: list[tuple[int, str, str]] = []
     grids: dict[tuple[int, str], str] = {}
-    entrances = Place.objects.filter(level=Level.ENTRANCE, compound=compound).select_related("building")
-    for e in entrances:
-        if entrance is not None and e.pk == entrance.pk:
+    entrances = Place.objects.filter(compound_id=compound.pk, level=Level.ENTRANCE).values_list(
+        "pk", "parent_id", "building_id", "building__number"
+    )
+    for pk, grid_id, e_building, number in entrances:
+        if entrance is not None and pk == entrance.pk:
             near = "entrance"
-        elif building_id is not None and e.building_id == building_id:
+        elif building_id is not None and e_building == building_id:
             near = "building"
         else:
             near = "compound"
-        spots.append((e.pk, "", near))
-        if e.building_id:
-            key = (e.parent_id, f"【{e.building.number}】")
-            near_b = "building" if e.building_id == building_id else "compound"
+        spots.append((pk, "", near))
+        if e_building:
+            key = (grid_id, f"【{number}】")
+            near_b = "building" if e_building == building_id else "compound"
             if key not in grids or NEAR[near_b] < NEAR[grids[key]]:
                 grids[key] = near_b
     spots += [(grid_id, prefix, near) for (grid_id, prefix), near in grids.items()]
