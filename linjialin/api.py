@@ -19,6 +19,7 @@ from .core.api import install_error_handlers
 from .core.api import router as audit_router
 from .places.api import residents_router
 from .places.api import router as places_router
+from .routing.api import router as routing_router
 from .service_requests.api import router as requests_router
 
 api = NinjaAPI(
@@ -55,3 +56,4 @@ api.add_router("/places/", places_router)
 api.add_router("/residents/", residents_router)
 api.add_router("/audit/", audit_router)
 api.add_router("/requests/", requests_router)
+api.add_router("/routing/", routing_router)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "linjialin.places",
     "linjialin.service_requests",
     "linjialin.notifications",
+    "linjialin.routing",
     "linjialin.hotspots",
 ]
 

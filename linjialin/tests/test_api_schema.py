@@ -120,6 +120,8 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
                          "assists/{assist_id}/check_in", "assists/{assist_id}/report_back")
         },
         ("get", "/api/v1/requests/units"): {"200", "401", "404", "422"},
+        ("get", "/api/v1/routing/suggest"): {"200", "401", "404", "422"},
+        ("post", "/api/v1/routing/suggest"): {"200", "401", "404", "422"},
         ("get", "/api/v1/requests/similar"): {"200", "401", "422"},
         ("get", "/api/v1/requests/{request_id}/duplicates"): {"200", "401", "403", "404", "422"},
     }

@@ -1,0 +1,60 @@
+"""Labelled CSV files for `linjialin routing evaluate|train` (UTF-8 with or without BOM, or GBK —
+read with the roster importer's decoder)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from linjialin.places.roster import decode_csv
+
+DEFAULT_TEXT_COLS = (("topic", "detail"), ("title", "text"), ("text",), ("description",))
+
+
+class FileError(ValueError):
+    pass
+
+
+@dataclass
+class Labelled:
+    titles: list[str]
+    texts: list[str]
+    labels: list[str]
+
+
+def read_labelled(path: str | Path, text_cols: list[str] | None = None, label_col: str = "label") -> Labelled:
+    """Rows with a non-empty label. With two or more text columns the first is the title (it weighs
+    more, ml.prepare) and the others are joined as the body; with one, it is the body."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileError(f"No such file: {path}")
+    text = decode_csv(path.read_bytes())
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    if text_cols is None:
+        text_cols = next((list(c) for c in DEFAULT_TEXT_COLS if all(x in header for x in c)), None)
+        if text_cols is None:
+            raise FileError(
+                f"{path.name}: say which columns hold the text (--text-cols); columns: {', '.join(header)}"
+            )
+    missing = [c for c in [*text_cols, label_col] if c not in header]
+    if missing:
+        raise FileError(f"{path.name}: no column {', '.join(missing)}; columns: {', '.join(header)}")
+    out = Labelled([], [], [])
+    for row in reader:
+        label = (row.get(label_col) or "").strip()
+        if not label:
+            continue
+        parts = [(row.get(c) or "").strip() for c in text_cols]
+        title, body = (parts[0], " ".join(parts[1:])) if len(parts) > 1 else ("", parts[0])
+        out.titles.append(title)
+        out.texts.append(body)
+        out.labels.append(label)
+    if not out.labels:
+        raise FileError(f"{path.name}: no labelled rows")
+    return out
