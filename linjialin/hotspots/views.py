@@ -61,7 +61,7 @@ def board(request, place_id):
     form = forms.LevelForm(request.GET or None)
     level = form.cleaned_data["level"] if form.is_valid() else ""
     hotspots = selectors.board_hotspots(request.user, place, level)
-    tasks = list(selectors.tasks_for(request.user, place).prefetch_related("requests")[:50])
+    tasks = selectors.board_tasks(request.user, place)
     taken = selectors.tasks_by_request(tasks)
     may_create = services.may_create_task(request.user, place.path)
     rows = []

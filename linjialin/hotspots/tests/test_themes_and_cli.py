@@ -80,9 +80,9 @@ def test_problems_from_hotspots_or_entered_at_most_the_maximum(theme, hotspot, l
     client.post(url, {"form": "policy", "title": "北京市电动自行车管理条例", "link": "https://example.org/p"})
     assert theme.problems.count() == 2 and theme.policies.count() == 1
     HotspotRules.objects.update(max_problems=2)
-    with translation.override("en"):
-        response = client.post(url, {"form": "problem", "title": "第三个"})
-    assert response.status_code == 422 and b"at most 2 problems" in response.content
+    response = client.post(url, {"form": "problem", "title": "第三个"})
+    errors = response.context["problem_form"].non_field_errors()
+    assert response.status_code == 422 and len(errors) == 1 and "2" in errors[0]
     assert theme.problems.count() == 2
     actions = set(
         AuditEvent.objects.filter(action__startswith="hotspots.theme.").values_list("action", flat=True)
