@@ -35,7 +35,7 @@ class Params:
     title_weight: int = 3
     max_chars: int = 300
     ngram_max: int = 3
-    max_features: int = 200_000
+    max_features: int = 100_000
     c: float = 1.0
     softmax_scale: float = 3.0
 
@@ -92,6 +92,7 @@ class Classifier:
             lowercase=False,  # normalise() already folded the case
         )
         matrix = vectorizer.fit_transform(docs)
+        vectorizer.stop_words_ = None  # the n-grams cut by max_features: only for introspection, often huge
         model = LinearSVC(C=params.c)
         model.fit(matrix, ys, sample_weight=np.asarray(ws, dtype=np.float64) if weights is not None else None)
         # float32 weights: half the size to store and load, same ranking
