@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from . import services
 from .models import KeywordRule, ModelVersion, RoutingRules
+from .tasks import retrain_router
 
 
 @admin.register(KeywordRule)
@@ -53,9 +56,34 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retrain now from the handled history (the selection does not matter)"))
     def retrain(self, request, queryset):
-        try:
-            result = services.train_from_history(request.user)
-        except PermissionDenied as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        self._queue_retraining(request)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "retrain/",
+                self.admin_site.admin_view(require_POST(self.retrain_view)),
+                name="routing_modelversion_retrain",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def retrain_view(self, request):
+        """The "Retrain now" button above the list: queued for the worker (training takes a while)."""
+        self._queue_retraining(request)
+        return redirect("admin:routing_modelversion_changelist")
+
+    def _queue_retraining(self, request):
+        if not services.may_retrain(request.user):
+            self.message_user(
+                request,
+                _("Only a dispatcher or a system administrator may retrain the router."),
+                messages.ERROR,
+            )
             return
-        self.message_user(request, result.message, messages.SUCCESS if result.version else messages.WARNING)
+        retrain_router.enqueue(user_id=request.user.pk)
+        self.message_user(
+            request,
+            _("Retraining is queued; the new version appears here when the worker has trained it."),
+            messages.SUCCESS,
+        )

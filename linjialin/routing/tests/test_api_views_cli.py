@@ -158,3 +158,36 @@ def test_retrain_command_without_history_says_so(db, capsys):
     call_command("routing", "retrain")
     assert "Not enough handled history" in capsys.readouterr().out
     assert not ModelVersion.objects.exists()
+
+
+# --- the admin's "Retrain now" button --------------------------------------------------------------
+def test_admin_retrain_button_queues_the_task_as_the_user(login, admin):
+    from django_tasks_db.models import DBTaskResult
+
+    admin.is_staff = admin.is_superuser = True  # the Django admin site needs a staff account
+    admin.save()
+    client = login(admin)
+    page = client.get(reverse("admin:routing_modelversion_changelist"))
+    assert page.status_code == 200 and reverse("admin:routing_modelversion_retrain") in page.content.decode()
+    assert client.get(reverse("admin:routing_modelversion_retrain")).status_code == 405  # POST only
+    response = client.post(reverse("admin:routing_modelversion_retrain"))
+    assert response.status_code == 302
+    queued = DBTaskResult.objects.get(task_path="linjialin.routing.tasks.retrain_router")
+    assert queued.args_kwargs["kwargs"] == {"user_id": admin.pk}
+
+
+def test_task_runs_as_the_user_who_asked(history, subdistrict_dispatcher):
+    from linjialin.routing.tasks import retrain_router
+
+    outcome = retrain_router.call(user_id=subdistrict_dispatcher.pk)
+    assert ModelVersion.objects.get(pk=outcome["version"]).created_by == subdistrict_dispatcher
+
+
+def test_admin_retrain_button_refuses_who_may_not_retrain(login, resident_a):
+    from django_tasks_db.models import DBTaskResult
+
+    resident_a.is_staff = resident_a.is_superuser = True  # admin site access, but no dispatch grant
+    resident_a.save()
+    response = login(resident_a).post(reverse("admin:routing_modelversion_retrain"), follow=True)
+    assert "Only a dispatcher or a system administrator" in response.content.decode()
+    assert not DBTaskResult.objects.exists()
