@@ -3,12 +3,13 @@ read with the roster importer's decoder)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from linjialin.places.roster import decode_csv
+from linjialin.places.roster import FileProblem, decode_csv
 
 DEFAULT_TEXT_COLS = (("topic", "detail"), ("title", "text"), ("text",), ("description",))
 
@@ -58,3 +59,42 @@ def read_labelled(path: str | Path, text_cols: list[str] | None = None, label_co
     if not out.labels:
         raise FileError(f"{path.name}: no labelled rows")
     return out
+
+
+def read_prior(path: str | Path) -> list[tuple[str, str]]:
+    """(term, label) pairs from a taxonomy CSV: the first column is the label (e.g. l1), every other
+    column holds names under it (l2, l3 …). A name found under more than one label (其他, 综合 …) says
+    nothing and is left out."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileError(f"No such file: {path}")
+    rows = list(csv.reader(io.StringIO(decode_csv(path.read_bytes()), newline="")))
+    if len(rows) < 2 or len(rows[0]) < 2:
+        raise FileError(f"{path.name}: a taxonomy needs a label column and at least one name column")
+    labels_of: dict[str, set[str]] = {}
+    for row in rows[1:]:
+        if not row or not row[0].strip():
+            continue
+        for term in row[1:]:
+            if term.strip():
+                labels_of.setdefault(term.strip(), set()).add(row[0].strip())
+    return sorted((term, next(iter(labels))) for term, labels in labels_of.items() if len(labels) == 1)
+
+
+def find_prior(data: Path, labels: list[str]) -> Path | None:
+    """A taxonomy CSV beside the data file whose header starts with l1 (or label) and whose first column
+    names at least half of the data's classes — the hotline exports come with one."""
+    wanted = set(labels)
+    for candidate in sorted(Path(data).parent.glob("*.csv")):
+        if candidate.resolve() == Path(data).resolve():
+            continue
+        text = ""
+        with contextlib.suppress(OSError, FileProblem):  # an unreadable neighbour is not a taxonomy
+            text = decode_csv(candidate.read_bytes())
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not rows or not rows[0] or rows[0][0].strip().lower() not in ("l1", "label", "category"):
+            continue
+        named = {r[0].strip() for r in rows[1:] if r}
+        if len(wanted & named) * 2 >= len(wanted):
+            return candidate
+    return None

@@ -124,12 +124,19 @@ def train_from_history(actor=None) -> TrainResult:
 
 
 def train_from_rows(
-    actor, texts: Sequence[str], labels: Sequence[str], *, titles: Sequence[str] | None = None, note: str = ""
+    actor,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    titles: Sequence[str] | None = None,
+    note: str = "",
+    prior: Sequence[tuple[str, str]] = (),
 ) -> TrainResult:
     """Train from a labelled file (oldest first). Labels that are category codes or Chinese names of
     this instance's categories are mapped to the codes and the version may become current; with
     other labels (another taxonomy) the version is kept with its scores but never used for
-    suggestions."""
+    suggestions. `prior`: (name, label) pairs, e.g. the file's own taxonomy, used as extra examples
+    (with the keyword rules when the labels are our categories)."""
     if not may_retrain(actor):
         raise PermissionDenied(_("Only a dispatcher or a system administrator may retrain the router."))
     if len(texts) != len(labels) or len(set(labels)) < 2 or len(texts) < 5:
@@ -151,17 +158,28 @@ def train_from_rows(
         prepared=True,
         may_serve=usable,
         note=note,
+        extra_prior=[(term, by_name.get(label, label) if usable else label) for term, label in prior],
     )
 
 
 def _train(
-    actor, texts, labels, *, source, holdout_percent, weights=None, prepared=False, may_serve=True, note=""
+    actor,
+    texts,
+    labels,
+    *,
+    source,
+    holdout_percent,
+    weights=None,
+    prepared=False,
+    may_serve=True,
+    note="",
+    extra_prior=(),
 ) -> TrainResult:
     started = time.perf_counter()
     trained = ml.train_and_score(
         texts,
         labels,
-        prior=keyword_prior() if may_serve else (),
+        prior=(keyword_prior() if may_serve else []) + list(extra_prior),
         holdout_percent=holdout_percent,
         prepared=prepared,
         weights=weights,

@@ -191,3 +191,35 @@ def test_admin_retrain_button_refuses_who_may_not_retrain(login, resident_a):
     response = login(resident_a).post(reverse("admin:routing_modelversion_retrain"), follow=True)
     assert "Only a dispatcher or a system administrator" in response.content.decode()
     assert not DBTaskResult.objects.exists()
+
+
+def write_taxonomy(path):
+    rows = [
+        ["l1", "l2", "l3"],
+        ["劳动和社会保障", "城镇职工社会保险", "其他"],
+        ["劳动和社会保障", "工资福利", "拖欠工资"],
+        ["教育文体", "教育收费", "其他"],
+        ["交通运输", "出租车管理", "其他"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_a_taxonomy_beside_the_training_file_is_the_prior(tmp_path, db, capsys):
+    train = write_csv(tmp_path / "a.csv", TRAIN_ROWS * 2, "utf-8")
+    test = write_csv(tmp_path / "b.csv", TEST_ROWS, "utf-8")
+    write_taxonomy(tmp_path / "taxonomy.csv")
+    call_command("routing", "evaluate", "--train", str(train), "--test", str(test))
+    # 其他 sits under every label: it says nothing and is left out
+    assert f"prior: 5 names from {tmp_path / 'taxonomy.csv'}" in capsys.readouterr().out
+    call_command("routing", "evaluate", "--train", str(train), "--test", str(test), "--no-prior")
+    assert "prior: none" in capsys.readouterr().out
+
+
+def test_read_prior_leaves_out_names_under_several_labels(tmp_path):
+    from linjialin.routing.files import read_prior
+
+    prior = read_prior(write_taxonomy(tmp_path / "t.csv"))
+    assert ("拖欠工资", "劳动和社会保障") in prior and all(term != "其他" for term, _ in prior)

@@ -30,6 +30,14 @@ class Command(BaseCommand):
                 help="comma-separated; the first of several is the title (default: topic,detail, or text)",
             )
             p.add_argument("--label-col", default="label")
+            p.add_argument(
+                "--prior",
+                metavar="TAXONOMY.csv",
+                help="names per label (first column the label, "
+                "e.g. l1,l2,l3) added as training examples; default: a taxonomy CSV beside the "
+                "training file whose first column names its classes, if any",
+            )
+            p.add_argument("--no-prior", action="store_true", help="use no taxonomy prior")
         tr.add_argument("--data", required=True, metavar="A.csv")
         sub.add_parser("retrain", help="train from the handled history now")
 
@@ -44,15 +52,34 @@ class Command(BaseCommand):
         except FileError as exc:
             raise CommandError(str(exc)) from None
 
+    def _prior(self, data_path, labels, opts) -> list[tuple[str, str]]:
+        from linjialin.routing.files import FileError, find_prior, read_prior
+
+        if opts.get("no_prior"):
+            self.stdout.write("prior: none")
+            return []
+        path = opts.get("prior") or find_prior(data_path, labels)
+        if not path:
+            self.stdout.write("prior: none (no taxonomy CSV beside the training file)")
+            return []
+        try:
+            prior = read_prior(path)
+        except FileError as exc:
+            raise CommandError(str(exc)) from None
+        used = [p for p in prior if p[1] in set(labels)]
+        self.stdout.write(f"prior: {len(used)} names from {path}")
+        return used
+
     def _evaluate(self, opts):
         from linjialin.routing import ml
 
         train, test = self._read(opts["train"], opts), self._read(opts["test"], opts)
+        prior = self._prior(opts["train"], train.labels, opts)
         params = ml.Params()
         started = time.perf_counter()
         docs = [ml.prepare(t, h, params=params) for t, h in zip(train.texts, train.titles, strict=True)]
         try:
-            classifier = ml.Classifier.fit(docs, train.labels, params=params, prepared=True)
+            classifier = ml.Classifier.fit(docs, train.labels, params=params, prepared=True, prior=prior)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         seconds = time.perf_counter() - started
@@ -71,9 +98,15 @@ class Command(BaseCommand):
         from linjialin.routing.services import train_from_rows
 
         data = self._read(opts["data"], opts)
+        prior = self._prior(opts["data"], data.labels, opts)
         try:
             result = train_from_rows(
-                None, data.texts, data.labels, titles=data.titles, note=f"from {opts['data']}"[:300]
+                None,
+                data.texts,
+                data.labels,
+                titles=data.titles,
+                note=f"from {opts['data']}"[:300],
+                prior=prior,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
