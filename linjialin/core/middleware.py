@@ -26,6 +26,27 @@ class RequestContextMiddleware:
         return response
 
 
+class ApiLanguageMiddleware:
+    """The API answers in the client's language: the language cookie, else Accept-Language, else the
+    default. (The pages take it from the URL — Chinese unprefixed, English under /en/ — which makes
+    LocaleMiddleware ignore Accept-Language on every unprefixed path, the API's included.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        language = translation.get_language_from_request(request, check_path=False)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers["Content-Language"] = language
+        return response
+
+
 def client_ip(request) -> str | None:
     """The client address for the audit trail.
 

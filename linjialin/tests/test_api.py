@@ -218,3 +218,12 @@ def test_community_auditor_sees_only_their_community(history, tree, community_se
     assert {e["reason"] for e in items if e["action"] == "resident.unmasked"} == {"visit 1", "visit 2"}
     assert all(e["path"].startswith(tree.community_1.path) for e in items)
     assert "login.failure" not in {e["action"] for e in items}
+
+
+def test_the_api_answers_in_the_clients_language(client, db):
+    assert client.get("/api/v1/me").json()["detail"] != client.get(
+        "/api/v1/me", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["detail"]
+    english = client.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en")
+    assert english["Content-Language"] == "en" and english.json()["detail"].isascii()
+    assert client.get("/api/v1/me")["Content-Language"] == "zh-hans"  # the default

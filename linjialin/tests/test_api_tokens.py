@@ -30,7 +30,7 @@ def _english():
 @pytest.fixture
 def api_client():
     """A client that enforces CSRF like a real browser would: token calls must pass without it."""
-    return Client(enforce_csrf_checks=True)
+    return Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")  # the messages are asserted in English
 
 
 def bearer(secret: str) -> dict:

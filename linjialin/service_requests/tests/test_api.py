@@ -207,7 +207,7 @@ def test_units_dispatch_whistle_check_in_and_reassign_over_the_api(
     units = desk.get(f"{URL}units", {"place": tree.household_a1.pk}).json()
     assert {u["code"] for u in units} == {"housing", "city"}
     r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0})
-    assert r.status_code == 422 and "unit" in r.json()["detail"].lower()
+    assert r.status_code == 422 and "unit" in r.json()["fields"]
     r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0, "unit_id": 999999})
     assert r.status_code == 422
     r = post(desk, f"{URL}{submitted.pk}/dispatch", {"level": 0, "unit_id": housing_unit.pk})
