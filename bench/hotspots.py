@@ -9,8 +9,8 @@ communities, 36 grids and 900 entrances (one compound per community, two entranc
 writes N requests with `linjialin.core.bulk.insert_rows` spread evenly over the job's trend span
 (6 windows of 30 days: every row is read by the job), 95 % at an entrance or household and 5 % at
 a grid as 【N号楼】…, in the seeded taxonomy's concrete problems, with texts made from the problem's
-name and a varied lead-in and tail. Then it times `hotspots.services.run_detection(now)` (read,
-detect, store) once on N, then deletes down to the first N/10 and times it again.
+name and a varied lead-in and tail. It writes N/10 first and times `hotspots.services.run_detection(now)`
+(read, detect, store: the baseline), then writes the rest and times it over all N.
 
 Writes bench/results/hotspots.md and .json. Target: the job over 1,000,000 requests < 5 minutes.
 """
@@ -82,7 +82,7 @@ def build_places():
     return entrances, grids
 
 
-def write_requests(n: int, now: datetime, entrances, grids, seed: int = 7) -> float:
+def write_requests(n: int, now: datetime, entrances, grids, seed: int = 7, offset: int = 0) -> float:
     from django.db import transaction
 
     from linjialin.core.bulk import insert_rows
@@ -109,7 +109,7 @@ def write_requests(n: int, now: datetime, entrances, grids, seed: int = 7) -> fl
             )
             batch.append(
                 {
-                    "number": f"B{k:09d}",
+                    "number": f"B{offset + k:09d}",
                     "request_type": "report",
                     "description": text,
                     "category_id": category_id,
@@ -129,9 +129,15 @@ def write_requests(n: int, now: datetime, entrances, grids, seed: int = 7) -> fl
 def timed_job(now: datetime) -> tuple[float, object]:
     from linjialin.hotspots.services import run_detection
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = run_detection(now=now)
+    CPU[run.pk] = time.process_time() - cpu
+    LOAD[run.pk] = os.getloadavg()[0]
     return time.perf_counter() - started, run
+
+
+CPU: dict = {}  # run → CPU seconds of this process (the machine is shared: wall time depends on load)
+LOAD: dict = {}  # run → 1-minute load average when it finished
 
 
 def group_by_count() -> tuple[float, int]:
@@ -168,7 +174,13 @@ def main() -> None:
 
     now = timezone.now().replace(microsecond=0)
     entrances, grids = build_places()
-    insert_s = write_requests(args.n, now, entrances, grids)
+    # the baseline first (the job over the first N/10), then the rest is added and the job timed over N
+    insert_s = write_requests(args.baseline_n, now, entrances, grids, seed=7)
+    base_s, base_run = timed_job(now)
+    print(f"job over {args.baseline_n}: {base_s:.1f}s, {base_run.hotspots} hotspots", flush=True)
+    insert_s += write_requests(
+        args.n - args.baseline_n, now, entrances, grids, seed=8, offset=args.baseline_n
+    )
     distinct = ServiceRequest.objects.values("description").distinct().count()
     print(f"inserted {args.n} in {insert_s:.1f}s ({distinct} distinct texts)", flush=True)
     gb_s, gb_groups = group_by_count()
@@ -179,10 +191,6 @@ def main() -> None:
         for lv in ("entrance", "building", "compound", "community")
     )
     print(f"job over {args.n}: {job_s:.1f}s, {run.hotspots} hotspots {levels}", flush=True)
-    cutoff = ServiceRequest.objects.order_by("pk").values_list("pk", flat=True)[args.baseline_n - 1]
-    ServiceRequest.objects.filter(pk__gt=cutoff).delete()
-    base_s, base_run = timed_job(now)
-    print(f"job over {args.baseline_n}: {base_s:.1f}s, {base_run.hotspots} hotspots", flush=True)
 
     info = machine_info()
     figures = {
@@ -195,6 +203,10 @@ def main() -> None:
         "baseline_job_seconds": round(base_s, 1),
         "group_by_seconds": round(gb_s, 2),
         "group_by_groups": gb_groups,
+        "job_cpu_seconds": round(CPU[run.pk], 1),
+        "baseline_job_cpu_seconds": round(CPU[base_run.pk], 1),
+        "load_average": round(LOAD[run.pk], 1),
+        "cpus": os.cpu_count(),
         "target_seconds": 300,
     }
     md = f"""# Hotspot detection job (issue 4 §4)
@@ -203,12 +215,15 @@ def main() -> None:
 
 | what | requests | time |
 |---|---:|---:|
-| **detection job** (`run_detection`: read, group, split, rank, store) | {args.n:,} | **{job_s:.1f} s** |
-| baseline: the same job | {args.baseline_n:,} | {base_s:.1f} s |
+| **detection job** (`run_detection`) | {args.n:,} | **{job_s:.1f} s** (CPU {CPU[run.pk]:.1f} s) |
+| baseline: the same job | {args.baseline_n:,} | {base_s:.1f} s (CPU {CPU[base_run.pk]:.1f} s) |
 | baseline: `SELECT category_id, path, COUNT(*) … GROUP BY category_id, path` | {args.n:,} | {gb_s:.2f} s |
 | (setup) bulk insert with `core.bulk.insert_rows` | {args.n:,} | {insert_s:.1f} s |
 
-Target: < 300 s over 1,000,000 requests — {"met" if job_s < 300 else "NOT met"}.
+Target: < 300 s over 1,000,000 requests — {"met" if job_s < 300 else "NOT met"} in wall time. The
+machine ({os.cpu_count()} CPUs) was shared with other sessions' test runs: 1-minute load average
+{LOAD[run.pk]:.1f} when the job finished; the CPU time of the job's own process does not depend on that.
+The job (`hotspots.services.run_detection`) reads, places, groups, splits by text, ranks and stores.
 
 The job over {args.n:,} requests stored {run.hotspots} hotspots (entrance {levels["entrance"]}, building
 {levels["building"]}, compound {levels["compound"]}, community {levels["community"]}).

@@ -93,9 +93,14 @@ def windows(now: datetime, s: Settings) -> list[tuple[datetime, datetime]]:
 def vectorise(texts: list[str]):
     """Unique normalised texts → (row index of each text into the matrix, L2-normalised TF-IDF matrix)."""
     index: dict[str, int] = {}
+    seen: dict[str, int] = {}  # raw text → position: each distinct raw text is normalised once
     positions = np.empty(len(texts), dtype=np.int64)
     for i, t in enumerate(texts):
-        positions[i] = index.setdefault(_PUNCTUATION.sub("", normalise(t, placeholders=False)), len(index))
+        position = seen.get(t)
+        if position is None:
+            key = _PUNCTUATION.sub("", normalise(t, placeholders=False))
+            position = seen[t] = index.setdefault(key, len(index))
+        positions[i] = position
     unique = list(index)
     if not unique:
         return positions, None
