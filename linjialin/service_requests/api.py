@@ -319,10 +319,6 @@ def submit(request, payload: SubmitIn):
         category = Category.objects.filter(code=payload.category).first()
         if category is None:
             raise HttpError(404, _("Unknown category."))
-    existing = (
-        bool(payload.client_token)
-        and ServiceRequest.objects.filter(submitted_by=user, client_token=payload.client_token).exists()
-    )
     try:
         req = services.submit_request(
             user,
@@ -358,8 +354,7 @@ def submit(request, payload: SubmitIn):
         if not scope_for(user, "places.view_place").covers(place.path):
             raise Http404 from None
         raise
-    req = ServiceRequest.objects.select_related("place", "category", "repeat_of").get(pk=req.pk)
-    return Status(200 if existing else 201, {**_out(req), **intake.outcome(req)})
+    return Status(200 if getattr(req, "replayed", False) else 201, {**_out(req), **intake.outcome(req)})
 
 
 # --- transitions ---------------------------------------------------------------------------------

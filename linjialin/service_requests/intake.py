@@ -21,11 +21,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from difflib import SequenceMatcher
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
+from rapidfuzz import fuzz
 
 from linjialin.places.models import Level
 
@@ -117,6 +117,17 @@ def active_rules() -> list[DiversionRule]:
     return sorted(rules, key=lambda r: (KIND_ORDER.index(r.kind), r.pk))
 
 
+_compiled: dict[str, re.Pattern] = {}
+
+
+def _pattern_cached(keyword: str) -> re.Pattern:
+    """Keyword patterns compiled once per process (the rules themselves are read fresh each time)."""
+    pattern = _compiled.get(keyword)
+    if pattern is None:
+        pattern = _compiled[keyword] = _pattern(keyword)
+    return pattern
+
+
 def match_diversion(text: str, rules: list[DiversionRule] | None = None) -> Match | None:
     """The first diversion rule whose keyword occurs in the text, or None."""
     norm = normalise(text)
@@ -124,7 +135,7 @@ def match_diversion(text: str, rules: list[DiversionRule] | None = None) -> Matc
         return None
     for rule in active_rules() if rules is None else rules:
         for keyword in rule_keywords(rule):
-            if _pattern(keyword).search(norm):
+            if _pattern_cached(keyword).search(norm):
                 return Match(
                     kind=rule.kind,
                     keyword=keyword,
@@ -143,8 +154,9 @@ def diversion_of(req: ServiceRequest) -> Match | None:
 
 
 def similarity(a: str, b: str) -> int:
-    """difflib's ratio of the normalised texts, in per cent (0–100)."""
-    return round(SequenceMatcher(None, normalise(a), normalise(b), autojunk=False).ratio() * 100)
+    """The Indel similarity of the normalised texts in per cent (0–100): the same figure as difflib's
+    SequenceMatcher ratio, computed by rapidfuzz (about a thousand times faster)."""
+    return round(fuzz.ratio(normalise(a), normalise(b)))
 
 
 def find_repeat(*, actor, requester, place, category, description: str, now=None) -> ServiceRequest | None:
@@ -171,11 +183,13 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
         elif category is not None:
             who |= Q(category=category)
         candidates = candidates.filter(who)
-    for other in candidates.order_by("-submitted_at", "-pk")[:REPEAT_CANDIDATES]:
-        if category is not None and other.category_id == category.pk:
-            return other
-        if similarity(description, other.description) >= rules.repeat_similarity:
-            return other
+    text = normalise(description)
+    recent = candidates.order_by("-submitted_at", "-pk").values_list("pk", "category_id", "description")
+    for pk, category_id, other_text in recent[:REPEAT_CANDIDATES]:
+        if (category is not None and category_id == category.pk) or fuzz.ratio(
+            text, normalise(other_text)
+        ) >= rules.repeat_similarity:
+            return ServiceRequest.objects.get(pk=pk)
     return None
 
 

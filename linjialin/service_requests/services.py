@@ -166,6 +166,7 @@ def submit_request(
     if client_token:
         existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing:
+            existing.replayed = True  # the caller can tell a replay from a new request
             return existing
     screening = (
         _screen(actor, place, category, description, channel, not_diverted, repeat) if screen else None
@@ -214,6 +215,7 @@ def submit_request(
         existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing is None:
             raise
+        existing.replayed = True
         return existing
     return req
 
