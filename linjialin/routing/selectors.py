@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.translation import get_language
 
@@ -80,6 +81,12 @@ def current_classifier() -> ml.Classifier | None:
     return _loaded["classifier"]
 
 
+@lru_cache(maxsize=4096)
+def _normalised_keywords(keywords: str) -> tuple[str, ...]:
+    """A rule's keywords, normalised once per process per distinct text (an edit is a new text)."""
+    return tuple(w for w in (normalise(line, placeholders=False) for line in keywords.splitlines()) if w)
+
+
 def rule_scores(text: str) -> dict[str, float]:
     """Category code → share of the keyword weight matched in the text (0–1; empty: nothing matched)."""
     norm = normalise(text)
@@ -89,9 +96,8 @@ def rule_scores(text: str) -> dict[str, float]:
     for code, keywords, weight in KeywordRule.objects.filter(active=True, category__active=True).values_list(
         "category__code", "keywords", "weight"
     ):
-        for word in keywords.splitlines():
-            word = normalise(word, placeholders=False)
-            if word and word in norm:
+        for word in _normalised_keywords(keywords):
+            if word in norm:
                 raw[code] += weight * len(word)
     total = sum(raw.values())
     return {code: value / total for code, value in raw.items()} if total > 0 else {}
