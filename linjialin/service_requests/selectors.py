@@ -22,13 +22,20 @@ from .models import HandlingLevel, HandlingUnit, ServiceRequest, State
 from .workflow import dispatcher, unit_roles
 
 
+def joined_request_ids(user):
+    """The requests the user joined as a co-requester (我也遇到, or their own request merged into it)."""
+    from .models import CoRequester
+
+    return CoRequester.objects.filter(user=user).values("request_id")
+
+
 def _visible(user):
-    """The requests.view scope, plus the user's own: as requester, as the one who submitted it (代报,
-    a patrol finding) or as its owning handler."""
+    """The requests.view scope, plus the user's own: as requester, as a co-requester, as the one who
+    submitted it (代报, a patrol finding) or as its owning handler."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ServiceRequest.objects.none()
     scope = scope_for(user, "requests.view")
-    own = Q(requester=user) | Q(submitted_by=user) | Q(handler=user)
+    own = Q(requester=user) | Q(submitted_by=user) | Q(handler=user) | Q(pk__in=joined_request_ids(user))
     units = list(unit_roles(user))
     if units:  # a unit's members see what their unit owns or helps with
         own |= Q(unit_id__in=units) | Q(assists__unit_id__in=units)

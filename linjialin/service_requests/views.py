@@ -33,10 +33,11 @@ from linjialin.places.models import Level, Place
 
 from . import intake, services
 from .desk_views import desk_context
+from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
-from .selectors import get_request_for_user
+from .selectors import get_request_for_user, joined_request_ids
 from .workflow import dispatcher, handler, workflow
 
 # transition → (service, the keyword its text goes to, is the text required)
@@ -463,7 +464,9 @@ def outcome(request, pk):
 @login_required
 def mine(request):
     user = request.user
-    reqs = ServiceRequest.objects.filter(Q(requester=user) | Q(submitted_by=user)).select_related("place")
+    reqs = ServiceRequest.objects.filter(
+        Q(requester=user) | Q(submitted_by=user) | Q(pk__in=joined_request_ids(user))
+    ).select_related("place")
     return render(
         request,
         "service_requests/mine.html",
@@ -563,6 +566,7 @@ def _detail(
         "rules": rules,
     }
     context.update(desk_context(user, req, desk_errors))  # the staff panel (units, 吹哨, dispatch …)
+    context["co"] = co_rate_context(user, req)  # a co-requester's own rating (docs/duplicates.md)
     return render(request, "service_requests/detail.html", context, status=status)
 
 
