@@ -1,6 +1,6 @@
-"""Similar requests while typing at 375×812 (docs/duplicates.md): a resident typing "楼道灯坏了" on the
-submit page is offered the open request from the same building and joins it (我也遇到) instead of
-opening a new work order. Needs the submit page to include service_requests/_similar_box.html."""
+"""While typing at 375×812 (docs/duplicates.md, docs/routing.md): a resident typing "楼道灯坏了" on the
+submit page sees the lighting category suggested (and chooses it with a tap), is offered the open
+request from the same building and joins it (我也遇到) instead of opening a new work order."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from linjialin.service_requests import services
-from linjialin.service_requests.models import CoRequester, ServiceRequest
+from linjialin.service_requests.models import Category, CoRequester, ServiceRequest
 
 from .conftest import fits_phone, screenshot
 from .test_phone_flows import log_in
@@ -25,6 +25,13 @@ def test_a_neighbour_joins_the_open_request_of_the_building(phone, tree, residen
     log_in(page, resident_b.mobile)
     page.goto(page.url_for(reverse("requests:submit")))
     page.locator("#id_description").fill("楼道灯坏了")
+    # the lighting problem is suggested as the category; a tap chooses it in the form
+    light = page.locator("#routing-box button[data-category-code='corridor-light']")
+    light.wait_for()
+    assert light.bounding_box()["height"] >= 44
+    light.click()
+    chosen = page.locator("#id_category").input_value()
+    assert chosen == str(Category.objects.get(code="corridor-light").pk)
     item = page.locator(f"#similar-requests .similar-item[data-request='{existing.number}']")
     item.wait_for()
     text = item.inner_text()
