@@ -166,3 +166,27 @@ def housing_supervisor(housing_unit):
 @pytest.fixture
 def city_handler(city_unit):
     return make_unit_member(city_unit, "13900000014", "城管委办事员")
+
+
+def pytest_collection_modifyitems(items):
+    """Two rules about transactional tests (those that empty the database when they end):
+
+    - every one restores the migrated data (categories, rules …) it found: without
+      `serialized_rollback` Django re-creates content types after the flush and the next restoring
+      test fails on them;
+    - the browser tests run before the other transactional tests: a browser test that starts the
+      session's live server after another transactional test emptied the database was seen to miss
+      seeded rows (the sub-categories); tests that do not empty the database still run first."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+    def order(item) -> int:  # the tests that keep the data first (as pytest-django orders them), then
+        marker = item.get_closest_marker("django_db")  # the browser tests, then other transactional ones
+        if not (marker and marker.kwargs.get("transaction")):
+            return 0
+        return 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=order)

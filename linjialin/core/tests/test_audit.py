@@ -106,7 +106,7 @@ def test_a_rolled_back_transaction_leaves_no_event_and_a_valid_chain():
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_writers_at_once_keep_the_chain_valid_and_seqs_unique():
     per_thread, errors = 25, []
     barrier = threading.Barrier(2)

@@ -47,6 +47,34 @@ def browser():
         browser.close()
 
 
+# The data migrations whose rows the browser flows read (categories, diversion and keyword rules).
+SEEDS = (
+    ("linjialin.service_requests.migrations.0002_seed_defaults", "service_requests", "Category"),
+    ("linjialin.service_requests.migrations.0008_intake_rules", "service_requests", "DiversionRule"),
+    ("linjialin.service_requests.migrations.0010_seed_taxonomy", "service_requests", None),
+    ("linjialin.routing.migrations.0002_seed_keywords", "routing", "KeywordRule"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows(transactional_db):
+    """The rows the data migrations seed are there for every browser test. Each transactional test
+    restores them (serialized_rollback), yet on a worker where the session's live server started after
+    another transactional test had emptied the database, the concrete problems of the taxonomy were
+    seen missing. So the seeds run again here when their rows are missing (each only when its table is empty)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from linjialin.service_requests.models import Category
+
+    if Category.objects.filter(parent__isnull=False).exists():
+        return
+    for module, app, model in SEEDS:
+        if model is None or not apps.get_model(app, model).objects.exists():
+            import_module(module).seed(apps, None)
+
+
 @pytest.fixture
 def phone(browser, live_server):
     """A fresh browser context at 375×812; `phone.url(path)` is an absolute URL on the live server."""
