@@ -61,7 +61,8 @@ def _seeded_rows(transactional_db):
     """The rows the data migrations seed are there for every browser test. Each transactional test
     restores them (serialized_rollback), yet on a worker where the session's live server started after
     another transactional test had emptied the database, the concrete problems of the taxonomy were
-    seen missing. So the seeds run again here when their rows are missing (each only when its table is empty)."""
+    seen missing. So the seeds run again here when their rows are missing (each only into an empty
+    table)."""
     from importlib import import_module
 
     from django.apps import apps
