@@ -1,29 +1,21 @@
 """Roster pages: upload an import (with a dry run), download the template, export a place's roster."""
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from linjialin.core.scope import scope_for
+from linjialin.core.uploads import SpreadsheetUploadForm
 
 from . import roster, selectors
 from .models import TagType
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Roster file (.xlsx or .csv)"))
-    dry_run = forms.BooleanField(label=_("Check only (dry run): write nothing"), required=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 50 MB; please split it."))
-        return upload
+class ImportForm(SpreadsheetUploadForm):
+    max_megabytes = 50
+    file_label = _("Roster file (.xlsx or .csv)")
 
 
 def _require_import(user) -> None:

@@ -4,29 +4,21 @@ import page)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from linjialin.core.scope import scope_for
+from linjialin.core.uploads import SpreadsheetUploadForm
 
 from . import hotline
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
-
-class HotlineForm(forms.Form):
-    file = forms.FileField(label=_("Work-order file (.xlsx or .csv)"))
-    dry_run = forms.BooleanField(label=_("Check only (dry run): write nothing"), required=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 10 MB; please split it."))
-        return upload
+class HotlineForm(SpreadsheetUploadForm):
+    max_megabytes = 10
+    file_label = _("Work-order file (.xlsx or .csv)")
 
 
 def _require_dispatcher(user) -> None:
