@@ -17,6 +17,7 @@ from .accounts.api import router as accounts_router
 from .accounts.tokens import ApiTokenAuth, TokenRejected
 from .core.api import install_error_handlers
 from .core.api import router as audit_router
+from .mediation.api import router as mediation_router
 from .places.api import residents_router
 from .places.api import router as places_router
 from .routing.api import router as routing_router
@@ -57,3 +58,4 @@ api.add_router("/residents/", residents_router)
 api.add_router("/audit/", audit_router)
 api.add_router("/requests/", requests_router)
 api.add_router("/routing/", routing_router)
+api.add_router("/mediation/", mediation_router)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "linjialin.notifications",
     "linjialin.routing",
     "linjialin.hotspots",
+    "linjialin.mediation",
 ]
 
 MIDDLEWARE = [

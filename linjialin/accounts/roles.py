@@ -31,6 +31,11 @@ class Perm(StrEnum):
     HANDLE_REQUESTS = "requests.handle"  # accept, contact, resolve, escalate requests at the grant's level
     DISPATCH_REQUESTS = "requests.dispatch"  # dispatch, review returns, refuse, merge (the dispatcher desk)
     SUPERVISE_REQUESTS = "requests.supervise"  # approve extensions, 督办
+    APPLY_MEDIATION = "mediation.apply"  # apply for mediation of one's own dispute (a resident)
+    MEDIATION_WORK = "mediation.work"  # serve on case teams; log screenings and legal consultations here
+    MEDIATION_MANAGE = "mediation.manage"  # the centre's managers: every case here, teams, acceptance
+    MEDIATION_FIGURES = "mediation.view_figures"  # the centre's counts and reports (no case contents)
+    MEDIATION_EXPORT = "mediation.export_sensitive"  # the court filing pack with parties' identity, audited
 
 
 class Role(models.TextChoices):
@@ -52,6 +57,7 @@ class Role(models.TextChoices):
     JUDGE = "judge", _("rotating judge")
     RESPECTED_RESIDENT = "respected_resident", _("respected resident (社区贤达)")
     VOLUNTEER = "volunteer", _("volunteer")
+    MEDIATION_MANAGER = "mediation_manager", _("mediation centre manager")
     AUDITOR = "auditor", _("auditor")
     SYSTEM_ADMIN = "system_admin", _("system administrator")
 
@@ -66,7 +72,7 @@ class RoleSpec:
 P = Perm
 _LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.VIEW_REQUESTS})
 _HANDLER = frozenset({P.VIEW_REQUESTS, P.HANDLE_REQUESTS})
-_MEDIATION = frozenset({P.VIEW_PLACE})
+_MEDIATION = frozenset({P.VIEW_PLACE, P.MEDIATION_WORK})
 _COMMUNITY = frozenset(
     {
         P.VIEW_PLACE,
@@ -84,7 +90,9 @@ _COMMUNITY = frozenset(
 )
 
 ROLES: dict[Role, RoleSpec] = {
-    Role.RESIDENT: RoleSpec(Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST})),
+    Role.RESIDENT: RoleSpec(
+        Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.APPLY_MEDIATION})
+    ),
     Role.FLOOR_LEADER: RoleSpec(Level.ENTRANCE, _LEADER),
     Role.ENTRANCE_LEADER: RoleSpec(
         Level.ENTRANCE, _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}
@@ -95,11 +103,22 @@ ROLES: dict[Role, RoleSpec] = {
     ),
     Role.COMMUNITY_WORKER: RoleSpec(Level.COMMUNITY, _COMMUNITY, staff=True),
     Role.COMMUNITY_SECRETARY: RoleSpec(
-        Level.COMMUNITY, _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT, P.SUPERVISE_REQUESTS}, staff=True
+        Level.COMMUNITY,
+        _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT, P.SUPERVISE_REQUESTS, P.MEDIATION_FIGURES},
+        staff=True,
     ),
     Role.SUBDISTRICT_STAFF: RoleSpec(
         Level.SUBDISTRICT,
-        frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.EXPORT_ROSTER, P.MANAGE_COVERAGE, P.SUPERVISE_REQUESTS})
+        frozenset(
+            {
+                P.VIEW_PLACE,
+                P.VIEW_HOUSEHOLD,
+                P.EXPORT_ROSTER,
+                P.MANAGE_COVERAGE,
+                P.SUPERVISE_REQUESTS,
+                P.MEDIATION_FIGURES,
+            }
+        )
         | _HANDLER,
         staff=True,
     ),
@@ -117,6 +136,11 @@ ROLES: dict[Role, RoleSpec] = {
     Role.JUDGE: RoleSpec(Level.SUBDISTRICT, _MEDIATION, staff=True),
     Role.RESPECTED_RESIDENT: RoleSpec(Level.COMMUNITY, _MEDIATION),
     Role.VOLUNTEER: RoleSpec(Level.COMMUNITY, frozenset({P.VIEW_PLACE})),
+    Role.MEDIATION_MANAGER: RoleSpec(
+        Level.SUBDISTRICT,
+        _MEDIATION | {P.MEDIATION_MANAGE, P.MEDIATION_FIGURES, P.MEDIATION_EXPORT, P.VIEW_HOUSEHOLD},
+        staff=True,
+    ),
     Role.AUDITOR: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE, P.VIEW_AUDIT}), staff=True),
     Role.SYSTEM_ADMIN: RoleSpec(Level.SUBDISTRICT, frozenset(Perm), staff=True),
 }
