@@ -3,6 +3,8 @@
 Personas: resident_a (household A1), resident_b (household B1), entrance_leader_a (entrance A),
 grid_worker (grid 1), community_worker (community 1), community_secretary (community 1),
 outsider (community worker of community 2), subdistrict_staff, subdistrict_dispatcher, auditor, admin.
+Mediation centre: mediation_manager (subdistrict), mediator_a (community 1), mediator_b (community 2),
+lawyer, counsellor (subdistrict).
 """
 
 from __future__ import annotations
@@ -93,6 +95,31 @@ def auditor(tree):
 @pytest.fixture
 def admin(tree):
     return make_user("13900000011", "系统管理员", "system_admin", tree.subdistrict)
+
+
+@pytest.fixture
+def mediation_manager(tree):
+    return make_user("13900000012", "调解中心主任", "mediation_manager", tree.subdistrict)
+
+
+@pytest.fixture
+def mediator_a(tree):
+    return make_user("13900000013", "调解员甲", "mediator", tree.community_1)
+
+
+@pytest.fixture
+def mediator_b(tree):
+    return make_user("13900000014", "调解员乙", "mediator", tree.community_2)
+
+
+@pytest.fixture
+def lawyer(tree):
+    return make_user("13900000015", "律师", "lawyer", tree.subdistrict)
+
+
+@pytest.fixture
+def counsellor(tree):
+    return make_user("13900000016", "心理咨询师", "counsellor", tree.subdistrict)
 
 
 @pytest.fixture
