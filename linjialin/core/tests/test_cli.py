@@ -259,3 +259,6 @@ def test_roles_doc_is_generated_from_the_roles_table():
     requests_doc = gen_docs.render_requests()
     assert (ROOT / "docs" / "service_requests.md").read_text() == requests_doc, "run `make docs`"
     assert "| `accept` |" in requests_doc and "stateDiagram-v2" in requests_doc
+    mediation_doc = gen_docs.render_mediation()
+    assert (ROOT / "docs" / "mediation_states.md").read_text() == mediation_doc, "run `make docs`"
+    assert "| `close` |" in mediation_doc and "`not_accepted`" in mediation_doc
