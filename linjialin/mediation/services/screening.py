@@ -164,6 +164,7 @@ def record_screening(
     staff=(),
 ) -> ScreeningSession:
     """Record a planned session as held: when (not in the future), who took part, what was found."""
+    _check(actor, session.path, _("You may not record screenings here."))
     session_workflow.check(session, "hold", actor)  # not allowed comes before bad input
     errors: dict = {}
     _not_future(held_at, "held_at", errors)
@@ -198,6 +199,7 @@ def record_screening(
 
 
 def cancel_screening(actor, session: ScreeningSession, *, reason: str) -> ScreeningSession:
+    _check(actor, session.path, _("You may not cancel screenings here."))
     session_workflow.check(session, "cancel", actor)
     reason = (reason or "").strip()
     if not reason:
