@@ -29,7 +29,8 @@ from rapidfuzz import fuzz
 
 from linjialin.places.models import Level
 
-from .models import OPEN_STATES, Diversion, DiversionRule, RequestRules, ServiceRequest
+from . import policy_cache
+from .models import OPEN_STATES, Diversion, DiversionRule, ServiceRequest
 
 KIND_ORDER = (Diversion.EMERGENCY, Diversion.LITIGATION, Diversion.ARBITRATION, Diversion.PETITION)
 REPEAT_CANDIDATES = 50  # the most recent open requests at the place compared with a new submission
@@ -117,15 +118,26 @@ def active_rules() -> list[DiversionRule]:
     return sorted(rules, key=lambda r: (KIND_ORDER.index(r.kind), r.pk))
 
 
+def _prepared(rules: list[DiversionRule]) -> list[tuple[DiversionRule, list[tuple[str, re.Pattern]]]]:
+    """Each rule with its normalised keywords and their compiled patterns, in matching order."""
+    return [(rule, [(k, _pattern_cached(k)) for k in rule_keywords(rule)]) for rule in rules]
+
+
 _compiled: dict[str, re.Pattern] = {}
 
 
 def _pattern_cached(keyword: str) -> re.Pattern:
-    """Keyword patterns compiled once per process (the rules themselves are read fresh each time)."""
+    """Keyword patterns compiled once per process."""
     pattern = _compiled.get(keyword)
     if pattern is None:
         pattern = _compiled[keyword] = _pattern(keyword)
     return pattern
+
+
+def _active_prepared() -> list[tuple[DiversionRule, list[tuple[str, re.Pattern]]]]:
+    """The active rules, prepared, cached per process (policy_cache: a minute, cleared on save; read
+    fresh inside a transaction)."""
+    return policy_cache.diversion_rules(lambda: _prepared(active_rules()))
 
 
 def match_diversion(text: str, rules: list[DiversionRule] | None = None) -> Match | None:
@@ -133,9 +145,9 @@ def match_diversion(text: str, rules: list[DiversionRule] | None = None) -> Matc
     norm = normalise(text)
     if not norm:
         return None
-    for rule in active_rules() if rules is None else rules:
-        for keyword in rule_keywords(rule):
-            if _pattern_cached(keyword).search(norm):
+    for rule, keywords in _active_prepared() if rules is None else _prepared(rules):
+        for keyword, pattern in keywords:
+            if pattern.search(norm):
                 return Match(
                     kind=rule.kind,
                     keyword=keyword,
@@ -169,7 +181,7 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
 
     Entered by staff with no requester (a patrol finding, a phone call) at a shared place: also any open
     request there with the same category, whoever submitted it — the place already has that matter open."""
-    rules = RequestRules.objects.first() or RequestRules()
+    rules = policy_cache.request_rules()
     if not rules.repeat_days:
         return None
     now = now or timezone.now()
@@ -184,13 +196,19 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
             who |= Q(category=category)
         candidates = candidates.filter(who)
     text = normalise(description)
-    recent = candidates.order_by("-submitted_at", "-pk").values_list("pk", "category_id", "description")
-    for pk, category_id, other_text in recent[:REPEAT_CANDIDATES]:
+    # whole rows as tuples (cheap), the one that matches made a model instance: no second query
+    recent = candidates.order_by("-submitted_at", "-pk").values_list(*_COLUMNS)
+    for row in recent[:REPEAT_CANDIDATES]:
+        category_id, other_text = row[_CATEGORY], row[_DESCRIPTION]
         if (category is not None and category_id == category.pk) or fuzz.ratio(
             text, normalise(other_text)
         ) >= rules.repeat_similarity:
-            return ServiceRequest.objects.get(pk=pk)
+            return ServiceRequest.from_db(candidates.db, _COLUMNS, row)
     return None
+
+
+_COLUMNS = [f.attname for f in ServiceRequest._meta.concrete_fields]
+_CATEGORY, _DESCRIPTION = _COLUMNS.index("category_id"), _COLUMNS.index("description")
 
 
 def outcome(req: ServiceRequest) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,7 +65,14 @@ def policy_for(request_type: str, category: Category | None, urgency: str) -> Ti
 
 
 def _event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:
-    return RequestEvent.objects.create(
+    event = _new_event(req, kind, actor, note, **data)
+    event.save(force_insert=True)
+    return event
+
+
+def _new_event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:
+    """A timeline event, not yet written (several are written with one bulk INSERT)."""
+    return RequestEvent(
         request=req,
         kind=kind,
         at=timezone.now(),
@@ -163,7 +170,7 @@ def submit_request(
         raise ValidationError(errors)
     if not _may_submit_at(actor, place):
         raise PermissionDenied(_("You may not submit a request for this place."))
-    if client_token:
+    if client_token and _token_used(actor, client_token):
         existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
         if existing:
             existing.replayed = True  # the caller can tell a replay from a new request
@@ -201,10 +208,11 @@ def submit_request(
         screening.shape(req)
     try:
         with transaction.atomic():
-            req.save()
-            req.number = f"{timezone.localtime(now):%Y%m%d}{req.pk:06d}"
-            ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
-            _event(req, "submitted", actor, description[:200], channel=channel)
+            _insert_numbered(req, now)
+            events = [_new_event(req, "submitted", actor, description[:200], channel=channel)]
+            if screening:
+                events += _screening_events(actor, req, screening)
+            RequestEvent.objects.bulk_create(events)
             audit.record(
                 "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
             )
@@ -218,6 +226,40 @@ def submit_request(
         existing.replayed = True
         return existing
     return req
+
+
+_TABLE = ServiceRequest._meta.db_table
+
+
+def _token_used(actor, client_token: str) -> bool:
+    """Whether this person already sent this token: one indexed lookup (the unique constraint
+    one_request_per_token), as plain SQL — the common answer is no, and the ORM would spend more time
+    compiling the query than the database takes to answer it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {_TABLE} WHERE submitted_by_id = %s AND client_token = %s",  # noqa: S608
+            [actor.pk, client_token],
+        )
+        return cursor.fetchone() is not None
+
+
+def _insert_numbered(req: ServiceRequest, now: datetime) -> None:
+    """INSERT the request with its number (the day and the id, e.g. 20261128000021). On PostgreSQL the
+    id is taken from the table's sequence first, so the number goes into the INSERT (an UPDATE after it
+    would rewrite the new row and every index entry of it); elsewhere the id is known only after the
+    INSERT, and one plain UPDATE sets the number."""
+    day = f"{timezone.localtime(now):%Y%m%d}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [_TABLE])
+            req.pk = cursor.fetchone()[0]
+        req.number = f"{day}{req.pk:06d}"
+        req.save(force_insert=True)
+        return
+    req.save(force_insert=True)
+    req.number = f"{day}{req.pk:06d}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
 
 
 def _may_submit_at(actor, place) -> bool:
@@ -267,11 +309,42 @@ def _screen(actor, place, category, description, channel, not_diverted, repeat) 
     return _Screening(match=match, repeat=existing, link=existing is not None and repeat == "link")
 
 
-def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
-    """The timeline and audit events of the screening (in the submission's transaction)."""
+def _screening_events(actor, req: ServiceRequest, s: _Screening) -> list[RequestEvent]:
+    """The timeline events of the screening (written with the submission's own event)."""
+    events = []
     if s.match and s.diverted:
         note = f"{s.match.message}\n→ {s.match.referred_to}" if s.match.referred_to else s.match.message
-        _event(req, "diverted", actor, note, **s.match.data())
+        events.append(_new_event(req, "diverted", actor, note, **s.match.data()))
+    elif s.match:
+        note = _("Matched “%(keyword)s” (%(kind)s); the submitter confirmed it is not about that.") % {
+            "keyword": s.match.keyword,
+            "kind": s.match.kind_label,
+        }
+        events.append(_new_event(req, "diversion_overridden", actor, note, **s.match.data()))
+    if s.repeat is None:
+        return events
+    if s.link:
+        note = _("Linked to request %(number)s, which is still open: no new facts.")
+        events.append(
+            _new_event(
+                req, "repeat_linked", actor, note % {"number": s.repeat.number}, repeat_of=s.repeat.number
+            )
+        )
+        # on the open request without the submitter's name (others may read its timeline)
+        note = _("Asked about again (request %(number)s), with no new facts.")
+        events.append(_new_event(s.repeat, "repeat", None, note % {"number": req.number}, repeat=req.number))
+    else:
+        note = _("Submitted as new: the submitter has new facts beyond request %(number)s.")
+        events.append(
+            _new_event(req, "repeat_new_facts", actor, note % {"number": s.repeat.number}, of=s.repeat.number)
+        )
+    return events
+
+
+def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
+    """The audit events of the screening, and an emergency's notices (in the submission's transaction;
+    the timeline events are written by _screening_events)."""
+    if s.match and s.diverted:
         audit.record(
             "request.diverted",
             actor=actor,
@@ -281,29 +354,14 @@ def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
         if s.match.emergency:
             _notify_emergency(actor, req, s.match)
     elif s.match:
-        note = _("Matched “%(keyword)s” (%(kind)s); the submitter confirmed it is not about that.") % {
-            "keyword": s.match.keyword,
-            "kind": s.match.kind_label,
-        }
-        _event(req, "diversion_overridden", actor, note, **s.match.data())
         audit.record(
             "request.diversion_overridden",
             actor=actor,
             obj=req,
             after={"diversion": s.match.kind, "keyword": s.match.keyword},
         )
-    if s.repeat is None:
-        return
-    if s.link:
-        note = _("Linked to request %(number)s, which is still open: no new facts.")
-        _event(req, "repeat_linked", actor, note % {"number": s.repeat.number}, repeat_of=s.repeat.number)
-        # on the open request without the submitter's name (others may read its timeline)
-        note = _("Asked about again (request %(number)s), with no new facts.")
-        _event(s.repeat, "repeat", None, note % {"number": req.number}, repeat=req.number)
+    if s.repeat is not None and s.link:
         audit.record("request.repeat_linked", actor=actor, obj=req, after={"repeat_of": s.repeat.number})
-    else:
-        note = _("Submitted as new: the submitter has new facts beyond request %(number)s.")
-        _event(req, "repeat_new_facts", actor, note % {"number": s.repeat.number}, of=s.repeat.number)
 
 
 def _notify_emergency(actor, req: ServiceRequest, match: intake.Match) -> None:
