@@ -88,7 +88,15 @@ def test_anonymous_case_pages_go_to_login(client, case):
 def test_case_file_is_404_for_everyone_outside_the_case(
     case, login, outsider, grid_worker, entrance_leader_a, community_secretary, mediator_b, lawyer, resident_b
 ):
-    for user in (outsider, grid_worker, entrance_leader_a, community_secretary, mediator_b, lawyer, resident_b):
+    for user in (
+        outsider,
+        grid_worker,
+        entrance_leader_a,
+        community_secretary,
+        mediator_b,
+        lawyer,
+        resident_b,
+    ):
         client = login(user)
         assert client.get(url("case", case.pk)).status_code == 404, user
         assert client.post(url("case_act", case.pk, "withdraw"), {"reason": "x"}).status_code == 404
@@ -136,7 +144,9 @@ def test_apply_is_for_residents(tree, login, resident_a, mediator_a, community_s
     assert login(community_secretary).get(url("apply")).status_code == 403
 
 
-def test_party_view_only_for_the_cases_parties(case, login, resident_a, resident_b, mediator_a, mediation_manager):
+def test_party_view_only_for_the_cases_parties(
+    case, login, resident_a, resident_b, mediator_a, mediation_manager
+):
     assert login(resident_a).get(url("my_case", case.pk)).status_code == 200
     for user in (resident_b, mediator_a, mediation_manager):
         assert login(user).get(url("my_case", case.pk)).status_code == 404
@@ -178,13 +188,19 @@ def test_unmask_with_a_reason_shows_the_numbers_and_is_audited(case, login, medi
     assert not AuditEvent.objects.filter(action="mediation.party.unmasked").exists()
 
     response = client.post(
-        url("case_unmask", case.pk), {"party": party.pk, "reason": "联系当事人约调解时间"}, HTTP_HX_REQUEST="true"
+        url("case_unmask", case.pk),
+        {"party": party.pk, "reason": "联系当事人约调解时间"},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     html = response.content.decode()
     assert "13800000001" in html and "11010519491231002X" in html
     event = AuditEvent.objects.get(action="mediation.party.unmasked")
-    assert (event.actor_id, event.object_id, event.reason) == (mediator_a.pk, str(party.pk), "联系当事人约调解时间")
+    assert (event.actor_id, event.object_id, event.reason) == (
+        mediator_a.pk,
+        str(party.pk),
+        "联系当事人约调解时间",
+    )
 
 
 def test_unmask_of_another_cases_party_is_refused(tree, case, login, mediator_a, mediation_manager):
