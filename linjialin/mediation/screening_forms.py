@@ -10,6 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from linjialin.accounts.models import User
+from linjialin.places.models import Place
+
 from .models import DisputeType, RiskLevel, TaskKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -31,18 +34,25 @@ def _style(form: forms.Form) -> None:
             )
 
 
+def _fix_choices(field, objects, label=str) -> None:
+    """A model choice field over an already evaluated list: the queryset (by pk) validates a posted
+    value, the fixed choices render without a query per form (a page shows a form per finding)."""
+    objects = list(objects or ())
+    field.queryset = field.queryset.model._default_manager.filter(pk__in=[o.pk for o in objects])
+    blank = [("", field.empty_label)] if field.empty_label is not None else []
+    field.choices = blank + [(o.pk, label(o)) for o in objects]
+
+
 def _place_field(label):
-    return forms.ModelChoiceField(label=label, queryset=None, empty_label=None)
+    return forms.ModelChoiceField(label=label, queryset=Place.objects.none(), empty_label=None)
 
 
 def _user_label(user) -> str:
     return user.display_name or user.get_username()
 
 
-def _places(places):
-    from linjialin.places.models import Place
-
-    return Place.objects.filter(pk__in=[p.pk for p in places]).order_by("path")
+def _place_label(place) -> str:
+    return place.name
 
 
 def _datetime(label):
@@ -58,7 +68,7 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = _places(places)
+        _fix_choices(self.fields["place"], places, _place_label)
         _style(self)
 
 
@@ -70,15 +80,14 @@ class HoldForm(forms.Form):
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
     staff = forms.ModelMultipleChoiceField(
         label=_("Centre staff who took part"),
-        queryset=None,
+        queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, staff=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff
-        self.fields["staff"].label_from_instance = _user_label
+        _fix_choices(self.fields["staff"], staff, _user_label)
         _style(self)
 
 
@@ -105,7 +114,7 @@ class FindingForm(forms.Form):
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = _places(places)
+        _fix_choices(self.fields["place"], places, _place_label)
         _style(self)
 
 
@@ -136,7 +145,7 @@ class FindingCaseForm(forms.Form):
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = _places(places)
+        _fix_choices(self.fields["place"], places, _place_label)
         _style(self)
 
     def parties(self) -> list[dict]:
@@ -163,13 +172,12 @@ class FindingTaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     due_on = forms.DateField(label=_("Due on"), widget=DATE, error_messages=DATE_ERRORS)
     owner = forms.ModelChoiceField(
-        label=_("Owner"), queryset=None, required=False, empty_label=_("— nobody yet —")
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("— nobody yet —")
     )
 
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-        self.fields["owner"].label_from_instance = _user_label
+        _fix_choices(self.fields["owner"], owners, _user_label)
         if not self.is_bound:
             self.initial.setdefault("due_on", timezone.localdate() + timedelta(days=14))
         _style(self)
@@ -200,14 +208,13 @@ class ConsultationForm(forms.Form):
     referral = forms.CharField(label=_("Referred to"), max_length=200, required=False)
     place = _place_field(_("Community"))
     asked_at = _datetime(_("Asked at"))
-    lawyer = forms.ModelChoiceField(label=_("Lawyer"), queryset=None, required=False)
+    lawyer = forms.ModelChoiceField(label=_("Lawyer"), queryset=User.objects.none(), required=False)
 
     def __init__(self, *args, places=(), lawyers=None, me_lawyer=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = _places(places)
-        self.fields["lawyer"].queryset = lawyers
-        self.fields["lawyer"].label_from_instance = _user_label
+        _fix_choices(self.fields["place"], places, _place_label)
         self.fields["lawyer"].empty_label = _("— me —") if me_lawyer else _("— none —")
+        _fix_choices(self.fields["lawyer"], lawyers, _user_label)
         if not self.is_bound:
             self.initial.setdefault("asked_at", timezone.localtime().replace(second=0, microsecond=0))
         _style(self)

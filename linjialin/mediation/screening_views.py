@@ -65,7 +65,7 @@ def screenings(request):
     upcoming = sessions.filter(state=ScreeningState.PLANNED, planned_for__gte=today).order_by(
         "planned_for", "id"
     )
-    past = sessions.exclude(pk__in=upcoming.values("pk"))
+    past = sessions.exclude(pk__in=upcoming.values("pk")).order_by("-planned_for", "-id")
     page = Paginator(past, 30).get_page(request.GET.get("page"))
     context = {"form": form, "upcoming": list(upcoming[:100]), "page": page, "today": today}
     return render(request, "mediation/screening/sessions.html", context, status=422 if form.errors else 200)
@@ -112,7 +112,7 @@ def _finding_forms(findings, *, bound_key="", bound_form=None, staff=None, place
 def _render_session(request, session, *, bound_key="", bound_form=None, status=200):
     user = request.user
     findings = list(services.session_findings(session))
-    staff = services.staff_for(session.path)
+    staff = list(services.staff_for(session.path))
     places = services.finding_places(session) if session.state == ScreeningState.HELD else []
     _finding_forms(findings, bound_key=bound_key, bound_form=bound_form, staff=staff, places=places)
     context = {
@@ -291,7 +291,7 @@ def consultations(request):
     user = request.user
     places = services.places_for(user)
     me_lawyer = services.is_lawyer(user)
-    lawyers = services.lawyers_in_scope(user)
+    lawyers = list(services.lawyers_in_scope(user))
     initial = {"place": request.session.get(LAST_PLACE) or (places[0].pk if places else None)}
     form = forms.ConsultationForm(
         request.POST or None, places=places, lawyers=lawyers, me_lawyer=me_lawyer, initial=initial
@@ -339,6 +339,8 @@ def consultations(request):
 
 # --- prevention tasks -------------------------------------------------------------------------------------
 def _render_tasks(request, *, bound_key="", bound_form=None, status=200):
+    from .services import cases
+
     user = request.user
     tasks = list(services.list_tasks_for_user(user))
     if not tasks and services.work_scope(user).is_empty:
@@ -348,6 +350,7 @@ def _render_tasks(request, *, bound_key="", bound_form=None, status=200):
     for t in tasks:
         t.overdue = t.due_on < today
         t.due_soon = not t.overdue and t.due_on <= soon
+        t.may_change = cases.may_change_task(user, t)
         finish_key, cancel_key = f"finish-{t.pk}", f"cancel-{t.pk}"
         t.finish_form = forms.FinishTaskForm(prefix=finish_key)
         t.cancel_form = forms.CancelTaskForm(prefix=cancel_key)
