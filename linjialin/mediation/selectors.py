@@ -76,6 +76,8 @@ def visible_cases(user) -> QuerySet[Case]:
     if not _authenticated(user):
         return Case.objects.none()
     scope = scope_for(user, "mediation.manage")
+    if scope.everywhere:  # (an empty Q would drop out of the OR below)
+        return Case.objects.all()
     condition = Q(pk__in=_member_case_ids(user)) | Q(pk__in=_party_case_ids(user))
     if not scope.is_empty:
         condition |= scope.q("path")
@@ -288,8 +290,10 @@ def visible_tasks(user) -> QuerySet[PreventionTask]:
     manager scope."""
     if not _authenticated(user):
         return PreventionTask.objects.none()
-    condition = Q(owner_id=user.pk) | Q(case_id__in=visible_cases(user).values("pk"))
     scope = scope_for(user, "mediation.manage")
+    if scope.everywhere:
+        return PreventionTask.objects.all()
+    condition = Q(owner_id=user.pk) | Q(case_id__in=visible_cases(user).values("pk"))
     if not scope.is_empty:
         condition |= scope.q("path")
     return PreventionTask.objects.filter(condition)
