@@ -74,8 +74,11 @@ def test_resident_applies_and_the_centre_accepts(new_phone, tree, resident_a, me
     # the centre's manager: the desk, the case, the team, both parties' consent, acceptance
     centre = new_phone()
     log_in(centre, mediation_manager.mobile)
+    centre.goto(centre.url_for(reverse("mediation:case_new")))
+    fits_phone(centre)
     centre.goto(centre.url_for(reverse("mediation:desk")))
     fits_phone(centre)
+    screenshot(centre, "mediation-desk")
     centre.locator(f"main a[href='{reverse('mediation:case', args=[case.pk])}']").click()
     centre.wait_for_url(centre.url_for(reverse("mediation:case", args=[case.pk])))
     fits_phone(centre)

@@ -307,3 +307,26 @@ def test_desk_query_count_is_capped(tree, login, mediator_a, mediation_manager):
         assert client.get(url("desk")).status_code == 200
     assert len(many) == len(few)
     assert len(many) <= 25
+
+
+def test_agreement_documents_and_the_filing_pack_form(case, login, mediator_a, mediation_manager):
+    accept(mediator_a, case)
+    p = list(case.parties.all())
+    today = timezone.localdate()
+    cases.record_agreement(
+        mediator_a,
+        case,
+        written=True,
+        facts="楼上漏水致楼下受损",
+        terms="楼上赔偿800元",
+        performance="十日内现金支付",
+        signed_on=today,
+        effective_on=today,
+        items=[{"party": p[1], "duty": "赔偿800元", "how": "现金", "where": "调解室", "due_on": today}],
+    )
+    pack = url("filing_pack", case.pk)
+    page = login(mediator_a).get(url("case", case.pk)).content.decode()
+    assert url("agreement_pdf", case.pk) in page and url("agreement_docx", case.pk) in page
+    assert pack not in page  # the team member has no sensitive-export permission
+    page = login(mediation_manager).get(url("case", case.pk)).content.decode()
+    assert pack in page and 'name="reason"' in page
