@@ -73,7 +73,7 @@ class PlanForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    held_at = _datetime(_("Held at"))
+    held_at = _datetime(pgettext_lazy("screening", "Held at"))
     participants = forms.CharField(
         label=_("Participants (names and roles, one per line)"), widget=forms.Textarea(attrs={"rows": 3})
     )
