@@ -193,7 +193,9 @@ def test_findings_are_refused_on_a_planned_or_cancelled_session(tree, planned, m
 
 def test_a_finding_needs_type_level_description_and_a_place_in_the_session(tree, held, mediator_a):
     with pytest.raises(ValidationError) as err:
-        finding(held, mediator_a, tree, place=tree.entrance_x, dispute_type="x", level="extreme", description=" ")
+        finding(
+            held, mediator_a, tree, place=tree.entrance_x, dispute_type="x", level="extreme", description=" "
+        )
     assert {"place", "dispute_type", "level", "description"} <= set(err.value.message_dict)
     assert not ScreeningFinding.objects.exists()
 
@@ -202,7 +204,9 @@ def test_add_finding_is_audited(tree, held, mediator_a):
     f = finding(held, mediator_a, tree, level="high")
     assert f.outcome == FindingOutcome.OPEN and f.path == tree.entrance_a.path and f.parties == "张三、李四"
     event = AuditEvent.objects.get(action="mediation.finding.added")
-    assert event.object_id == str(f.pk) and event.after["session"] == held.pk and event.after["level"] == "high"
+    assert (
+        event.object_id == str(f.pk) and event.after["session"] == held.pk and event.after["level"] == "high"
+    )
 
 
 def test_close_with_a_note_and_never_again(tree, held, mediator_a):
@@ -269,7 +273,12 @@ def test_plan_held_findings_and_the_three_outcomes(tree, held, mediator_a, lawye
     assert sorted(case.parties.values_list("name", flat=True)) == ["张三", "李四"]
 
     task = screening.finding_to_task(
-        mediator_a, to_task, kind="talk", title="楼道堆物宣传", due_on=timezone.localdate() + timedelta(days=7), owner=lawyer
+        mediator_a,
+        to_task,
+        kind="talk",
+        title="楼道堆物宣传",
+        due_on=timezone.localdate() + timedelta(days=7),
+        owner=lawyer,
     )
     assert task.finding_id == to_task.pk and task.place == tree.entrance_a and task.owner == lawyer
 
@@ -355,23 +364,37 @@ def test_a_lawyer_logs_a_consultation_and_is_its_lawyer(tree, lawyer):
     )
     assert c.lawyer == lawyer and c.recorded_by == lawyer and c.path == tree.community_2.path
     event = AuditEvent.objects.get(action="mediation.consultation.logged")
-    assert event.object_id == str(c.pk) and event.after["topic"] == "labour" and event.after["lawyer"] == lawyer.pk
+    assert (
+        event.object_id == str(c.pk)
+        and event.after["topic"] == "labour"
+        and event.after["lawyer"] == lawyer.pk
+    )
     assert "赵六" not in str(event.after)
 
 
 def test_a_mediator_names_the_lawyer_or_none(tree, mediator_a, lawyer, mediator_b):
-    c = screening.log_consultation(mediator_a, place=tree.community_1, asked_at=ago(hours=1), topic="contract",
-                                   asker_name="张三")  # fmt: skip
+    c = screening.log_consultation(
+        mediator_a, place=tree.community_1, asked_at=ago(hours=1), topic="contract", asker_name="张三"
+    )
     assert c.lawyer is None  # a mediator is not a lawyer
     c = screening.log_consultation(
-        mediator_a, place=tree.community_1, asked_at=ago(hours=1), topic="contract", asker_name="张三", lawyer=lawyer
+        mediator_a,
+        place=tree.community_1,
+        asked_at=ago(hours=1),
+        topic="contract",
+        asker_name="张三",
+        lawyer=lawyer,
     )
     assert c.lawyer == lawyer
     with pytest.raises(ValidationError) as err:
         screening.log_consultation(
-            mediator_a, place=tree.community_1, asked_at=ago(hours=1), topic="contract", asker_name="张三",
+            mediator_a,
+            place=tree.community_1,
+            asked_at=ago(hours=1),
+            topic="contract",
+            asker_name="张三",
             lawyer=mediator_b,
-        )  # fmt: skip
+        )
     assert "lawyer" in err.value.message_dict
 
 
@@ -395,7 +418,11 @@ def test_an_anonymous_consultation_keeps_no_name_and_no_resident(tree, lawyer):
 def test_a_named_resident_must_live_at_the_place(tree, lawyer):
     with pytest.raises(ValidationError) as err:
         screening.log_consultation(
-            lawyer, place=tree.community_2, asked_at=ago(minutes=1), topic="housing", resident=tree.resident_a1
+            lawyer,
+            place=tree.community_2,
+            asked_at=ago(minutes=1),
+            topic="housing",
+            resident=tree.resident_a1,
         )
     assert "resident" in err.value.message_dict
     c = screening.log_consultation(
@@ -416,8 +443,9 @@ def test_bad_consultation_input_writes_nothing(tree, lawyer):
 def test_who_may_log_consultations(tree, mediator_a, outsider, resident_a):
     for user in (mediator_a, outsider, resident_a):
         with pytest.raises(PermissionDenied):
-            screening.log_consultation(user, place=tree.community_2, asked_at=ago(minutes=1), topic="other",
-                                       anonymous=True)  # fmt: skip
+            screening.log_consultation(
+                user, place=tree.community_2, asked_at=ago(minutes=1), topic="other", anonymous=True
+            )
     assert not Consultation.objects.exists()
 
 
@@ -431,7 +459,9 @@ def test_consultations_are_listed_in_scope_by_month_and_topic(tree, mediator_a, 
         (tree.community_1, last_month, "labour"),
         (tree.community_2, now - timedelta(minutes=2), "labour"),
     ]:
-        screening.log_consultation(lawyer, place=place, asked_at=at, topic=topic, anonymous=True, referral="法院")
+        screening.log_consultation(
+            lawyer, place=place, asked_at=at, topic=topic, anonymous=True, referral="法院"
+        )
     assert screening.list_consultations_for_user(mediator_a).count() == 4
     assert screening.list_consultations_for_user(mediator_b).count() == 1
     month = screening.list_consultations_for_user(mediator_a, month=now.date())
