@@ -245,6 +245,7 @@ class Block:
     kind: str
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)  # a table's column widths, in per cent
 
 
 @dataclass
@@ -447,9 +448,12 @@ def docx(doc: Document) -> bytes:
         if b.kind == "table":
             table = word.add_table(rows=0, cols=len(b.rows[0]))
             table.style = "Table Grid"
+            usable = section.page_width - section.left_margin - section.right_margin
             for i, row in enumerate(b.rows):
                 cells = table.add_row().cells
-                for cell, value in zip(cells, row, strict=False):
+                for j, (cell, value) in enumerate(zip(cells, row, strict=False)):
+                    if b.widths:
+                        cell.width = int(usable * b.widths[j] / 100)
                     cell.text = ""
                     font(cell.paragraphs[0].add_run(value), "仿宋", 10.5, bold=i == 0)
             continue
@@ -567,6 +571,8 @@ IDENTITY_HEADER = [
     "代理人联系电话",
 ]
 
+IDENTITY_WIDTHS = [8, 9, 12, 5, 11, 17, 13, 11, 6, 8]
+
 
 def identity_rows(case: Case) -> list[list[str]]:
     """The parties' identity and contact, full numbers (the filing pack only)."""
@@ -598,7 +604,7 @@ def identity_document(case: Case) -> Document:
     blocks = [
         Block("title", "当事人身份及联系方式"),
         Block("number", f"{com.name}　{number}"),
-        Block("table", rows=[IDENTITY_HEADER, *identity_rows(case)]),
+        Block("table", rows=[IDENTITY_HEADER, *identity_rows(case)], widths=IDENTITY_WIDTHS),
         Block("para", "本表载有当事人的个人信息，仅供人民法院办理司法确认使用，不得用于其他用途。"),
     ]
     return Document(title="当事人身份及联系方式", blocks=blocks, landscape=True)

@@ -104,7 +104,7 @@ def figure_places(user):
 
 class ReportForm(forms.Form):
     kind = forms.ChoiceField(
-        label=gettext_lazy("Report"),
+        label=gettext_lazy("Monthly or yearly"),
         choices=[("month", gettext_lazy("monthly")), ("year", gettext_lazy("yearly"))],
         initial="month",
     )
@@ -146,10 +146,11 @@ class ReportForm(forms.Form):
 
 def _report_form(request):
     places = figure_places(request.user)
-    if not places.exists():
+    first = places.first()
+    if first is None:
         raise PermissionDenied
     today = timezone.localdate()
-    initial = {"kind": "month", "month": today.replace(day=1), "year": today.year, "place": places.first()}
+    initial = {"kind": "month", "month": today.replace(day=1), "year": today.year, "place": first}
     params = request.GET if request.GET.get("kind") else None
     return ReportForm(params, initial=initial, places=places)
 
