@@ -454,3 +454,80 @@ def test_closed_case_with_agreement_still_exports(agreed, mediator_a):
     Case.objects.filter(pk=agreed.pk).update(state=CaseState.CLOSED, outcome=Outcome.WRITTEN)
     agreed.refresh_from_db()
     assert exports.export_agreement(mediator_a, agreed, fmt="pdf")[1].startswith(b"%PDF")
+
+
+# --- through the case services (the whole loop) ------------------------------------------------------
+def test_documents_and_figures_after_the_case_services(tree, mediator_a, mediation_manager):
+    from linjialin.mediation import figures, report
+    from linjialin.mediation.models import Consent, CourtState, Performance
+    from linjialin.mediation.services import cases
+
+    case = cases.register_case(
+        mediator_a,
+        source="application",
+        title="楼上漏水纠纷",
+        dispute_type="neighbour",
+        place=tree.entrance_a,
+        facts="楼上卫生间漏水，楼下天花板受损。",
+        parties=[
+            {
+                "side": "applicant",
+                "name": "张三",
+                "mobile": "13800000001",
+                "id_number": "11010519491231002X",
+                "resident": tree.resident_a1,
+            },
+            {
+                "side": "respondent",
+                "name": "王五",
+                "mobile": "13800000003",
+                "address": "紫荆雅园1号楼2单元101",
+            },
+        ],
+    )
+    for party in case.parties.all():
+        cases.record_consent(mediator_a, case, party, consent=Consent.GIVEN, rights_told=True)
+    cases.accept_case(mediator_a, case)
+    today = timezone.localdate()
+    payer = case.parties.get(name="王五")
+    cases.record_agreement(
+        mediator_a,
+        case,
+        written=True,
+        facts="楼上漏水致楼下受损，楼上住户负主要责任。",
+        terms="王五赔偿张三修复费用800元。",
+        performance="十日内在调解室以现金支付。",
+        signed_on=today,
+        effective_on=today,
+        items=[
+            {"party": payer, "duty": "赔偿修复费用800元", "how": "现金", "where": "调解室", "due_on": today}
+        ],
+    )
+    case.refresh_from_db()
+    cases.record_court_application(mediator_a, case, court="北京市通州区人民法院", applied_on=today)
+    cases.record_court_step(mediator_a, case, state=CourtState.ACCEPTED, on=today)
+    cases.record_court_step(mediator_a, case, state=CourtState.CONFIRMED, on=today)
+    followup = case.followups.order_by("due_on").first()
+    cases.record_followup(mediator_a, followup, performance=Performance.PERFORMED, note="已付清")
+    case.refresh_from_db()
+
+    _name, data, _type = exports.export_agreement(mediator_a, case, fmt="pdf")
+    text = pdf_text(data).replace(" ", "")
+    for part in (
+        "人民调解协议书",
+        "申请人：张三",
+        "被申请人：王五",
+        "（一）王五：赔偿修复费用800元",
+        "人民调解员（签名）：调解员甲",
+    ):
+        assert part in text, part
+    _name, pack, _type = exports.export_filing_pack(mediation_manager, case, reason="双方申请司法确认")
+    application = pdf_text(zipfile.ZipFile(io.BytesIO(pack)).read("1-司法确认申请书.pdf")).replace(" ", "")
+    assert "北京市通州区人民法院" in application and "13800000003" in application
+
+    period = report.Period.parse(today.strftime("%Y-%m"))
+    f = figures.compute(tree.community_1, period.start, period.end)
+    assert (f["cases_registered"], f["accepted"], f["resolved"], f["failed"]) == (1, 1, 1, 0)
+    assert f["success_rate"] == 1.0 and f["avg_days"] == 0.0 and f["over_limit"] == 0
+    assert (f["court_confirmed"], f["followups"], f["performance_rate"]) == (1, 1, 1.0)
+    assert figures.compute(tree.community_2, period.start, period.end)["cases_registered"] == 0
