@@ -16,7 +16,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
@@ -499,7 +499,7 @@ def _may(case, user, roles: set, available: set) -> dict:
 def _one_to_one(case, name):
     try:
         return getattr(case, name)
-    except Exception:  # noqa: BLE001  (RelatedObjectDoesNotExist of agreement / court)
+    except ObjectDoesNotExist:  # no agreement / no court application yet
         return None
 
 
@@ -551,7 +551,6 @@ def _case_context(request, case, bound: dict | None = None, unmasked: dict | Non
         "roles": roles,
         "may": may,
         "forms": forms,
-        "transitions": [t for t in workflow.transitions if t.name in available],
         "parties": parties,
         "team": list(case.team.select_related("user").order_by("ended_at", "-lead", "id")),
         "objections": list(case.objections.select_related("party", "member__user", "replacement__user")),
