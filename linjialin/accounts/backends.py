@@ -14,7 +14,7 @@ class ScopedBackend(ModelBackend):
     def has_perm(self, user_obj, perm, obj=None):
         if not user_obj.is_active:
             return False
-        if "." in perm and perm.split(".")[0] in ("places", "accounts", "audit", "requests"):
+        if "." in perm and perm.split(".")[0] in ("places", "accounts", "audit", "requests", "mediation"):
             scope = scope_for(user_obj, perm)
             if obj is None:
                 return not scope.is_empty

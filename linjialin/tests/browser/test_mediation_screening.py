@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from linjialin.mediation.models import Case, Consultation, FindingOutcome, PreventionTask, TaskState
 from linjialin.mediation.services import screening
-from linjialin.tests.browser.conftest import browser, fits_phone, phone, screenshot  # noqa: F401
+from linjialin.tests.browser.conftest import fits_phone, screenshot
 from linjialin.tests.browser.test_phone_flows import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_a_mediator_works_screening_consultations_and_tasks_on_a_phone(phone, tree, mediator_a, lawyer):  # noqa: F811
+def test_a_mediator_works_screening_consultations_and_tasks_on_a_phone(phone, tree, mediator_a, lawyer):
     now = timezone.now()
     session = screening.plan_screening(
         mediator_a, place=tree.community_1, planned_for=now - timedelta(hours=3)

@@ -13,13 +13,13 @@ from django.utils import translation
 
 from linjialin.mediation.models import Case, CaseMember, CaseState
 from linjialin.testing.plugin import PASSWORD
-from linjialin.tests.browser.conftest import PHONE, browser, fits_phone, screenshot  # noqa: F401
+from linjialin.tests.browser.conftest import PHONE, fits_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
-def new_phone(browser, live_server):  # noqa: F811
+def new_phone(browser, live_server):
     """new_phone() → a fresh page at 375×812 in its own browser context (one per person)."""
     contexts = []
 
