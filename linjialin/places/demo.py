@@ -183,42 +183,47 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin(
         format_lazy("{} · {}", Role.LAWYER.label, SUBDISTRICT_NAME),
         "13800000012",
-        _("the place tree of the subdistrict (no households)"),
+        _("legal consultations; mediation cases they are on"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.SOCIAL_WORKER.label, _ZJ),
         "13800000013",
-        _("the place tree of the community (no households)"),
+        _("screenings of the community; mediation cases they are on"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.COUNSELLOR.label, SUBDISTRICT_NAME),
         "13800000014",
-        _("the place tree of the subdistrict (no households)"),
+        _("mediation cases they are on, and their own counselling notes"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.MEDIATOR.label, _ZJ),
         "13800000015",
-        _("the place tree of the community (no households)"),
+        _("the mediation desk: screenings, cases they lead, agreements, follow-ups"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.POLICE_OFFICER.label, _ZJ),
         "13800000016",
-        _("the place tree of the community (no households)"),
+        _("screenings of the community; mediation cases they are on"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.JUDGE.label, SUBDISTRICT_NAME),
         "13800000017",
-        _("the place tree of the subdistrict (no households)"),
+        _("mediation cases they are on (court confirmation)"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.RESPECTED_RESIDENT.label, _ZJ),
         "13800000018",
-        _("the place tree of the community (no households)"),
+        _("mediation cases they are on"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.VOLUNTEER.label, _ZJ),
         "13800000019",
         _("the place tree of the community (no households)"),
+    ),
+    DemoLogin(
+        format_lazy("{} · {}", Role.MEDIATION_MANAGER.label, SUBDISTRICT_NAME),
+        "13800000023",
+        _("every mediation case of the subdistrict, teams, the court filing pack, the centre's reports"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.AUDITOR.label, SUBDISTRICT_NAME),
@@ -257,6 +262,7 @@ _STAFF = {  # mobile → (display name, role, in the other community?); the plac
     "13800000020": ("蒋文静", Role.AUDITOR, False),
     "13800000021": ("系统管理员", Role.SYSTEM_ADMIN, False),
     "13800000022": ("杜敏", Role.COMMUNITY_WORKER, True),
+    "13800000023": ("李明远", Role.MEDIATION_MANAGER, False),
 }
 
 

@@ -73,6 +73,9 @@ class Command(BaseCommand):
         from linjialin.service_requests import demo as requests_demo
 
         units, requests = requests_demo.load()
+        from linjialin.mediation import demo as mediation_demo
+
+        centre = mediation_demo.load()
         c = result.counts
         self.stdout.write(
             self.style.SUCCESS(
@@ -80,7 +83,10 @@ class Command(BaseCommand):
                 f"{c.subdistricts} subdistricts, {c.communities} communities, {c.grids} grids, "
                 f"{c.compounds} compounds, {c.buildings} buildings, {c.entrances} entrances, "
                 f"{c.households} households, {c.residents} residents, {c.tags} tags, "
-                f"{c.users} users, {c.grants} role grants, {units} handling units, {requests} requests."
+                f"{c.users} users, {c.grants} role grants, {units} handling units, {requests} requests, "
+                f"mediation: {centre.get('sessions', 0)} screening sessions, "
+                f"{centre.get('consultations', 0)} consultations, {centre.get('cases', 0)} cases "
+                f"({centre.get('resolved', 0)} resolved this year)."
             )
         )
         if not options["no_logins"]:
