@@ -27,7 +27,7 @@ router = Router(tags=["mediation"])
 Id = Annotated[int, Path(description="case id")]
 LIST = {401: Error, 422: Error}
 READ = {401: Error, 404: Error, 422: Error}
-WRITE = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+APPLY = {401: Error, 403: Error, 404: Error, 422: Error}
 
 
 def _out(case: Case, today=None, rules=None) -> dict:
@@ -113,7 +113,7 @@ def get_case(request, case_id: Id):
     }
 
 
-@router.post("/apply", response={201: CaseOut, 200: CaseOut, **WRITE}, summary="Apply for mediation")
+@router.post("/apply", response={201: CaseOut, 200: CaseOut, **APPLY}, summary="Apply for mediation")
 def apply(request, payload: ApplyIn):
     """A resident applies for mediation of their dispute (mediation.apply over the household; another
     household answers 404). They become the applicant, the other party the respondent; the centre's
@@ -133,7 +133,7 @@ def apply(request, payload: ApplyIn):
     return Status(200 if getattr(case, "replayed", False) else 201, _out(case))
 
 
-@router.get("/mine", response={200: list[MyCaseOut], **LIST}, summary="My cases (as a party)")
+@router.get("/mine", response={200: list[MyCaseOut], 401: Error}, summary="My cases (as a party)")
 def mine(request):
     """The cases you are a party to, with their public steps."""
     items = list(selectors.my_cases(request.auth).prefetch_related("events"))
