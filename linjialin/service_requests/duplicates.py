@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -53,7 +53,10 @@ _DROP_RE = re.compile(r"[\s\W_]+")
 
 
 def rules() -> DuplicateRules:
-    return DuplicateRules.objects.first() or DuplicateRules()
+    """The rules row, cached per process (policy_cache: a minute, cleared on save). Read only."""
+    from .policy_cache import duplicate_rules
+
+    return duplicate_rules()
 
 
 # --- text ------------------------------------------------------------------------------------------------
@@ -246,19 +249,15 @@ def similar_open(
     if not top:
         return []
     ids = [t[3] for t in top]
-    requests = {
-        req.pk: req
-        for req in ServiceRequest.objects.filter(pk__in=ids)
-        .select_related("place", "category")
-        .annotate(n_co=Count("co_requesters"))
-    }
-    joined = set()
-    if user is not None:
-        joined = set(
-            CoRequester.objects.filter(user=user, request_id__in=ids).values_list("request_id", flat=True)
+    shown = ServiceRequest.objects.filter(pk__in=ids).select_related("place", "category")
+    shown = shown.annotate(n_co=Count("co_requesters"))
+    if user is not None:  # whether the user joined it: in the same query
+        shown = shown.annotate(
+            joined=Exists(CoRequester.objects.filter(user=user, request_id=OuterRef("pk")))
         )
+    requests = {req.pk: req for req in shown}
     return [
-        Similar(requests[pk], score, near, 1 + requests[pk].n_co, pk in joined)
+        Similar(requests[pk], score, near, 1 + requests[pk].n_co, getattr(requests[pk], "joined", False))
         for *_rest, pk, score, near in top
     ]
 

@@ -196,7 +196,8 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
             who |= Q(category=category)
         candidates = candidates.filter(who)
     text = normalise(description)
-    # whole rows as tuples (cheap), the one that matches made a model instance: no second query
+    # a few columns as tuples; the one that matches becomes a model instance with the other fields
+    # deferred (loaded if read): what callers read of it (id, number, state) needs no second query
     recent = candidates.order_by("-submitted_at", "-pk").values_list(*_COLUMNS)
     for row in recent[:REPEAT_CANDIDATES]:
         category_id, other_text = row[_CATEGORY], row[_DESCRIPTION]
@@ -207,7 +208,12 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
     return None
 
 
-_COLUMNS = [f.attname for f in ServiceRequest._meta.concrete_fields]
+# in the model's field order (Model.from_db fills the fields it is given in that order)
+_COLUMNS = tuple(
+    f.attname
+    for f in ServiceRequest._meta.concrete_fields
+    if f.attname in ("id", "category_id", "description", "number", "state")
+)
 _CATEGORY, _DESCRIPTION = _COLUMNS.index("category_id"), _COLUMNS.index("description")
 
 

@@ -1,6 +1,6 @@
-"""Small admin-edited rule tables, cached per process for the submit path: the time-limit policies,
-the intake rules (RequestRules: the repeat window and similarity) and the active diversion rules with
-their keywords normalised and compiled (intake.py).
+"""Small admin-edited rule tables, cached per process for the submit path and the duplicate lookup: the
+time-limit policies, the intake rules (RequestRules: the repeat window and similarity), the active
+diversion rules with their keywords normalised and compiled (intake.py) and DuplicateRules.
 
 Each table is read once and kept for CACHE_SECONDS. A save or delete in this process clears its cache
 (also when its transaction commits); other processes (web workers, the worker) see an admin's change
@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import DiversionRule, RequestRules, TimeLimitPolicy
+from .models import DiversionRule, DuplicateRules, RequestRules, TimeLimitPolicy
 
 CACHE_SECONDS = 60
 
@@ -54,6 +54,11 @@ def request_rules() -> RequestRules:
     return _read("request_rules", lambda: RequestRules.objects.first() or RequestRules())
 
 
+def duplicate_rules() -> DuplicateRules:
+    """The DuplicateRules row (the model defaults when there is none). Read only: do not modify it."""
+    return _read("duplicate_rules", lambda: DuplicateRules.objects.first() or DuplicateRules())
+
+
 def diversion_rules(load: Callable[[], Any]) -> Any:
     """The active diversion rules as intake.py prepares them (`load` reads and prepares them)."""
     return _read("diversion_rules", load)
@@ -70,6 +75,8 @@ def clear_cache() -> None:
 @receiver(post_delete, sender=RequestRules, dispatch_uid="service_requests.policy_cache.rules_deleted")
 @receiver(post_save, sender=DiversionRule, dispatch_uid="service_requests.policy_cache.diversion_saved")
 @receiver(post_delete, sender=DiversionRule, dispatch_uid="service_requests.policy_cache.diversion_deleted")
+@receiver(post_save, sender=DuplicateRules, dispatch_uid="service_requests.policy_cache.duplicates_saved")
+@receiver(post_delete, sender=DuplicateRules, dispatch_uid="service_requests.policy_cache.duplicates_deleted")
 def _invalidate(sender, **kwargs):
     clear_cache()
     transaction.on_commit(clear_cache)  # a reader may have cached the old rows meanwhile

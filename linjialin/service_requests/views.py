@@ -276,6 +276,8 @@ def _repeat_context(user, existing: ServiceRequest) -> dict:
         visible = get_request_for_user(user, existing.pk)
     except Http404:
         visible = None
+    # intake.find_repeat reads only a few columns of it: the page shows more (dates, deadlines)
+    existing = visible or ServiceRequest.objects.get(pk=existing.pk)
     last = existing.events.exclude(kind="repeat").order_by("-at", "-id").first()
     return {
         "req": existing,
