@@ -89,6 +89,8 @@ _COMMUNITY = frozenset(
     }
 )
 
+_CONFIDENTIAL = frozenset({P.APPLY_MEDIATION, P.MEDIATION_WORK, P.MEDIATION_MANAGE, P.MEDIATION_EXPORT})
+
 ROLES: dict[Role, RoleSpec] = {
     Role.RESIDENT: RoleSpec(
         Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.APPLY_MEDIATION})
@@ -142,7 +144,8 @@ ROLES: dict[Role, RoleSpec] = {
         staff=True,
     ),
     Role.AUDITOR: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE, P.VIEW_AUDIT}), staff=True),
-    Role.SYSTEM_ADMIN: RoleSpec(Level.SUBDISTRICT, frozenset(Perm), staff=True),
+    # everything but the contents of mediation cases (confidential: the team, the managers, the parties)
+    Role.SYSTEM_ADMIN: RoleSpec(Level.SUBDISTRICT, frozenset(Perm) - _CONFIDENTIAL, staff=True),
 }
 
 # Roles a coverage manager assigns per entrance/building/floor (楼门长 coverage page).

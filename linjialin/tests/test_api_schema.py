@@ -122,6 +122,10 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         ("get", "/api/v1/requests/units"): {"200", "401", "404", "422"},
         ("get", "/api/v1/routing/suggest"): {"200", "401", "404", "422"},
         ("post", "/api/v1/routing/suggest"): {"200", "401", "404", "422"},
+        ("get", "/api/v1/mediation/cases"): {"200", "401", "422"},
+        ("get", "/api/v1/mediation/cases/{case_id}"): {"200", "401", "404", "422"},
+        ("post", "/api/v1/mediation/apply"): {"200", "201", "401", "403", "404", "422"},
+        ("get", "/api/v1/mediation/mine"): {"200", "401"},
         ("get", "/api/v1/requests/similar"): {"200", "401", "422"},
         ("get", "/api/v1/requests/{request_id}/duplicates"): {"200", "401", "403", "404", "422"},
     }
