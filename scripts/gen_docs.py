@@ -126,10 +126,10 @@ def render_requests() -> str:
 def render_mediation() -> str:
     """docs/mediation_states.md: the mediation case workflow from linjialin/mediation/workflow.py."""
     render()  # sets Django up
-    from linjialin.mediation.models import CaseState
-    from linjialin.mediation.workflow import workflow
+    from linjialin.mediation.models import CaseState, ScreeningState
+    from linjialin.mediation.workflow import screening_workflow, workflow
 
-    return render_workflow(
+    cases = render_workflow(
         "Mediation cases (全环节多元化解中心): states and transitions",
         "linjialin/mediation/workflow.py",
         CaseState,
@@ -138,6 +138,17 @@ def render_mediation() -> str:
         "Every transition is a compare-and-set UPDATE: when two people act at once exactly one\n"
         "succeeds and the other is told what state the case is in now.",
     )
+    screening = render_workflow(
+        "Screening sessions (矛盾纠纷排查)",
+        "linjialin/mediation/workflow.py",
+        ScreeningState,
+        screening_workflow,
+        "A session is planned for a community or a grid, then recorded as held (its findings follow)\n"
+        "or cancelled with the reason.",
+    )
+    # the second table under the first, one heading level down
+    body = ["#" + line if line.startswith("#") else line for line in screening.split("\n")[5:]]
+    return cases + "\n## Screening sessions (矛盾纠纷排查)\n\n" + "\n".join(body)
 
 
 TARGETS = {

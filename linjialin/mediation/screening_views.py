@@ -28,6 +28,7 @@ from . import screening_forms as forms
 from . import selectors
 from .models import FindingOutcome, RiskLevel, ScreeningState
 from .services import screening as services
+from .workflow import screening_workflow
 
 
 def _errors(form, exc: ValidationError) -> None:
@@ -156,9 +157,9 @@ def _act(request, session, key, form, call):
 
 def _check_session_action(request, session, transition: str) -> None:
     try:
-        services.session_workflow.check(session, transition, request.user)
+        screening_workflow.check(session, transition, request.user)
     except TransitionNotAllowed:
-        if session.state in services.session_workflow[transition].sources:
+        if session.state in screening_workflow[transition].sources:
             raise PermissionDenied from None
 
 

@@ -14,11 +14,12 @@ records an agreement, a failure or a withdrawal.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import Transition, Workflow
 
-from .models import Case, CaseMember, CaseState
+from .models import Case, CaseMember, CaseState, ScreeningSession, ScreeningState
 
 S = CaseState
 
@@ -106,3 +107,35 @@ workflow = Workflow(
 
 OPEN_STATES = (S.REGISTERED, S.ACCEPTED)  # mediation still going on: the one-month limit applies
 ENDED_STATES = (S.AGREED, S.FAILED, S.WITHDRAWN, S.NOT_ACCEPTED, S.CLOSED)
+
+
+# --- a screening session (矛盾纠纷排查): planned → held or cancelled ---------------------------------------
+def screening_staff(actor, session) -> bool:
+    """mediation.work or mediation.manage over the session's place."""
+    if actor is None:
+        return False
+    return (scope_for(actor, "mediation.work") | scope_for(actor, "mediation.manage")).covers(session.path)
+
+
+screening_workflow = Workflow(
+    model=ScreeningSession,
+    states=ScreeningState,
+    transitions=[
+        Transition(
+            "hold",
+            {ScreeningState.PLANNED},
+            ScreeningState.HELD,
+            screening_staff,
+            pgettext_lazy("screening", "record as held"),
+            "mediation.work or mediation.manage over the place",
+        ),
+        Transition(
+            "cancel",
+            {ScreeningState.PLANNED},
+            ScreeningState.CANCELLED,
+            screening_staff,
+            pgettext_lazy("screening", "cancel the session"),
+            "mediation.work or mediation.manage over the place, with the reason",
+        ),
+    ],
+)

@@ -233,7 +233,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin(
         format_lazy("{} · {}", Role.SYSTEM_ADMIN.label, SUBDISTRICT_NAME),
         "13800000021",
-        _("everything, everywhere"),
+        _("everything, everywhere, but the contents of mediation cases"),
     ),
     DemoLogin(
         format_lazy("{} · {}", Role.COMMUNITY_WORKER.label, "牡丹园社区"),

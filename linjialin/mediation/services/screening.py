@@ -27,14 +27,13 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from linjialin.accounts.roles import Role
 from linjialin.accounts.selectors import home_roles, users_holding
 from linjialin.core import audit
 from linjialin.core.errors import Conflict
 from linjialin.core.scope import Scope, scope_for, under
-from linjialin.core.workflow import Transition, Workflow
 from linjialin.places.models import Level, Place, Resident
 
 from ..models import (
@@ -48,6 +47,7 @@ from ..models import (
     ScreeningState,
     TaskState,
 )
+from ..workflow import screening_workflow as session_workflow
 
 WORK, MANAGE = "mediation.work", "mediation.manage"
 
@@ -83,35 +83,6 @@ def is_lawyer(user) -> bool:
 def _check(actor, path: str, message: str) -> None:
     if not may_work(actor, path):
         raise PermissionDenied(message)
-
-
-# --- the session's states (compare-and-set through core.workflow) ------------------------------------------
-def _may_session(actor, session) -> bool:
-    return may_work(actor, session.path)
-
-
-session_workflow = Workflow(
-    model=ScreeningSession,
-    states=ScreeningState,
-    transitions=[
-        Transition(
-            "hold",
-            {ScreeningState.PLANNED},
-            ScreeningState.HELD,
-            _may_session,
-            pgettext_lazy("screening", "record as held"),
-            "mediation.work or mediation.manage over the place",
-        ),
-        Transition(
-            "cancel",
-            {ScreeningState.PLANNED},
-            ScreeningState.CANCELLED,
-            _may_session,
-            pgettext_lazy("screening", "cancel the session"),
-            "mediation.work or mediation.manage over the place, with the reason",
-        ),
-    ],
-)
 
 
 def _now() -> datetime:
