@@ -11,10 +11,14 @@ call to check).
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import get_language
 
 from linjialin.core.text import normalise
@@ -87,16 +91,68 @@ def _normalised_keywords(keywords: str) -> tuple[str, ...]:
     return tuple(w for w in (normalise(line, placeholders=False) for line in keywords.splitlines()) if w)
 
 
+# The settings row and the active keyword rules, cached per process for CACHE_SECONDS (suggest runs as
+# the resident types); a save or delete of a rule, the settings or a category in this process clears
+# the cache, other processes see an edit within CACHE_SECONDS. Read fresh inside a transaction, so
+# that an uncommitted (or rolled back) change never enters the cache.
+CACHE_SECONDS = 60
+_cached: dict[str, tuple[float, object]] = {}
+
+
+def _read(name: str, load):
+    if connection.in_atomic_block:
+        return load()
+    hit = _cached.get(name)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = load()
+    with _lock:
+        _cached[name] = (now, value)
+    return value
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cached.clear()
+
+
+@receiver(post_save, sender=RoutingRules, dispatch_uid="routing.selectors.settings_saved")
+@receiver(post_delete, sender=RoutingRules, dispatch_uid="routing.selectors.settings_deleted")
+@receiver(post_save, sender=KeywordRule, dispatch_uid="routing.selectors.rule_saved")
+@receiver(post_delete, sender=KeywordRule, dispatch_uid="routing.selectors.rule_deleted")
+@receiver(post_save, sender=Category, dispatch_uid="routing.selectors.category_saved")
+@receiver(post_delete, sender=Category, dispatch_uid="routing.selectors.category_deleted")
+def _invalidate(sender, **kwargs):
+    clear_cache()
+    transaction.on_commit(clear_cache)  # a reader may have cached the old rows meanwhile
+
+
+def settings_row() -> RoutingRules:
+    """The RoutingRules row (the model defaults when there is none), cached. Read only."""
+    return _read("settings", lambda: RoutingRules.objects.first() or RoutingRules())
+
+
+def _keyword_rows() -> list[tuple[str, tuple[str, ...], float]]:
+    """(category code, normalised keywords, weight) of the active rules of active categories, cached."""
+
+    def load():
+        rows = KeywordRule.objects.filter(active=True, category__active=True).values_list(
+            "category__code", "keywords", "weight"
+        )
+        return [(code, _normalised_keywords(keywords), weight) for code, keywords, weight in rows]
+
+    return _read("keywords", load)
+
+
 def rule_scores(text: str) -> dict[str, float]:
     """Category code → share of the keyword weight matched in the text (0–1; empty: nothing matched)."""
     norm = normalise(text)
     if not norm:
         return {}
     raw: dict[str, float] = defaultdict(float)
-    for code, keywords, weight in KeywordRule.objects.filter(active=True, category__active=True).values_list(
-        "category__code", "keywords", "weight"
-    ):
-        for word in _normalised_keywords(keywords):
+    for code, words, weight in _keyword_rows():
+        for word in words:
             if word in norm:
                 raw[code] += weight * len(word)
     total = sum(raw.values())
@@ -107,8 +163,8 @@ def suggest(text: str, place=None, *, limit: int | None = None) -> list[Suggesti
     """Up to `limit` (default RoutingRules.suggestions) active categories, most likely first, with a
     confidence of at least RoutingRules.min_confidence. With `place`, a default unit that does not
     serve that place is left out (the dispatcher picks one)."""
-    settings_row = RoutingRules.objects.first() or RoutingRules()
-    limit = settings_row.suggestions if limit is None else limit
+    settings = settings_row()
+    limit = settings.suggestions if limit is None else limit
     if not normalise(text) or limit <= 0:
         return []
     rules = rule_scores(text)
@@ -116,7 +172,7 @@ def suggest(text: str, place=None, *, limit: int | None = None) -> list[Suggesti
     scores: dict[str, float] = {}
     sources: dict[str, set[str]] = defaultdict(set)
     if classifier is not None:
-        w = min(max(settings_row.model_weight, 0.0), 1.0)
+        w = min(max(settings.model_weight, 0.0), 1.0)
         model = dict(classifier.top(text, k=max(limit * 3, 10)))
         for code in set(model) | set(rules):
             scores[code] = (
@@ -129,7 +185,7 @@ def suggest(text: str, place=None, *, limit: int | None = None) -> list[Suggesti
     for code in rules:
         sources[code].add("rules")
     ranked = sorted(
-        ((code, s) for code, s in scores.items() if s >= settings_row.min_confidence),
+        ((code, s) for code, s in scores.items() if s >= settings.min_confidence),
         key=lambda item: (-item[1], item[0]),
     )
     codes = [code for code, _s in ranked[: limit * 2]]  # a few spare for inactive/unknown codes
