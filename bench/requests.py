@@ -834,10 +834,10 @@ compare CPU per request and per row rather than rates.
 {pg_http["submissions"]["per_s"] if pg_http else "—"} |
 | server CPU per submission, PostgreSQL (ms) | {BEFORE["http_submit_server_cpu_ms_postgres"]} | \
 {pg_http["submissions"].get("server_cpu_ms_per_request") if pg_http else "—"} |
-| statements per submission | {BEFORE["queries_per_submission"]} | 14 with this work; 18 with the intake \
-screening added meanwhile |
-| CPU per submission in one process (bench/profile_submit.py, ms) | 21.7 | 15.9 with this work (same \
-conditions, back to back); 27.3 with the intake screening |
+| statements per submission | {BEFORE["queries_per_submission"]} | 13 (17 with the intake screening \
+before the second round) |
+| CPU per submission in one process (bench/profile_submit.py, PostgreSQL, ms) | 21.7 | 12.7 (15.9 before \
+the second round, measured back to back; see the notes) |
 | server CPU per submission over HTTP, PostgreSQL, this work without the screening (ms) | 21.4 | 18.6 |
 
 {NOTES}
