@@ -215,11 +215,11 @@ def latency_section(lat: dict) -> str:
     return f"""## Suggestion latency
 
 `routing.selectors.suggest(text)` end to end in a fresh SQLite database (the project's settings, WAL):
-settings row, keyword rules, current-model check, the model ({lat["classes"]} classes, trained on
-{LATENCY_TRAIN_N:,} synthetic requests and loaded once), the categories; {lat["calls"]:,} calls with varied
-texts after 50 warm-up calls, one process. Wall clock and the process's CPU time per call (the machine is
-shared: load average {lat["load"]:.1f} on {os.cpu_count()} cores during this run, so wall-clock times
-include waiting for a core).
+settings row and keyword rules (cached per process, a minute), current-model check, the model
+({lat["classes"]} classes, trained on {LATENCY_TRAIN_N:,} synthetic requests and loaded once), the
+categories; {lat["calls"]:,} calls with varied texts after 50 warm-up calls, one process. Wall clock and
+the process's CPU time per call (the machine is shared: load average {lat["load"]:.1f} on
+{os.cpu_count()} cores during this run, so wall-clock times include waiting for a core).
 
 | | p50 | p95 | max |
 | --- | ---: | ---: | ---: |
