@@ -486,3 +486,10 @@ class TaskForm(StyledForm):
 
 
 TaskFormSet = forms.formset_factory(TaskForm, extra=3, max_num=3)
+
+
+class ReferRequestForm(StyledForm):
+    """A request handler refers a dispute from a micro-request to the mediation centre."""
+
+    title = forms.CharField(label=_("Short title"), max_length=100)
+    dispute_type = forms.ChoiceField(label=_("Type"), choices=DisputeType.choices)

@@ -47,6 +47,7 @@ from .models import (
     CourtState,
     DisputeType,
     FollowUp,
+    Outcome,
     PreventionTask,
     Source,
 )
@@ -796,11 +797,46 @@ def my_case(request, case_id):
         "next_on": next_on,
         "next_what": next_what,
         "others": [p.name for p in case.parties.exclude(user_id=request.user.pk)],
+        # why it ended without an agreement (not accepted, withdrawn, failed), and the agreement itself
+        "ended_note": case.outcome in (Outcome.NOT_ACCEPTED, Outcome.WITHDRAWN, Outcome.NO_AGREEMENT)
+        and bool(case.outcome_note),
+        "has_agreement": case.outcome in (Outcome.WRITTEN, Outcome.ORAL),
     }
     return render(request, "mediation/my_case.html", context)
 
 
+@login_required
+@require_POST
+def from_request(request, request_id):
+    """A handler refers the dispute behind a micro-request to the centre (services.cases
+    .open_case_from_request); back to the request with the case number, or on to the case when the
+    handler is mediation staff and sees it."""
+    from linjialin.service_requests import selectors as request_selectors
+
+    req = request_selectors.get_request_for_user(request.user, request_id)  # 404 when not visible
+    back = reverse("requests:detail", args=[req.pk])
+    form = f.ReferRequestForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    try:
+        data = form.cleaned_data
+        case = cases.open_case_from_request(
+            request.user, req, title=data["title"], dispute_type=data["dispute_type"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    done = _("Referred to the mediation centre as case %(number)s.") % {"number": case.number}
+    messages.success(request, done)
+    if selectors.visible_cases(request.user).filter(pk=case.pk).exists():
+        return redirect("mediation:case", case_id=case.pk)
+    return redirect(back)
+
+
 urlpatterns = [
+    path("from-request/<int:request_id>/", from_request, name="from_request"),
     path("", desk, name="desk"),
     path("cases/new/", case_new, name="case_new"),
     path("cases/<int:case_id>/", case_detail, name="case"),

@@ -38,7 +38,7 @@ from linjialin.accounts.selectors import home_roles, is_staff_user, users_holdin
 from linjialin.core import audit
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_id_number, mask_mobile
-from linjialin.core.scope import scope_for
+from linjialin.core.scope import scope_for, under
 from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.notifications.services import Message, notify, notify_many
 from linjialin.places.models import Level, Place, Resident
@@ -305,6 +305,25 @@ def _clean_party(data: dict, index: int, errors: dict) -> CaseParty:
     )
 
 
+def _link_residents(rows: list[CaseParty], place: Place) -> None:
+    """A person registered at the desk with the mobile of a resident of the subdistrict (mobiles are
+    unique among residents) is that resident: the party is linked to the resident and their login, so
+    they follow their case on their own page (mediation:my_cases) like an applicant from the phone."""
+    subdistrict = place.path.split(".", 1)[0] + "."
+    wanted = {r.mobile for r in rows if r.kind == PartyKind.PERSON and r.mobile and r.resident_id is None}
+    if not wanted:
+        return
+    found: dict[str, list[Resident]] = {}
+    for resident in Resident.objects.filter(under(subdistrict), mobile__in=wanted).select_related("user"):
+        found.setdefault(resident.mobile, []).append(resident)
+    for row in rows:
+        match = found.get(row.mobile) if row.kind == PartyKind.PERSON and row.resident_id is None else None
+        if match and len(match) == 1:
+            row.resident = match[0]
+            if row.user_id is None and match[0].user_id:
+                row.user = match[0].user
+
+
 def _repeats(place, parties: list[CaseParty], now: datetime, exclude: int | None = None):
     """Earlier cases with the same party (by mobile, ID number or resident) or at the same place within
     rules.repeat_lookback_days: (cases, reason in the site language)."""
@@ -383,6 +402,8 @@ def _register(
         errors["parties"] = _("Please give at least one party.")
     rows = [_clean_party(p or {}, i, errors) for i, p in enumerate(parties or [])]
     _raise(errors)
+    if isinstance(place, Place):
+        _link_residents(rows, place)
     now = timezone.now()
     earlier, reason = _repeats(place, rows, now)
     with transaction.atomic():
@@ -582,18 +603,27 @@ def apply_for_mediation(
 
 
 def open_case_from_request(actor, service_request, *, title, dispute_type, facts="") -> Case:
-    """An escalated micro-request becomes a case: the handler must see the request and hold
-    mediation.work over its place. The request's text becomes the facts (unless given) and its
-    requester the applicant party. (service_requests has no service for a plain note, so the request
-    itself is not written to; the case keeps its id.)"""
+    """An escalated micro-request becomes a case (a dispute the request loop cannot settle): whoever
+    handles requests there (requests.handle over its place) or works for the centre there
+    (mediation.work) and can see the request refers it. The request's text becomes the facts (unless
+    given) and its requester the applicant party; the centre's managers are told, and a handler who is
+    not mediation staff does not join the team. A request is referred once. (service_requests has no
+    service for a plain note, so the request itself is not written to; the case keeps its id.)"""
     from linjialin.service_requests import selectors as request_selectors
 
     try:
         req = request_selectors.get_request_for_user(actor, getattr(service_request, "pk", service_request))
     except Http404:
         raise PermissionDenied(_("You may not see this request.")) from None
-    if not scope_for(actor, "mediation.work").covers(req.path):
+    mediation_staff = scope_for(actor, "mediation.work").covers(req.path)
+    if not mediation_staff and not scope_for(actor, "requests.handle").covers(req.path):
         raise PermissionDenied(_("You may not register a mediation case for this place."))
+    earlier = Case.objects.filter(service_request_id=req.pk).values_list("number", flat=True).first()
+    if earlier:
+        raise ValidationError(
+            _("This request was already referred to the mediation centre as case %(number)s.")
+            % {"number": earlier}
+        )
     requester = req.requester
     party = {
         "side": PartySide.APPLICANT,
@@ -611,6 +641,7 @@ def open_case_from_request(actor, service_request, *, title, dispute_type, facts
         parties=[party],
         service_request_id=req.pk,
         event_data={"request_number": req.number},
+        tell_managers=True,
     )
 
 

@@ -41,8 +41,11 @@ def _slug(case: Case) -> str:
 
 
 def may_export_agreement(actor, case: Case) -> bool:
-    """An active member of the case's team, or a centre manager over its place."""
-    return workflow.member_or_manager(actor, case)
+    """An active member of the case's team, a centre manager over its place, or a party to the case
+    (each party keeps a copy of the agreement; numbers are masked in it)."""
+    if workflow.member_or_manager(actor, case):
+        return True
+    return actor is not None and case.parties.filter(user_id=actor.pk).exists()
 
 
 def may_export_filing_pack(actor, case: Case) -> bool:
@@ -57,7 +60,9 @@ def export_agreement(actor, case: Case, *, fmt: str) -> tuple[str, bytes, str]:
     if fmt not in AGREEMENT_FORMATS:
         raise ValidationError({"format": _("Choose PDF or Word (.docx).")})
     if not may_export_agreement(actor, case):
-        raise PermissionDenied(_("Only the case's team and the centre's managers export the agreement."))
+        raise PermissionDenied(
+            _("Only the case's team, its parties and the centre's managers export the agreement.")
+        )
     try:
         data = documents.agreement_pdf(case) if fmt == "pdf" else documents.agreement_docx(case)
     except documents.NoAgreement as exc:

@@ -8,11 +8,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from linjialin.core.models import AuditEvent
 from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.mediation import selectors
 from linjialin.mediation.models import (
     AgreementItem,
     Case,
@@ -588,9 +591,13 @@ def test_repeat_disputes_are_flagged_by_party_or_place(tree, mediator_a, mediati
         place=tree.entrance_b,
         parties=[{"name": "王五", "mobile": "13800000003"}, {"name": "某物业", "kind": "organisation"}],
     )
-    assert list(by_mobile.repeat_of.all()) == [first] and "same party" in by_mobile.repeat_reason
+    # the reason is written in the site's language (zh-Hans), for every reader of the register
+    with translation.override(settings.LANGUAGE_CODE):
+        same_party = gettext("same party as %(numbers)s") % {"numbers": first.number}
+        same_place = gettext("same place as %(numbers)s") % {"numbers": first.number}
+    assert list(by_mobile.repeat_of.all()) == [first] and by_mobile.repeat_reason == same_party
     by_place = register(mediator_a, tree, place=tree.household_a1, parties=[{"name": "甲"}, {"name": "乙"}])
-    assert set(by_place.repeat_of.all()) == {first} and "same place" in by_place.repeat_reason
+    assert set(by_place.repeat_of.all()) == {first} and by_place.repeat_reason == same_place
     assert Notification.objects.filter(user=mediation_manager, kind="mediation.case.repeat").count() == 2
     assert CaseEvent.objects.filter(case=by_place, kind="repeat_flagged").exists()
     with time_machine.travel(timezone.now() + timedelta(days=400)):  # past rules.repeat_lookback_days
@@ -661,7 +668,9 @@ def test_a_residents_application_is_idempotent_and_tells_the_managers(
         cases.apply_for_mediation(resident_a, **{**values, "other_party_name": "", "client_token": "apply-2"})
 
 
-def test_a_case_opened_from_a_service_request(tree, resident_a, grid_worker, mediator_a, outsider):
+def test_a_case_opened_from_a_service_request(
+    tree, resident_a, grid_worker, mediator_a, mediation_manager, outsider
+):
     from linjialin.service_requests.models import Category
     from linjialin.service_requests.services import submit_request
 
@@ -672,23 +681,27 @@ def test_a_case_opened_from_a_service_request(tree, resident_a, grid_worker, med
         description="邻居家狗整夜叫，沟通无果",
         category=Category.objects.get(code="corridor"),
     )
-    with pytest.raises(PermissionDenied):
-        cases.open_case_from_request(
-            grid_worker, req, title="犬吠", dispute_type="neighbour"
-        )  # no mediation.work
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied):  # the requester does not handle requests
+        cases.open_case_from_request(resident_a, req, title="犬吠", dispute_type="neighbour")
+    with pytest.raises(PermissionDenied):  # cannot see the request
         cases.open_case_from_request(outsider, req, title="犬吠", dispute_type="neighbour")
     from linjialin.testing.plugin import make_user
 
-    handler = make_user("13700000041", "社区调解员", "mediator", tree.community_1)
-    with pytest.raises(PermissionDenied):  # a mediator who cannot see the request
-        cases.open_case_from_request(handler, req, title="犬吠", dispute_type="neighbour")
-    from linjialin.accounts.services import grant_role
-
-    grant_role(None, user=mediator_a, role="grid_worker", place=tree.grid_1, check=False)
-    case = cases.open_case_from_request(mediator_a, req, title="犬吠纠纷", dispute_type="neighbour")
+    other = make_user("13700000041", "社区调解员", "mediator", tree.community_2)
+    with pytest.raises(PermissionDenied):  # a mediator of another community
+        cases.open_case_from_request(other, req, title="犬吠", dispute_type="neighbour")
+    # the grid worker handling the request refers it to the centre: the managers are told, the grid
+    # worker is not on the team (not mediation staff) and does not see the case afterwards
+    case = cases.open_case_from_request(grid_worker, req, title="犬吠纠纷", dispute_type="neighbour")
     assert case.source == "request" and case.service_request_id == req.pk and case.facts == req.description
     assert CaseParty.objects.get(case=case).user == resident_a
+    assert not case.team.exists()
+    assert Notification.objects.filter(user=mediation_manager, link__contains=f"/{case.pk}/").exists()
+    assert not selectors.visible_cases(grid_worker).filter(pk=case.pk).exists()
+    with pytest.raises(ValidationError, match=case.number):  # once
+        cases.open_case_from_request(grid_worker, req, title="again", dispute_type="neighbour")
+    # the centre takes it from there
+    cases.add_member(mediation_manager, case, user=mediator_a, role="mediator", lead=True)
     with pytest.raises(ValidationError, match="two parties"):
         accept(mediator_a, case)
     cases.add_party(mediator_a, case, side="respondent", name="养狗邻居")

@@ -237,11 +237,13 @@ def test_agreement_download_matrix(
     assert client.get(url).status_code == 302  # anonymous → login
     for user in (mediator_b, lawyer, community_secretary):  # not on the team: the case is not there
         assert login(user).get(url).status_code == 404
-    case.parties.filter(name="张三").update(user=resident_a)  # a party sees the case but not this
-    assert login(resident_a).get(url).status_code == 403
+    assert not _events("mediation.agreement.exported")
+    case.parties.filter(name="张三").update(user=resident_a)  # a party keeps their copy of the agreement
+    response = login(resident_a).get(url)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert [e.actor for e in _events("mediation.agreement.exported")] == [resident_a]
     missing = _en("mediation:agreement_docx", kwargs={"case_id": 999999})
     assert login(resident_a).get(missing).status_code == 404
-    assert not _events("mediation.agreement.exported")
 
 
 def test_agreement_download_without_an_agreement_says_so(tree, mediator_a, login):
