@@ -685,6 +685,7 @@ def case_document(request, case_id, document_id):
     if not _staff_view(request.user, case):
         raise Http404
     document = get_object_or_404(CaseDocument, pk=document_id, case=case)
+    cases.record_document_view(request.user, document)
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type or "application/octet-stream",

@@ -105,11 +105,12 @@ AUDIT_LABELS = {
     "mediation.task.finished": gl("prevention task finished"),
     "mediation.task.cancelled": gl("prevention task cancelled"),
     "mediation.case.viewed": gl("mediation case file viewed"),
+    "mediation.document.viewed": gl("mediation case document downloaded"),
     "mediation.party.unmasked": gl("party's full numbers shown"),
     "mediation.case.overdue": gl("mediation case overdue (sweep)"),
     "mediation.followup.overdue": gl("follow-up visit overdue (sweep)"),
 }
-AUDIT_PERSONAL = ("mediation.case.viewed", "mediation.party.unmasked")
+AUDIT_PERSONAL = ("mediation.case.viewed", "mediation.document.viewed", "mediation.party.unmasked")
 
 MOBILE = re.compile(r"^1\d{10}$")
 ID_NUMBER = re.compile(r"^[0-9A-Z]{18}$")  # resident ID (last may be X) or unified social credit code
@@ -1766,6 +1767,17 @@ def close_case(actor, case: Case, *, lesson, tasks=()) -> Case:
 def record_case_view(actor, case: Case) -> None:
     """Audit one view of the case file (pages and the API call it on every view)."""
     audit.record("mediation.case.viewed", actor=actor, obj=case, path=case.path)
+
+
+def record_document_view(actor, document: CaseDocument) -> None:
+    """Audit one download of a document of the case file (part of the file: the same rule)."""
+    audit.record(
+        "mediation.document.viewed",
+        actor=actor,
+        obj=document.case,
+        path=document.case.path,
+        after={"document": document.pk, "kind": document.kind, "name": document.name[:100]},
+    )
 
 
 def unmask_party(actor, party: CaseParty, *, reason) -> dict:

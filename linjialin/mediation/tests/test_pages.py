@@ -166,8 +166,11 @@ def test_document_download_checks_the_case(case, login, mediator_a, outsider, re
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert response["Cache-Control"] == "private, no-store"
+    viewed = AuditEvent.objects.filter(action="mediation.document.viewed")
+    assert [(e.actor, e.after["document"]) for e in viewed] == [(mediator_a, doc.pk)]  # part of the file
     assert login(outsider).get(target).status_code == 404
     assert login(resident_a).get(target).status_code == 404  # parties do not get the case file
+    assert viewed.count() == 1  # refused downloads are not recorded as views
     html = login(mediator_a).get(url("case", case.pk)).content.decode()
     assert target in html and "/media/" not in html
 
