@@ -78,37 +78,36 @@ from ..models import (
 from ..workflow import ENDED_STATES, lead_or_manager, manager, member, member_or_manager, workflow
 
 S = CaseState
-gl = gettext_lazy
 
 AUDIT_LABELS = {
-    "mediation.case.registered": gl("mediation case registered"),
-    "mediation.case.police_notified": gl("police notified of a mediation case"),
-    "mediation.party.added": gl("party added to a mediation case"),
-    "mediation.party.consent": gl("party's consent to mediation recorded"),
-    "mediation.member.added": gl("member added to a mediation team"),
-    "mediation.member.removed": gl("member removed from a mediation team"),
-    "mediation.objection.recorded": gl("objection to a mediator recorded"),
-    "mediation.case.accepted": gl("mediation case accepted"),
-    "mediation.case.not_accepted": gl("mediation case not accepted"),
-    "mediation.case.withdrawn": gl("mediation case withdrawn"),
-    "mediation.session.recorded": gl("mediation session recorded"),
-    "mediation.document.added": gl("document added to a mediation case"),
-    "mediation.counselling.added": gl("counselling note written"),
-    "mediation.case.extended": gl("mediation case extended"),
-    "mediation.agreement.recorded": gl("mediation agreement recorded"),
-    "mediation.case.failed": gl("mediation ended without agreement"),
-    "mediation.court.applied": gl("court confirmation applied for"),
-    "mediation.court.step": gl("court confirmation step recorded"),
-    "mediation.followup.recorded": gl("follow-up visit recorded"),
-    "mediation.case.closed": gl("mediation case closed"),
-    "mediation.task.created": gl("prevention task created"),
-    "mediation.task.finished": gl("prevention task finished"),
-    "mediation.task.cancelled": gl("prevention task cancelled"),
-    "mediation.case.viewed": gl("mediation case file viewed"),
-    "mediation.document.viewed": gl("mediation case document downloaded"),
-    "mediation.party.unmasked": gl("party's full numbers shown"),
-    "mediation.case.overdue": gl("mediation case overdue (sweep)"),
-    "mediation.followup.overdue": gl("follow-up visit overdue (sweep)"),
+    "mediation.case.registered": gettext_lazy("mediation case registered"),
+    "mediation.case.police_notified": gettext_lazy("police notified of a mediation case"),
+    "mediation.party.added": gettext_lazy("party added to a mediation case"),
+    "mediation.party.consent": gettext_lazy("party's consent to mediation recorded"),
+    "mediation.member.added": gettext_lazy("member added to a mediation team"),
+    "mediation.member.removed": gettext_lazy("member removed from a mediation team"),
+    "mediation.objection.recorded": gettext_lazy("objection to a mediator recorded"),
+    "mediation.case.accepted": gettext_lazy("mediation case accepted"),
+    "mediation.case.not_accepted": gettext_lazy("mediation case not accepted"),
+    "mediation.case.withdrawn": gettext_lazy("mediation case withdrawn"),
+    "mediation.session.recorded": gettext_lazy("mediation session recorded"),
+    "mediation.document.added": gettext_lazy("document added to a mediation case"),
+    "mediation.counselling.added": gettext_lazy("counselling note written"),
+    "mediation.case.extended": gettext_lazy("mediation case extended"),
+    "mediation.agreement.recorded": gettext_lazy("mediation agreement recorded"),
+    "mediation.case.failed": gettext_lazy("mediation ended without agreement"),
+    "mediation.court.applied": gettext_lazy("court confirmation applied for"),
+    "mediation.court.step": gettext_lazy("court confirmation step recorded"),
+    "mediation.followup.recorded": gettext_lazy("follow-up visit recorded"),
+    "mediation.case.closed": gettext_lazy("mediation case closed"),
+    "mediation.task.created": gettext_lazy("prevention task created"),
+    "mediation.task.finished": gettext_lazy("prevention task finished"),
+    "mediation.task.cancelled": gettext_lazy("prevention task cancelled"),
+    "mediation.case.viewed": gettext_lazy("mediation case file viewed"),
+    "mediation.document.viewed": gettext_lazy("mediation case document downloaded"),
+    "mediation.party.unmasked": gettext_lazy("party's full numbers shown"),
+    "mediation.case.overdue": gettext_lazy("mediation case overdue (sweep)"),
+    "mediation.followup.overdue": gettext_lazy("follow-up visit overdue (sweep)"),
 }
 AUDIT_PERSONAL = ("mediation.case.viewed", "mediation.document.viewed", "mediation.party.unmasked")
 
@@ -449,7 +448,7 @@ def _register(
                 managers,
                 case,
                 "mediation.case.new",
-                gl("New mediation case %(number)s: %(title)s"),
+                gettext_lazy("New mediation case %(number)s: %(title)s"),
                 actor=actor,
             )
         if earlier:
@@ -457,7 +456,7 @@ def _register(
                 managers,
                 case,
                 "mediation.case.repeat",
-                gl("Repeat dispute: case %(number)s"),
+                gettext_lazy("Repeat dispute: case %(number)s"),
                 reason,
                 actor=actor,
             )
@@ -467,7 +466,7 @@ def _register(
                 managers,
                 case,
                 "mediation.case.risk",
-                gl("Case %(number)s may turn violent or criminal: notify the police"),
+                gettext_lazy("Case %(number)s may turn violent or criminal: notify the police"),
                 case.risk_note,
                 actor=actor,
             )
@@ -725,7 +724,7 @@ def record_consent(actor, case: Case, party: CaseParty, *, consent, rights_told,
             rights_told=bool(party.rights_told_at),
         )
         if consent == Consent.REFUSED:
-            reason = _site(gl("%(name)s refuses mediation")) % {"name": party.name}
+            reason = _site(gettext_lazy("%(name)s refuses mediation")) % {"name": party.name}
             workflow.apply(
                 case,
                 "refuse",
@@ -739,7 +738,7 @@ def record_consent(actor, case: Case, party: CaseParty, *, consent, rights_told,
                 _party_users(case),
                 case,
                 "mediation.case.not_accepted",
-                gl("Case %(number)s: not accepted"),
+                gettext_lazy("Case %(number)s: not accepted"),
                 link_name="mediation:my_case",
                 actor=actor,
             )
@@ -784,7 +783,7 @@ def accept_case(actor, case: Case) -> Case:
             _party_users(case),
             case,
             "mediation.case.accepted",
-            gl("Case %(number)s accepted for mediation"),
+            gettext_lazy("Case %(number)s accepted for mediation"),
             link_name="mediation:my_case",
             actor=actor,
         )
@@ -792,7 +791,7 @@ def accept_case(actor, case: Case) -> Case:
             team_users(case),
             case,
             "mediation.case.accepted",
-            gl("Case %(number)s accepted for mediation"),
+            gettext_lazy("Case %(number)s accepted for mediation"),
             actor=actor,
         )
         _audit(
@@ -827,7 +826,7 @@ def refuse_case(actor, case: Case, *, reason, referral="") -> Case:
             _party_users(case),
             case,
             "mediation.case.not_accepted",
-            gl("Case %(number)s: not accepted"),
+            gettext_lazy("Case %(number)s: not accepted"),
             link_name="mediation:my_case",
             actor=actor,
         )
@@ -909,7 +908,7 @@ def add_member(actor, case: Case, *, user, role, lead=False) -> CaseMember:
                 [user],
                 case,
                 "mediation.member.added",
-                gl("You are on the team of case %(number)s"),
+                gettext_lazy("You are on the team of case %(number)s"),
                 actor=actor,
             )
             _audit(
@@ -978,7 +977,7 @@ def record_objection(actor, case: Case, *, party, member, reason, replacement, r
     now = timezone.now()
     try:
         with transaction.atomic():
-            _end_membership(member, _site(gl("objection by a party")) + f": {reason}", now)
+            _end_membership(member, _site(gettext_lazy("objection by a party")) + f": {reason}", now)
             new = CaseMember.objects.create(
                 case=case, user=replacement, role=role, lead=member.lead, added_at=now, added_by=actor
             )
@@ -1005,7 +1004,7 @@ def record_objection(actor, case: Case, *, party, member, reason, replacement, r
                 [replacement],
                 case,
                 "mediation.member.added",
-                gl("You are on the team of case %(number)s"),
+                gettext_lazy("You are on the team of case %(number)s"),
                 actor=actor,
             )
             _audit(
@@ -1290,7 +1289,7 @@ def record_agreement(
             _party_users(case),
             case,
             "mediation.case.agreed",
-            gl("Case %(number)s: agreement recorded"),
+            gettext_lazy("Case %(number)s: agreement recorded"),
             link_name="mediation:my_case",
             actor=actor,
         )
@@ -1341,7 +1340,7 @@ def record_failure(actor, case: Case, *, channel, detail="", note="") -> Case:
             _party_users(case),
             case,
             "mediation.case.failed",
-            gl("Case %(number)s: no agreement"),
+            gettext_lazy("Case %(number)s: no agreement"),
             link_name="mediation:my_case",
             actor=actor,
         )
@@ -1519,7 +1518,7 @@ def record_followup(actor, followup: FollowUp, *, performance, note, performed_i
                 followup=followup,
                 kind=TaskKind.PROMPT,
                 title=(
-                    _site(gl("Prompt the parties to perform the agreement of case %(number)s"))
+                    _site(gettext_lazy("Prompt the parties to perform the agreement of case %(number)s"))
                     % {"number": case.number}
                 )[:200],
                 place=case.place,
@@ -1533,7 +1532,7 @@ def record_followup(actor, followup: FollowUp, *, performance, note, performed_i
                 team_users(case) + managers_of(case),
                 case,
                 "mediation.followup.lapsed",
-                gl("Case %(number)s: the agreement is not being performed"),
+                gettext_lazy("Case %(number)s: the agreement is not being performed"),
                 note,
                 actor=actor,
             )
@@ -1616,7 +1615,7 @@ def create_task(
             notify(
                 [owner],
                 kind="mediation.task.new",
-                title=gl("New prevention task: %(title)s"),
+                title=gettext_lazy("New prevention task: %(title)s"),
                 params={"title": title},
                 link=_link(case) if case else "",
                 path=task.path,
@@ -1739,7 +1738,7 @@ def close_case(actor, case: Case, *, lesson, tasks=()) -> Case:
                 notify(
                     [task.owner],
                     kind="mediation.task.new",
-                    title=gl("New prevention task: %(title)s"),
+                    title=gettext_lazy("New prevention task: %(title)s"),
                     params={"title": task.title},
                     link=_link(case),
                     path=case.path,
@@ -1749,7 +1748,7 @@ def close_case(actor, case: Case, *, lesson, tasks=()) -> Case:
             _party_users(case),
             case,
             "mediation.case.closed",
-            gl("Case %(number)s closed"),
+            gettext_lazy("Case %(number)s closed"),
             link_name="mediation:my_case",
             actor=actor,
         )
@@ -1840,7 +1839,7 @@ def sweep(now: datetime | None = None) -> dict:
                 Message(
                     users=[u for u in [lead, *managers_of(case)] if u is not None],
                     kind="mediation.case.overdue",
-                    title=gl("Case %(number)s is past its limit (%(date)s)"),
+                    title=gettext_lazy("Case %(number)s is past its limit (%(date)s)"),
                     params={"number": case.number, "date": key[1]},
                     link=_link(case),
                     path=case.path,
@@ -1876,7 +1875,7 @@ def sweep(now: datetime | None = None) -> dict:
                 Message(
                     users=[u for u in [lead, *team_users(case), *managers_of(case)] if u is not None],
                     kind="mediation.followup.overdue",
-                    title=gl("Case %(number)s: the follow-up planned for %(date)s is overdue"),
+                    title=gettext_lazy("Case %(number)s: the follow-up planned for %(date)s is overdue"),
                     params={"number": case.number, "date": f.due_on.isoformat()},
                     link=_link(case),
                     path=case.path,
