@@ -333,8 +333,9 @@ def explain_candidates(households, now, samples: int = 50) -> dict:
     rnd = random.Random(7)
     picks = [rnd.choice(households) for _i in range(samples)]
     out: dict = {}
+    household = type(picks[0]).objects.get(pk=picks[0].pk)  # a fresh instance, read before counting
     with CaptureQueriesContext(connection) as ctx:
-        duplicates.similar_open(type(picks[0]).objects.get(pk=picks[0].pk), TYPED[0])
+        duplicates.similar_open(household, TYPED[0])
     out["statements_per_lookup"] = len(ctx.captured_queries)
     with connection.cursor() as c:
         sql, params = _candidate_query(picks[0], now)
@@ -442,6 +443,9 @@ def markdown(results: dict, args) -> str:
     ]
     for engine, r in results.items():
         lines += [f"Query plan ({engine}):", "", "```", *r["plan"], "```", ""]
+    notes = Path(__file__).resolve().parent / "duplicates_notes.md"  # hand-written notes on the last run
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
     lines += ["## Machine", "", machine_markdown()]
     return "\n".join(lines)
 
