@@ -47,6 +47,7 @@ def year(django_db_setup, django_db_blocker):
             outer.__exit__(None, None, None)
 
 
+@pytest.mark.xdist_group("mediation-demo-year")  # one worker builds the year once for the class
 @pytest.mark.usefixtures("year", "db")
 class TestDemoYear:
     def test_the_years_totals_are_the_articles(self, year):

@@ -51,6 +51,7 @@ def user(mobile: str) -> User:
     return User.objects.get(mobile=mobile)
 
 
+@pytest.mark.xdist_group("places-full-demo")  # one worker builds the demo once for the class
 @pytest.mark.usefixtures("full_demo", "db")
 class TestFullDemo:
     def test_exactly_630_entrances_each_with_exactly_one_current_entrance_leader(self):
