@@ -11,16 +11,13 @@ call to check).
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils.translation import get_language
 
+from linjialin.core.cache import ProcessCache
 from linjialin.core.text import normalise
 from linjialin.service_requests.models import Category, HandlingLevel, HandlingUnit
 
@@ -91,46 +88,19 @@ def _normalised_keywords(keywords: str) -> tuple[str, ...]:
     return tuple(w for w in (normalise(line, placeholders=False) for line in keywords.splitlines()) if w)
 
 
-# The settings row and the active keyword rules, cached per process for CACHE_SECONDS (suggest runs as
-# the resident types); a save or delete of a rule, the settings or a category in this process clears
-# the cache, other processes see an edit within CACHE_SECONDS. Read fresh inside a transaction, so
-# that an uncommitted (or rolled back) change never enters the cache.
-CACHE_SECONDS = 60
-_cached: dict[str, tuple[float, object]] = {}
-
-
-def _read(name: str, load):
-    if connection.in_atomic_block:
-        return load()
-    hit = _cached.get(name)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    value = load()
-    with _lock:
-        _cached[name] = (now, value)
-    return value
+# The settings row and the active keyword rules, cached per process (suggest runs as the resident types;
+# core.cache: a save or delete of a rule, the settings or a category clears it, other processes see an
+# edit within a minute, read fresh inside a transaction).
+_cache = ProcessCache("routing.selectors", RoutingRules, KeywordRule, Category, seconds=60)
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cached.clear()
-
-
-@receiver(post_save, sender=RoutingRules, dispatch_uid="routing.selectors.settings_saved")
-@receiver(post_delete, sender=RoutingRules, dispatch_uid="routing.selectors.settings_deleted")
-@receiver(post_save, sender=KeywordRule, dispatch_uid="routing.selectors.rule_saved")
-@receiver(post_delete, sender=KeywordRule, dispatch_uid="routing.selectors.rule_deleted")
-@receiver(post_save, sender=Category, dispatch_uid="routing.selectors.category_saved")
-@receiver(post_delete, sender=Category, dispatch_uid="routing.selectors.category_deleted")
-def _invalidate(sender, **kwargs):
-    clear_cache()
-    transaction.on_commit(clear_cache)  # a reader may have cached the old rows meanwhile
+    _cache.clear()
 
 
 def settings_row() -> RoutingRules:
     """The RoutingRules row (the model defaults when there is none), cached. Read only."""
-    return _read("settings", lambda: RoutingRules.objects.first() or RoutingRules())
+    return _cache.read("settings", lambda: RoutingRules.objects.first() or RoutingRules())
 
 
 def _keyword_rows() -> list[tuple[str, tuple[str, ...], float]]:
@@ -142,7 +112,7 @@ def _keyword_rows() -> list[tuple[str, tuple[str, ...], float]]:
         )
         return [(code, _normalised_keywords(keywords), weight) for code, keywords, weight in rows]
 
-    return _read("keywords", load)
+    return _cache.read("keywords", load)
 
 
 def rule_scores(text: str) -> dict[str, float]:

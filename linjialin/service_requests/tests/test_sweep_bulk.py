@@ -166,7 +166,7 @@ def test_notify_many_skips_keys_already_used_and_inactive_users(resident_a, resi
 def test_time_limits_are_cached_and_a_saved_change_clears_the_cache(monkeypatch, django_assert_num_queries):
     from linjialin.service_requests import policy_cache
 
-    monkeypatch.setattr(policy_cache, "_in_transaction", lambda: False)  # as in a web request
+    monkeypatch.setattr(policy_cache._cache, "in_transaction", lambda: False)  # as in a web request
     policy_cache.clear_cache()
     assert services.policy_for("help", None, "normal").accept_amount == 24  # read once
     with django_assert_num_queries(0):
