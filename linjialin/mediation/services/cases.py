@@ -723,25 +723,9 @@ def record_consent(actor, case: Case, party: CaseParty, *, consent, rights_told,
             consent=consent,
             rights_told=bool(party.rights_told_at),
         )
-        if consent == Consent.REFUSED:
+        if consent == Consent.REFUSED:  # mediation is voluntary: the case ends here
             reason = _site(gettext_lazy("%(name)s refuses mediation")) % {"name": party.name}
-            workflow.apply(
-                case,
-                "refuse",
-                actor,
-                outcome=Outcome.NOT_ACCEPTED,
-                outcome_note=f"{reason}: {note}",
-                ended_at=now,
-            )
-            _event(case, "not_accepted", actor, f"{reason}: {note}", public=True)
-            _tell(
-                _party_users(case),
-                case,
-                "mediation.case.not_accepted",
-                gettext_lazy("Case %(number)s: not accepted"),
-                link_name="mediation:my_case",
-                actor=actor,
-            )
+            _end_not_accepted(actor, case, f"{reason}: {note}")
         _audit(
             "mediation.party.consent",
             actor,
@@ -804,6 +788,30 @@ def accept_case(actor, case: Case) -> Case:
     return case
 
 
+def _end_not_accepted(actor, case: Case, note: str, *, referral: str = "") -> None:
+    """registered → not accepted (a party refused, or not a matter for mediation): the transition, the
+    public timeline step and the parties' notice; the caller writes its audit event."""
+    workflow.apply(
+        case,
+        "refuse",
+        actor,
+        outcome=Outcome.NOT_ACCEPTED,
+        outcome_note=note,
+        referral_detail=referral,
+        ended_at=timezone.now(),
+    )
+    extra = {"referral": referral} if referral else {}
+    _event(case, "not_accepted", actor, note, public=True, **extra)
+    _tell(
+        _party_users(case),
+        case,
+        "mediation.case.not_accepted",
+        gettext_lazy("Case %(number)s: not accepted"),
+        link_name="mediation:my_case",
+        actor=actor,
+    )
+
+
 def refuse_case(actor, case: Case, *, reason, referral="") -> Case:
     """Not accepted (not a matter for mediation, or a party refuses), with the reason and where the
     parties were pointed to."""
@@ -812,24 +820,7 @@ def refuse_case(actor, case: Case, *, reason, referral="") -> Case:
     reason = _text(reason, "reason", _("Please give the reason."), errors)
     _raise(errors)
     with transaction.atomic():
-        workflow.apply(
-            case,
-            "refuse",
-            actor,
-            outcome=Outcome.NOT_ACCEPTED,
-            outcome_note=reason,
-            referral_detail=(referral or "").strip()[:200],
-            ended_at=timezone.now(),
-        )
-        _event(case, "not_accepted", actor, reason, public=True, referral=(referral or "").strip()[:200])
-        _tell(
-            _party_users(case),
-            case,
-            "mediation.case.not_accepted",
-            gettext_lazy("Case %(number)s: not accepted"),
-            link_name="mediation:my_case",
-            actor=actor,
-        )
+        _end_not_accepted(actor, case, reason, referral=(referral or "").strip()[:200])
         _audit(
             "mediation.case.not_accepted",
             actor,
