@@ -21,7 +21,7 @@ from linjialin import __main__ as cli
 from linjialin.core import audit
 
 ROOT = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 120  # seconds; a bound on waiting, not an assertion about speed
+START_TIMEOUT = 300  # seconds; a bound on waiting (it migrates first), not an assertion about speed
 
 
 def production_env(var_dir: Path, **extra) -> dict:
