@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "linjialin.routing",
     "linjialin.hotspots",
     "linjialin.mediation",
+    "linjialin.mutual_aid",
 ]
 
 MIDDLEWARE = [

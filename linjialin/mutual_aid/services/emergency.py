@@ -1,0 +1,4 @@
+"""Placeholder: being written."""
+
+AUDIT_LABELS: dict = {}
+AUDIT_PERSONAL: tuple = ()
