@@ -128,6 +128,9 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         ("get", "/api/v1/mediation/mine"): {"200", "401"},
         ("get", "/api/v1/requests/similar"): {"200", "401", "422"},
         ("get", "/api/v1/requests/{request_id}/duplicates"): {"200", "401", "403", "404", "422"},
+        ("get", "/api/v1/mutual-aid/posts"): {"200", "401", "422"},
+        ("post", "/api/v1/mutual-aid/posts"): {"200", "201", "401", "403", "404", "422"},
+        ("post", "/api/v1/mutual-aid/posts/{post_id}/respond"): {"200", "201", "401", "403", "404", "409", "422"},
     }
     found = {(m, path): set(op["responses"]) for path, ops in paths.items() for m, op in ops.items()}
     assert found == expected
