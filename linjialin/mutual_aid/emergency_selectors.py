@@ -137,10 +137,6 @@ def get_task_for_user(user, episode: Episode, task_id) -> EmergencyTask:
     return task
 
 
-def may_see_care_tags(user, episode: Episode) -> bool:
-    return care_selectors.care_scope(user).covers(episode.path)
-
-
 # --- the area and its tasks --------------------------------------------------------------------------------
 def area_entrances(episode: Episode) -> list[Place]:
     """The entrances in emergency mode: the community's, or only the compound's."""
