@@ -29,11 +29,12 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -109,11 +110,17 @@ def _choice(value, choices, field: str, errors: dict, message):
     return value
 
 
-def _link(post: Post) -> str:
+def _reverse(name: str, args=(), fallback: str = "") -> str:
+    """A link without a language prefix (each recipient reads it in their own language)."""
     try:
-        return reverse("mutual_aid:post", args=[post.pk])
+        with translation.override(settings.LANGUAGE_CODE):
+            return reverse(name, args=args)
     except NoReverseMatch:
-        return f"/mutual-aid/posts/{post.pk}/"
+        return fallback
+
+
+def _link(post: Post) -> str:
+    return _reverse("mutual_aid:post", [post.pk], f"/mutual-aid/posts/{post.pk}/")
 
 
 def _snippet(text: str, n: int = 40) -> str:
@@ -913,10 +920,7 @@ def report(actor, *, post=None, person=None, reason, note="") -> Report:
 
 
 def _moderation_link() -> str:
-    try:
-        return reverse("mutual_aid:moderation")
-    except NoReverseMatch:
-        return "/mutual-aid/moderation/"
+    return _reverse("mutual_aid:moderation", fallback="/mutual-aid/moderation/")
 
 
 def _moderator_only(actor, path: str) -> None:

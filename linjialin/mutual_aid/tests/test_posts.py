@@ -31,15 +31,15 @@ from linjialin.notifications.models import Notification
 
 from .test_posts_fixtures import (  # noqa: F401
     _english,
-    aid_tree,
+    aid_tree_fixture,
     matched,
     need,
-    post,
+    post_fixture,
     resident,
-    resident_a2,
-    resident_c,
-    resident_d,
-    resident_x,
+    resident_a2_fixture,
+    resident_c_fixture,
+    resident_d_fixture,
+    resident_x_fixture,
 )
 
 S = PostState
@@ -208,14 +208,14 @@ def test_a_resident_posts_only_for_their_household_and_a_leader_for_those_they_c
 
 
 def test_the_same_client_token_makes_one_post(tree, resident_a):
-    first = need(resident_a, tree.household_a1, client_token="tap-1")
-    again = need(resident_a, tree.household_a1, client_token="tap-1")
+    first = need(resident_a, tree.household_a1, client_token="tap-1")  # noqa: S106
+    again = need(resident_a, tree.household_a1, client_token="tap-1")  # noqa: S106
     assert again.pk == first.pk and getattr(again, "replayed", False)
     assert Post.objects.count() == 1
-    assert need(resident_a, tree.household_a1, client_token="tap-2").pk != first.pk
+    assert need(resident_a, tree.household_a1, client_token="tap-2").pk != first.pk  # noqa: S106
 
 
-# --- the medicine rule ----------------------------------------------------------------------------------------
+# --- the medicine rule ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text", ["有多余的阿莫西林胶囊，谁要", "求一支胰岛素针", "需要帮忙打针剂", "ＡＢ 头孢 xx"]
 )
@@ -255,7 +255,7 @@ def test_a_response_note_naming_a_blocked_medicine_is_refused(post, tree, reside
     assert not Response.objects.exists()
 
 
-# --- rate limits ---------------------------------------------------------------------------------------------
+# --- rate limits ------------------------------------------------------------------------------------------
 def test_posts_per_day_are_limited_with_a_clear_message(tree, resident_a):
     AidRules.objects.update(posts_per_day=2)
     with time_machine.travel(T0, tick=False):
@@ -282,7 +282,7 @@ def test_responses_per_hour_are_limited(tree, resident_a, resident_a2, entrance_
         posts.respond(resident_a2, second, household=tree.household_a2)
 
 
-# --- responses ------------------------------------------------------------------------------------------------
+# --- responses --------------------------------------------------------------------------------------------
 def test_a_response_tells_the_author_and_a_second_tap_returns_the_first(post, tree, resident_a, resident_a2):
     response = posts.respond(resident_a2, post, household=tree.household_a2, note="我家有，马上送")
     assert response.state == ResponseState.OFFERED
@@ -308,7 +308,7 @@ def test_who_may_respond(post, tree, resident_a, resident_a2, resident_b, reside
     assert not Response.objects.exists()
 
 
-# --- the pick and the contact ------------------------------------------------------------------------------------
+# --- the pick and the contact -----------------------------------------------------------------------------
 def test_contact_is_shown_only_after_the_pick_and_only_to_the_two(
     post, tree, resident_a, resident_a2, entrance_leader_a
 ):
@@ -405,7 +405,7 @@ def test_withdrawing_tells_those_who_offered_help(post, tree, resident_a, reside
         posts.finish(resident_a, post)
 
 
-# --- minors ---------------------------------------------------------------------------------------------------
+# --- minors -----------------------------------------------------------------------------------------------
 @pytest.fixture
 def minor(tree):
     return resident("13700001020", "小明", tree.household_a2, birth_year=timezone.localdate().year - 15)
@@ -443,7 +443,7 @@ def test_the_adult_age_is_data(post, tree, resident_a, resident_a2):
         posts.pick(resident_a, post, response, mode="in_person")
 
 
-# --- audit ------------------------------------------------------------------------------------------------------
+# --- audit ------------------------------------------------------------------------------------------------
 def test_every_write_leaves_its_audit_row_last(tree, entrance_leader_a, resident_a, resident_a2, post):
     def last_action():
         return AuditEvent.objects.order_by("-seq").values_list("action", "actor_id").first()

@@ -44,8 +44,8 @@ def _save(place: Place) -> Place:
     return place
 
 
-@pytest.fixture
-def aid_tree(tree) -> AidTree:
+@pytest.fixture(name="aid_tree")
+def aid_tree_fixture(tree) -> AidTree:
     zj = tree.compound_1
     gy = Compound.objects.create(community=tree.community_1, name="桂园", path=tree.community_1.path)
     b2 = Building.objects.create(compound=zj, number="2号楼", path=tree.community_1.path)
@@ -74,23 +74,23 @@ def resident(mobile: str, name: str, household: Place, *, birth_year: int = 1980
     return user
 
 
-@pytest.fixture
-def resident_c(aid_tree):
+@pytest.fixture(name="resident_c")
+def resident_c_fixture(aid_tree):
     return resident("13700001003", "赵C", aid_tree.household_c1)
 
 
-@pytest.fixture
-def resident_d(aid_tree):
+@pytest.fixture(name="resident_d")
+def resident_d_fixture(aid_tree):
     return resident("13700001004", "钱D", aid_tree.household_d1)
 
 
-@pytest.fixture
-def resident_x(tree):
+@pytest.fixture(name="resident_x")
+def resident_x_fixture(tree):
     return resident("13700001005", "孙X", tree.household_x1)
 
 
-@pytest.fixture
-def resident_a2(tree):
+@pytest.fixture(name="resident_a2")
+def resident_a2_fixture(tree):
     """李四's household A2 (entrance A): a second neighbour of resident_a's entrance."""
     user = make_user("13700001002", "李四", "resident", tree.household_a2)
     tree.resident_a2.user = user
@@ -122,8 +122,8 @@ def need(author, household, **kw):
     return posts.create_post(author, **values)
 
 
-@pytest.fixture
-def post(tree, resident_a):
+@pytest.fixture(name="post")
+def post_fixture(tree, resident_a):
     """resident_a's need for fever medicine, at entrance A."""
     return need(resident_a, tree.household_a1)
 
