@@ -308,6 +308,7 @@ class Hub:
                 with self.lock:
                     if not self.pending and not self.by_community:
                         self.thread = None
+                        self.cursor = None  # read afresh when somebody listens again
                         return
                 started = time.monotonic()
                 try:
