@@ -574,8 +574,10 @@ def pick(
     (the helper or the author) needs a guardian's name."""
     _check(actor, post, "pick")
     errors: dict = {}
-    if response.post_id != post.pk or response.state != ResponseState.OFFERED:
+    if response.post_id != post.pk:
         errors["response"] = _("Choose one of the offers of help on this post.")
+    elif response.state != ResponseState.OFFERED:
+        raise Conflict(_("A helper was already chosen for this post. Reload to see it."))
     _choice(contact, ContactKind, "contact", errors, _("Choose what the helper sees: relay number or door."))
     _choice(mode, HandoffMode, "mode", errors, _("Choose how the thing changes hands."))
     guardian = (guardian or "").strip()
