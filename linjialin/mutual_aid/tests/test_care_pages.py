@@ -114,3 +114,20 @@ def test_a_visit_of_another_household_cannot_be_recorded_through_this_page(
     )
     assert response.status_code == 403
     assert CareVisit.objects.get(pk=other.pk).done_at is None
+
+
+def test_the_list_reads_a_fixed_number_of_statements(
+    tree, care_tags, grid_worker, login, django_assert_max_num_queries
+):
+    from .test_care_fixtures import tag
+
+    client = login(grid_worker)
+    client.get(url("care"))  # warm the session and the per-process caches
+    with django_assert_max_num_queries(20) as few:
+        client.get(url("care"))
+    for resident in (tree.resident_a2,):
+        tag(resident, "pregnancy")
+    for household in (tree.household_a1, tree.household_a2, tree.household_b1):
+        care.plan_visit(grid_worker, household=household, planned_on=timezone.localdate())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "李四" in client.get(url("care")).content.decode()

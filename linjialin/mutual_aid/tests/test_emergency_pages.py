@@ -154,3 +154,20 @@ def test_staff_add_a_party_member_and_bad_input_is_422(tree, episode, community_
     assert client.post(url("episode_end", episode.pk), {"summary": ""}).status_code == 422
     assert client.post(url("episode_tasks", episode.pk), {"kind": "party"}).status_code == 422
     assert Episode.objects.get().state == EpisodeState.ACTIVE
+
+
+def test_the_episode_and_board_read_a_fixed_number_of_statements(
+    tree, care_tags, episode, community_worker, volunteer, login, django_assert_max_num_queries
+):
+    emergency.join(volunteer, episode)
+    emergency.create_tasks(community_worker, episode, kind="delivery", entrances=[tree.entrance_a])
+    client = login(community_worker)
+    client.get(url("episode", episode.pk))
+    with django_assert_max_num_queries(40) as few:
+        client.get(url("episode", episode.pk))
+        client.get(url("coverage", episode.pk))
+    for task in emergency.create_tasks(community_worker, episode, kind="door_check"):
+        emergency.claim_task(volunteer, task)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url("episode", episode.pk)).status_code == 200
+        assert client.get(url("coverage", episode.pk)).status_code == 200
