@@ -36,6 +36,7 @@ from . import selectors
 from .models import (
     AidCategory,
     ContactKind,
+    FeedEntry,
     HandoffMode,
     Post,
     PostState,
@@ -127,6 +128,8 @@ def open_posts(request):
     context = {
         "posts": _decorate(list(rows), user),
         "stream_url": _stream_url(),
+        # the live feed starts after the newest entry this page already reflects (no gap, no repeat)
+        "last_event_id": FeedEntry.objects.order_by("-id").values_list("id", flat=True).first() or "",
         "may_post": not scope_for(user, Perm.POST_AID).is_empty,
         "may_moderate": not scope_for(user, Perm.MODERATE_AID).is_empty,
     }

@@ -138,7 +138,9 @@ def test_the_open_page_lists_posts_in_reach_urgent_first_with_the_feed_container
     assert "借一把梯子" in html and "孩子发烧" in html
     assert "二单元的求助" not in html  # entrance B, not widened
     assert html.index(f'id="post-{urgent.pk}"') < html.index(f'id="post-{normal.pk}"')
-    assert 'id="aid-feed"' in html and "data-stream-url=" in html
+    assert 'id="aid-feed"' in html
+    assert f'data-stream-url="{reverse("mutual_aid:stream")}"' in html
+    assert f'data-card-url="{reverse("mutual_aid:post_card", args=[0])}"' in html
     assert "mutual_aid/live.js" in html
     assert "I need help" in html and "I can offer" in html
     assert f'href="{NEW}?kind=need"' in html
