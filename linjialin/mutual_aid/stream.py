@@ -41,7 +41,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,6 +67,10 @@ RETRY_MS = 2000  # the browser reconnects this long after a drop
 GRACE_SECONDS = 10  # a fresh connection without an id gets the entries of the last seconds
 REPLAY_LIMIT = 200  # at most this many missed entries are replayed on a reconnect
 BATCH = 500  # entries read per poll
+# Ids are taken at insert but transactions commit in any order (PostgreSQL): an entry may become visible
+# after a higher id was routed. Each poll therefore reads from the cursor of LOOKBACK_SECONDS ago and skips
+# the ids already routed, so a late commit is still sent (at most this late).
+LOOKBACK_SECONDS = 5.0
 
 ROW_FIELDS = (
     "id",
@@ -136,6 +140,7 @@ class Listener:
     after: int | None = None  # replay entries after this id (Last-Event-ID) …
     since: object = None  # … or, without an id, entries from this time on
     hub: Hub | None = field(default=None, repr=False)
+    closed: bool = False  # the stream ended
 
     def communities(self) -> set[int]:
         return {s.community for s in self.spots}
@@ -229,7 +234,9 @@ class Hub:
         self.lock = threading.Lock()
         self.pending: list[Listener] = []  # registered, not yet replayed
         self.by_community: dict[int, set[Listener]] = defaultdict(set)
-        self.cursor: int | None = None  # the last entry id routed
+        self.cursor: int | None = None  # the highest entry id routed
+        self.history: deque[tuple[float, int]] = deque()  # (when, cursor): the floor of the lookback
+        self.routed: set[int] = set()  # ids routed above the floor
         self.thread: threading.Thread | None = None
         self.polls = 0
         self.queries = 0
@@ -244,6 +251,7 @@ class Hub:
                 self.thread.start()
 
     def remove(self, listener: Listener) -> None:
+        listener.closed = True
         with self.lock:
             with contextlib.suppress(ValueError):
                 self.pending.remove(listener)
@@ -263,20 +271,31 @@ class Hub:
         """One poll: replay for the new listeners, then route the entries after the cursor. Returns the
         number of entries read."""
         self.polls += 1
+        now = time.monotonic()
         if self.cursor is None:
             self.cursor = FeedEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
             self.queries += 1
+            self.history.clear()
+            self.routed.clear()
         with self.lock:
             pending, self.pending = self.pending, []
         for listener in pending:
             self._replay(listener)
             with self.lock:
-                for community in listener.communities():
-                    self.by_community[community].add(listener)
-        rows = list(FeedEntry.objects.filter(id__gt=self.cursor).order_by("id").values(*ROW_FIELDS)[:BATCH])
+                if not listener.closed:  # gone while being replayed
+                    for community in listener.communities():
+                        self.by_community[community].add(listener)
+        self.history.append((now, self.cursor))
+        while len(self.history) > 1 and self.history[1][0] <= now - LOOKBACK_SECONDS:
+            self.history.popleft()
+        floor = self.history[0][1]
+        self.routed = {i for i in self.routed if i > floor}
+        rows = list(FeedEntry.objects.filter(id__gt=floor).order_by("id").values(*ROW_FIELDS)[:BATCH])
         self.queries += 1
+        rows = [r for r in rows if r["id"] not in self.routed]
         if rows:
-            self.cursor = rows[-1]["id"]
+            self.cursor = max(self.cursor, rows[-1]["id"])
+            self.routed.update(r["id"] for r in rows)
             self.dispatch(rows)
         return len(rows)
 

@@ -188,6 +188,23 @@ def test_removed_listener_gets_nothing(tree, people, hub):
     assert box.got == []
 
 
+def test_an_entry_committed_after_a_higher_id_is_still_sent(tree, people, hub):
+    """PostgreSQL may commit a lower id after a higher one was routed: the lookback still sends it, once."""
+    hub.tick()
+    box = _listen(hub, people["a2"])
+    hub.tick()
+    late = _entry(_post(tree, tree.household_a1))
+    early = _entry(_post(tree, tree.household_a1))
+    row = {f.attname: getattr(late, f.attname) for f in FeedEntry._meta.concrete_fields}
+    late.delete()  # not visible yet: its transaction has not committed
+    hub.tick()
+    assert [e["id"] for e in box.got] == [early.pk]
+    FeedEntry.objects.create(**row)  # now it commits
+    hub.tick()
+    hub.tick()
+    assert [e["id"] for e in box.got] == [early.pk, row["id"]]
+
+
 # --- reconnects ------------------------------------------------------------------------------------------
 def test_last_event_id_replays_what_was_missed(tree, people, hub):
     post = _post(tree, tree.household_a1)
