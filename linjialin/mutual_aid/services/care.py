@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -55,7 +56,9 @@ def _check(actor, path: str) -> None:
 
 
 def _link(household_id: int) -> str:
-    return reverse("mutual_aid:care_household", args=[household_id])
+    """Without a language prefix: each recipient reads it in their own language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("mutual_aid:care_household", args=[household_id])
 
 
 def _visitor_ok(visitor, household: Place) -> bool:

@@ -18,10 +18,11 @@ one transaction ending with the audit event.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -112,7 +113,9 @@ def _check_active(episode: Episode) -> None:
 
 
 def _link(episode: Episode) -> str:
-    return reverse("mutual_aid:episode", args=[episode.pk])
+    """Without a language prefix: each recipient reads it in their own language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("mutual_aid:episode", args=[episode.pk])
 
 
 # --- episodes ----------------------------------------------------------------------------------------------

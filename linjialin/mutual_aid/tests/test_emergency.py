@@ -87,7 +87,8 @@ def test_staff_switch_on_emergency_mode_once_per_community(
     assert list(EpisodeMember.objects.filter(episode=episode).values_list("user_id", "role")) == [
         (community_worker.pk, "leader")
     ]
-    assert Notification.objects.filter(user=volunteer, kind="mutual_aid.episode.started").count() == 1
+    note = Notification.objects.get(user=volunteer, kind="mutual_aid.episode.started")
+    assert note.link == f"/mutual-aid/emergency/{episode.pk}/"  # no language prefix
     with pytest.raises(ValidationError) as err:
         start(community_secretary, tree, title="另一个")
     assert "community" in err.value.message_dict
