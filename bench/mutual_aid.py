@@ -318,7 +318,16 @@ def worker(
             feeds = [Feed(port, s, fetch_cards) for s in sessions]
             for f in feeds:
                 f.task = asyncio.get_running_loop().create_task(f.run())
-            await asyncio.wait_for(asyncio.gather(*(f.ready.wait() for f in feeds)), 120)
+            deadline = time.monotonic() + 300
+            while not all(f.ready.is_set() for f in feeds):
+                for f in feeds:
+                    if f.task.done() and not f.ready.is_set():
+                        raise RuntimeError(f"a stream failed: {f.task.exception()!r}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{sum(not f.ready.is_set() for f in feeds)} streams not open after 300 s"
+                    )
+                await asyncio.sleep(0.1)
             return feeds
 
         async def close(feeds: list[Feed]) -> None:
@@ -424,6 +433,15 @@ def worker(
         loop.run(close(feeds))
         out["load_after"] = round(os.getloadavg()[0], 2)
     finally:
+
+        async def cancel_all():
+            me = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not me]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        loop.run(cancel_all(), timeout=30)
         loop.stop()
         server.terminate()
         try:

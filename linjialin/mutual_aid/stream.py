@@ -386,10 +386,11 @@ def _sync_events(listener: ThreadListener) -> Iterator[str]:
         listener.hub.remove(listener)
 
 
-async def _async_events(listener: AsyncListener) -> AsyncIterator[str]:
-    # the view and the middleware ran on this request's own thread (asgiref's thread-sensitive context,
-    # alive until the response ends): close the connections it opened there before waiting
-    await sync_to_async(release_connections)()
+async def _async_events(listener: AsyncListener, release: bool = True) -> AsyncIterator[str]:
+    if release:
+        # the view and the middleware ran on this request's own thread (asgiref's thread-sensitive
+        # context, alive until the response ends): close the connections it opened there before waiting
+        await sync_to_async(release_connections)()
     listener.loop = asyncio.get_running_loop()
     listener.hub.add(listener)
     try:
@@ -440,3 +441,88 @@ def stream(request):
 
 
 urlpatterns = [path("stream/", stream, name="stream")]
+
+
+# --- the server's own ASGI endpoint ------------------------------------------------------------------------
+# `linjialin web` routes /mutual-aid/stream/ here (web.ASYNC_PATHS), not through Django's handler: that one
+# runs the (sync) middleware on a thread of the request's own, kept until the response ends — one idle
+# thread per open stream — and opens a database connection per concurrent setup, unbounded (200 browsers
+# reconnecting at once after a restart would open 200). Here the setup (session, user, idle timeout, homes,
+# subscription) runs on the shared thread pool, at most SETUP_CONCURRENCY at a time per process, closes its
+# connection, and the stream then lives on the event loop alone.
+SETUP_CONCURRENCY = 4
+_setup_gate: dict[int, asyncio.Semaphore] = {}  # one per event loop (a worker has one)
+
+
+def _setup(request) -> Listener | int:
+    """The listener for an ASGI request, or the status to answer (403 not logged in or idle, 204 no home)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    try:
+        engine = import_module(settings.SESSION_ENGINE)
+        request.session = engine.SessionStore(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+        user = get_user(request)  # checks the session's auth hash and backend, as the middleware does
+        if not user.is_authenticated:
+            return 403
+        last = request.session.get("last_seen")
+        if last is not None and time.time() - last > settings.SESSION_IDLE_TIMEOUT_MINUTES * 60:
+            return 403  # idle (accounts.middleware.IdleTimeoutMiddleware logs it out on the next page)
+        return make_listener(request, user) or 204
+    finally:
+        connections.close_all()
+
+
+def _headers(content_type: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", content_type),
+        (b"cache-control", b"no-store"),
+        (b"x-accel-buffering", b"no"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+
+
+async def asgi_app(scope, receive, send) -> None:
+    """GET /mutual-aid/stream/ as a bare ASGI app (see above); the same events as the view."""
+    import io
+
+    if scope["method"] not in ("GET", "HEAD"):
+        await send({"type": "http.response.start", "status": 405, "headers": _headers(b"text/plain")})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    loop = asyncio.get_running_loop()
+    gate = _setup_gate.setdefault(id(loop), asyncio.Semaphore(SETUP_CONCURRENCY))
+    request = ASGIRequest(scope, io.BytesIO())
+    async with gate:
+        outcome = await sync_to_async(_setup, thread_sensitive=False)(request)
+    if isinstance(outcome, int):
+        await send({"type": "http.response.start", "status": outcome, "headers": _headers(b"text/plain")})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    events = _async_events(outcome, release=False)  # an AsyncListener: the request is an ASGIRequest
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": _headers(b"text/event-stream; charset=utf-8"),
+        }
+    )
+
+    async def pump():
+        async for chunk in events:
+            await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+
+    async def gone():
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    tasks = {asyncio.ensure_future(pump()), asyncio.ensure_future(gone())}
+    try:
+        _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await events.aclose()

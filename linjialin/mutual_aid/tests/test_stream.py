@@ -301,9 +301,9 @@ def test_waiting_stream_holds_no_database_connection(client, tree, people, test_
 
 @pytest.mark.django_db(transaction=True)
 def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
-    """Through the server's own ASGI app (web.application): the stream goes to Django's ASGI handler, waits
-    on the loop, gets the hub's event, and leaves the hub when the browser goes away; an ordinary page
-    goes to the WSGI handler."""
+    """Through the server's own ASGI app (web.application): the stream goes to stream.asgi_app, waits on
+    the loop, gets the hub's event, and leaves the hub when the browser goes away; an ordinary page goes to
+    the WSGI handler; without a session, or idle too long, 403."""
     import asyncio
 
     from linjialin.core.management.commands.web import application
@@ -312,7 +312,7 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
     client.force_login(people["b1"])
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
 
-    def scope(path):
+    def scope(path, cookie=cookie):
         return {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -328,7 +328,7 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
             "server": ("testserver", 80),
         }
 
-    async def call(path, gone: asyncio.Event):
+    async def call(path, gone: asyncio.Event, cookie=cookie):
         sent: asyncio.Queue = asyncio.Queue()
         asked = []
 
@@ -339,7 +339,7 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
             await gone.wait()
             return {"type": "http.disconnect"}
 
-        task = asyncio.create_task(app(scope(path), receive, sent.put))
+        task = asyncio.create_task(app(scope(path, cookie), receive, sent.put))
         return task, sent
 
     async def scenario():
@@ -347,7 +347,7 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
         task, sent = await call(reverse("mutual_aid:stream"), gone)
         start = await asyncio.wait_for(sent.get(), 10)
         assert start["status"] == 200
-        assert (b"Content-Type", b"text/event-stream; charset=utf-8") in start["headers"]
+        assert (b"content-type", b"text/event-stream; charset=utf-8") in start["headers"]
         assert (await asyncio.wait_for(sent.get(), 10))["body"].startswith(b"retry:")
         (listener,) = test_hub.pending
         assert isinstance(listener, stream.AsyncListener)
@@ -361,6 +361,9 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
         page, replies = await call("/healthz", asyncio.Event())
         first = await asyncio.wait_for(replies.get(), 10)
         await asyncio.wait_for(page, 10)
-        return test_hub.listening(), first["status"]
+        anonymous, answer = await call(reverse("mutual_aid:stream"), asyncio.Event(), b"sessionid=nope")
+        refused = await asyncio.wait_for(answer.get(), 10)
+        await asyncio.wait_for(anonymous, 10)
+        return test_hub.listening(), first["status"], refused["status"]
 
-    assert async_to_sync(scenario)() == (0, 200)
+    assert async_to_sync(scenario)() == (0, 200, 403)

@@ -4,9 +4,10 @@ Stateless: run one per machine behind nginx. DEBUG is forced off by `linjialin w
 
 The workers are uvicorn's (ASGI), serving one small router (`application`):
 
-- the long-lived responses (ASYNC_PATHS: the mutual aid live feed, server-sent events) go to Django's
-  ASGI handler: each open stream is a coroutine waiting on a queue, not a thread, so 200 listeners cost
-  no threads and no database connections (bench/results/mutual_aid.md);
+- the long-lived responses (ASYNC_PATHS: the mutual aid live feed, server-sent events) go to their own
+  ASGI app (named by dotted path: core imports no domain app): each open stream is a coroutine waiting
+  on a queue, not a thread, so 200 listeners cost no threads and no database connections
+  (bench/results/mutual_aid.md);
 - every other request goes to Django's WSGI handler on a fixed pool of `--threads` threads per worker
   (a2wsgi), exactly as the gthread workers ran it: the same threads, so persistent database connections
   are reused across requests (Django's ASGI handler would run each sync view on a new thread, with a new
@@ -29,19 +30,21 @@ def default_workers() -> int:
     return max(2, min(4, (os.cpu_count() or 1)))
 
 
-# paths served by Django's ASGI handler (long-lived responses); everything else by the WSGI handler
-ASYNC_PATHS = ("/mutual-aid/stream/",)
+# paths served by their own ASGI apps (long-lived responses); everything else by the WSGI handler
+ASYNC_PATHS = {"/mutual-aid/stream/": "linjialin.mutual_aid.stream.asgi_app"}
 
 
-def application(threads: int, async_paths: tuple[str, ...] = ASYNC_PATHS):
-    """The ASGI app: `async_paths` to Django's ASGI handler, the rest to its WSGI handler on a fixed pool
-    of `threads` threads (a2wsgi)."""
+def application(threads: int, async_paths: dict[str, str] | None = None):
+    """The ASGI app: the paths of `async_paths` to their ASGI apps, other HTTP requests to Django's WSGI
+    handler on a fixed pool of `threads` threads (a2wsgi), anything else to Django's ASGI handler."""
     from a2wsgi import WSGIMiddleware
     from django.core.asgi import get_asgi_application
     from django.core.wsgi import get_wsgi_application
+    from django.utils.module_loading import import_string
 
     wsgi = WSGIMiddleware(get_wsgi_application(), workers=threads)
     asgi = get_asgi_application()
+    own = {path: import_string(app) for path, app in (async_paths or ASYNC_PATHS).items()}
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -52,7 +55,9 @@ def application(threads: int, async_paths: tuple[str, ...] = ASYNC_PATHS):
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        elif scope["type"] == "http" and not scope["path"].startswith(async_paths):
+        elif scope["type"] == "http" and scope["path"] in own:
+            await own[scope["path"]](scope, receive, send)
+        elif scope["type"] == "http":
             await wsgi(scope, receive, send)
         else:
             await asgi(scope, receive, send)
