@@ -470,3 +470,17 @@ def test_every_write_leaves_its_audit_row_last(tree, entrance_leader_a, resident
     assert audit_labels.label("mutual_aid.post.picked") == "helper chosen for a mutual aid post"
     assert set(posts.AUDIT_LABELS) <= audit_labels.known()
     assert "mutual_aid.contact.viewed" in audit_labels.personal()
+
+
+def test_the_sweep_is_scheduled_every_minute_and_runs_as_a_task(tree, resident_a):
+    from linjialin.core import beat
+    from linjialin.mutual_aid.tasks import sweep_mutual_aid
+
+    assert beat.JOBS["mutual_aid_sweep"].cron == "* * * * *"
+    assert beat.JOBS["mutual_aid_sweep"].task is sweep_mutual_aid
+    with time_machine.travel(T0, tick=False):
+        p = need(resident_a, tree.household_a1)
+    with time_machine.travel(T0 + timedelta(minutes=31), tick=False):
+        assert sweep_mutual_aid.call() == {"widened": 1, "expired": 0}
+    p.refresh_from_db()
+    assert p.reach == Reach.BUILDING
