@@ -18,3 +18,15 @@ def sweep_mutual_aid() -> dict:
 
 
 beat.register("mutual_aid_sweep", "* * * * *", sweep_mutual_aid)
+
+
+@task
+def sweep_care_visits() -> dict:
+    """Care visits past their planned day: the visitor and the household's 楼门长 and 网格员 are told
+    once each (services.care.sweep_care). Safe to run twice."""
+    from .services.care import sweep_care
+
+    return sweep_care()
+
+
+beat.register("mutual_aid_care_sweep", "30 7 * * *", sweep_care_visits)  # every morning at 07:30
