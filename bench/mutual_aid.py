@@ -11,15 +11,14 @@ opted in (services.posts.subscribe, whole community, all categories) and logged 
 It starts the real server (`linjialin web`, the same command `linjialin up` runs) and:
 
 1. baseline, 1 listener: the poster posts needs (services.posts.create_post, in this process); the
-   time from create_post returning (committed) to the listener reading the event, and to the card
-   fragment fetched after it (what live.js does before the card shows);
+   time from create_post returning (committed) to the listener reading the event, and to the card in
+   hand (it comes with a neighbour's event; the author and carers GET it, as live.js does);
 2. the listeners connect (raw HTTP/1.1 on asyncio, one connection each, as EventSource holds one);
    ordinary requests while they listen (the card, the open page, /healthz: 40 sequential GETs each)
    against the same with nobody listening; the server's memory (RSS of gunicorn and its workers) and,
    on PostgreSQL, the database connections open, idle and with the listeners;
 3. the poster posts `posts` needs `interval` seconds apart (± 25 % jitter): for every (post, listener)
-   pair, post → event received and post → card fetched (each client GETs the card on its event, as the
-   browser does: 200 card requests at once per post);
+   pair, post → event received and post → card in hand;
 4. baseline at the same concurrency: 200 GETs of a card at once, 3 rounds, without a post.
 
 p50/p95 over all deliveries. Writes bench/results/mutual_aid.md and .json. Target: p95 < 2 s.
@@ -110,6 +109,7 @@ class Feed:
         self.events: dict[int, float] = {}
         self.cards: dict[int, float] = {}
         self.card_errors = 0
+        self.inline = 0
         self.ready = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -151,10 +151,14 @@ class Feed:
     def _frame(self, frame: str) -> None:
         for line in frame.splitlines():
             if line.startswith("data: "):
-                post = json.loads(line[6:])["post"]
+                data = json.loads(line[6:])
+                post = data["post"]
                 now = time.monotonic()
                 self.events.setdefault(post, now)
-                if self.fetch_cards:
+                if data.get("html"):  # the card came with the event (a neighbour's)
+                    self.cards.setdefault(post, now)
+                    self.inline += 1
+                elif self.fetch_cards:
                     asyncio.get_running_loop().create_task(self._card(post))
 
     async def _card(self, post: int) -> None:
@@ -349,6 +353,7 @@ def worker(
                 "deliveries": len(events),
                 "missing": missing,
                 "card_errors": sum(f.card_errors for f in feeds),
+                "cards_inline": sum(f.inline for f in feeds),
                 "event_p50_ms": q(events, 50),
                 "event_p95_ms": q(events, 95),
                 "event_max_ms": round(max(events) * 1000, 1) if events else None,
@@ -521,12 +526,13 @@ Target (issue 6): p95 < 2 s from a post to its display, {f["listeners"]} clients
 - Server: `linjialin web` (what `linjialin up` runs), {f["workers"]} workers, worker class {f["worker_class"]}
   ({"uvicorn: the stream on the event loop, other requests on " + str(f["threads"]) + " WSGI threads per worker" if f["worker_class"] == "asgi" else "gunicorn gthread, " + str(f["threads"]) + " threads per worker"}).
 - Clients: {f["listeners"]} raw HTTP/1.1 connections on asyncio in the benchmark's process, each holding
-  `GET /mutual-aid/stream/` open like an EventSource; on each event the client GETs the post's card
-  (`/mutual-aid/posts/<id>/card/`), as live.js does before the card shows.
+  `GET /mutual-aid/stream/` open like an EventSource. As live.js: a neighbour's event carries the card
+  (rendered once per post by the hub), shown at once ({f.get("all_cards_inline")} of {f.get("all_deliveries")} here); otherwise (the author,
+  a carer) the client GETs `/mutual-aid/posts/<id>/card/` first.
 - Posts: {f["posts"]} needs by one resident through `services.posts.create_post` in the benchmark's process
   (so the time is taken on the same clock as the clients), {f["interval_s"]} s ± 25 % apart. Post → event:
-  from create_post returning (committed) to the client reading the event; post → display: to the card
-  fetched. p50/p95 over every (post, listener) pair.
+  from create_post returning (committed) to the client reading the event; post → card shown: to the card
+  in hand. p50/p95 over every (post, listener) pair.
 - Baselines in the same run: the same with 1 listener; {f["listeners"]} card GETs at once without a post
   (the card fetch alone at the same concurrency); ordinary requests (40 sequential GETs each) with nobody
   listening and with the {f["listeners"]} listeners connected.

@@ -83,6 +83,7 @@ ROW_FIELDS = (
     "category",
     "post__state",
     "post__kind",
+    "post__author_id",
 )
 
 
@@ -141,6 +142,8 @@ class Listener:
     since: object = None  # … or, without an id, entries from this time on
     hub: Hub | None = field(default=None, repr=False)
     closed: bool = False  # the stream ended
+    language: str = ""  # the card is rendered in it
+    plain: bool = True  # sees the neighbours' card (not a carer: no care highlight to compute)
 
     def communities(self) -> set[int]:
         return {s.community for s in self.spots}
@@ -158,7 +161,7 @@ class Listener:
             and level <= self.subscribed_reach
             and (not self.categories or row["category"] in self.categories)
         )
-        return {
+        event = {
             "id": row["id"],
             "post": row["post_id"],
             "kind": row["post__kind"],
@@ -167,6 +170,10 @@ class Listener:
             "match": match,
             "card": card_url(row["post_id"]),
         }
+        if self.plain and row["post__author_id"] != self.user_id and self.hub is not None:
+            if html := self.hub.card(row["post_id"], self.language):
+                event["html"] = html  # the page shows it at once; the author and carers fetch theirs
+        return event
 
     def deliver(self, event: dict) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -208,6 +215,25 @@ class AsyncListener(Listener):
             return None
 
 
+def render_card(post_id: int, language: str) -> str:
+    """The post's card fragment (mutual_aid/_post_card.html, the open page's card) for a neighbour."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from .models import AidCategory, Post, ResponseState
+
+    try:
+        post = Post.objects.select_related("entrance").get(pk=post_id, state=PostState.OPEN)
+        post.n_responses = post.responses.exclude(state=ResponseState.WITHDRAWN).count()
+        post.highlight_care, post.is_mine = False, False
+        post.is_medicine = post.category == AidCategory.MEDICINE
+        with translation.override(language or None):
+            return render_to_string("mutual_aid/_post_card.html", {"post": post}).strip()
+    except Exception:  # gone, or the template wants more: the page fetches the card itself
+        log.warning("live feed: card %s not rendered", post_id, exc_info=True)
+        return ""
+
+
 _card_prefix: list[str] = []
 
 
@@ -237,6 +263,7 @@ class Hub:
         self.cursor: int | None = None  # the highest entry id routed
         self.history: deque[tuple[float, int]] = deque()  # (when, cursor): the floor of the lookback
         self.routed: set[int] = set()  # ids routed above the floor
+        self.cards: dict[tuple[int, str], str] = {}  # (post, language) → the neighbours' card
         self.thread: threading.Thread | None = None
         self.polls = 0
         self.queries = 0
@@ -293,6 +320,7 @@ class Hub:
         rows = list(FeedEntry.objects.filter(id__gt=floor).order_by("id").values(*ROW_FIELDS)[:BATCH])
         self.queries += 1
         rows = [r for r in rows if r["id"] not in self.routed]
+        self.cards.clear()  # a card is rendered afresh for each poll (its count of answers moves)
         if rows:
             self.cursor = max(self.cursor, rows[-1]["id"])
             self.routed.update(r["id"] for r in rows)
@@ -312,6 +340,17 @@ class Hub:
         for row in reversed(rows):
             if (event := listener.event_for(row)) is not None:
                 listener.deliver(event)
+
+    def card(self, post_id: int, language: str) -> str:
+        """The card as a neighbour sees it (not theirs, no care highlight), rendered once per post and
+        language while it is routed (200 listeners would otherwise GET and render it 200 times at once);
+        "" when it cannot be rendered (the page then fetches it)."""
+        key = (post_id, language)
+        if key not in self.cards:
+            self.cards[key] = render_card(post_id, language)
+            if len(self.cards) > 256:
+                self.cards.pop(next(iter(self.cards)))
+        return self.cards[key]
 
     def dispatch(self, rows: list[dict]) -> None:
         with self.lock:
@@ -407,8 +446,14 @@ def make_listener(request, user, *, use_hub: Hub | None = None) -> Listener | No
     spots = spots_for(user)
     if not spots:
         return None
+    from django.conf import settings
+
+    from linjialin.core.scope import scope_for
+
     sub = Subscription.objects.filter(user=user).first()
     kwargs = {
+        "language": getattr(user, "language", "") or settings.LANGUAGE_CODE,
+        "plain": scope_for(user, "mutual_aid.care").is_empty,
         "user_id": user.pk,
         "spots": spots,
         "subscribed_reach": sub.reach if sub is not None and sub.active else None,

@@ -169,12 +169,33 @@ def test_one_query_per_poll_for_all_listeners(tree, people, hub):
     hub.tick()
     boxes = [_listen(hub, people[k]) for k in ("a2", "b1", "x1")]
     hub.tick()  # replays for the new listeners
+    with CaptureQueriesContext(connection) as queries:
+        assert hub.tick() == 0
+    assert len(queries) == 1  # nothing new: one query, whatever the number of listeners
     for _i in range(5):
         _entry(_post(tree, tree.household_a1), Reach.COMMUNITY)
     with CaptureQueriesContext(connection) as queries:
         assert hub.tick() == 5
-    assert len(queries) == 1
+    assert len(queries) == 1 + 5 * 2  # the entries, and each card rendered once (post, answers) for both
     assert [len(b.got) for b in boxes] == [5, 5, 0]
+
+
+def test_neighbours_get_the_card_with_the_event_the_author_and_carers_fetch(tree, people, hub, resident_a):
+    hub.tick()
+    neighbour = _listen(hub, people["a2"], language="en")
+    author = _listen(hub, resident_a, language="en")
+    leader = make_user("13700004005", "楼门长", "entrance_leader", tree.entrance_a)
+    carer = Box(user_id=leader.pk, spots=neighbour.spots, plain=False)  # a 楼门长 living in the entrance
+    hub.add(carer)
+    hub.tick()
+    post = _post(tree, tree.household_a1, author=resident_a)
+    _entry(post)
+    hub.tick()
+    (event,) = neighbour.got
+    assert event["html"].startswith("<article") and f'id="post-{post.pk}"' in event["html"]
+    assert "帮忙买点面包" in event["html"] and "My post" not in event["html"]
+    assert "html" not in author.got[0]  # the author's card says "my post": fetched
+    assert "html" not in carer.got[0]  # the care highlight is theirs to see: fetched
 
 
 def test_removed_listener_gets_nothing(tree, people, hub):
@@ -292,7 +313,9 @@ def test_waiting_stream_holds_no_database_connection(client, tree, people, test_
         "category": "other",
         "post__state": PostState.OPEN,
         "post__kind": Kind.NEED,
+        "post__author_id": 0,
     }
+    listener.plain = False  # the event made here, in the test's thread, without the card (the hub's job)
     listener.deliver(listener.event_for(row))
     assert '"post":7' in read()
     assert connection.connection is None  # waiting and sending opened nothing

@@ -1,6 +1,7 @@
 // The live feed of the open mutual aid page (issue 6 §2): new needs and offers appear at the top by
 // themselves. Server-sent events from #aid-feed[data-stream-url] (mutual_aid:stream); for each event the
-// post's card fragment is fetched and put first, highlighted for a while. No inline script (strict CSP).
+// post's card (sent with the event, or fetched) is put first, highlighted for a while. No inline script
+// (strict CSP).
 (function () {
   "use strict";
   var feed = document.getElementById("aid-feed");
@@ -20,13 +21,16 @@
 
   function insert(data) {
     if (document.getElementById("post-" + data.post)) return Promise.resolve(); // already shown
-    return fetch(cardUrl(data), {
-      credentials: "same-origin",
-      headers: { "HX-Request": "true", Accept: "text/html" },
-    })
-      .then(function (response) {
-        return response.ok ? response.text() : ""; // gone (withdrawn, hidden): nothing to show
-      })
+    // the neighbours' card comes with the event; the author's and a carer's are fetched
+    var html = data.html
+      ? Promise.resolve(data.html)
+      : fetch(cardUrl(data), {
+          credentials: "same-origin",
+          headers: { "HX-Request": "true", Accept: "text/html" },
+        }).then(function (response) {
+          return response.ok ? response.text() : ""; // gone (withdrawn, hidden): nothing to show
+        });
+    return html
       .then(function (html) {
         if (!html || document.getElementById("post-" + data.post)) return;
         var holder = document.createElement("template");
