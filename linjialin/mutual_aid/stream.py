@@ -447,12 +447,14 @@ def make_listener(request, user, *, use_hub: Hub | None = None) -> Listener | No
     if not spots:
         return None
     from django.conf import settings
+    from django.utils import translation
 
     from linjialin.core.scope import scope_for
 
     sub = Subscription.objects.filter(user=user).first()
     kwargs = {
-        "language": getattr(user, "language", "") or settings.LANGUAGE_CODE,
+        # the page's language (LocaleMiddleware's choice: the cookie set at login, then the browser's)
+        "language": translation.get_language_from_request(request) or settings.LANGUAGE_CODE,
         "plain": scope_for(user, "mutual_aid.care").is_empty,
         "user_id": user.pk,
         "spots": spots,
