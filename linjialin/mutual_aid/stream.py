@@ -168,7 +168,7 @@ class Listener:
             "category": row["category"],
             "reach": row["reach"],
             "match": match,
-            "card": card_url(row["post_id"]),
+            "card": card_url(row["post_id"], self.language),
         }
         if self.plain and row["post__author_id"] != self.user_id and self.hub is not None:
             if html := self.hub.card(row["post_id"], self.language):
@@ -234,17 +234,21 @@ def render_card(post_id: int, language: str) -> str:
         return ""
 
 
-_card_prefix: list[str] = []
+_card_prefix: dict[str, str] = {}
 
 
-def card_url(post_id: int) -> str:
-    """The card fragment's URL (mutual_aid:post_card), built from one reverse per process."""
-    if not _card_prefix:
+def card_url(post_id: int, language: str = "") -> str:
+    """The card fragment's URL (mutual_aid:post_card) in the page's language (i18n_patterns: /en/… for
+    English), from one reverse per process and language."""
+    from django.utils import translation
+
+    if language not in _card_prefix:
         try:
-            _card_prefix.append(reverse("mutual_aid:post_card", args=[987654321]))
+            with translation.override(language or None):
+                _card_prefix[language] = reverse("mutual_aid:post_card", args=[987654321])
         except NoReverseMatch:
             return f"/mutual-aid/posts/{post_id}/card/"
-    return _card_prefix[0].replace("987654321", str(post_id))
+    return _card_prefix[language].replace("987654321", str(post_id))
 
 
 # --- the hub ---------------------------------------------------------------------------------------------
@@ -454,7 +458,7 @@ def make_listener(request, user, *, use_hub: Hub | None = None) -> Listener | No
     sub = Subscription.objects.filter(user=user).first()
     kwargs = {
         # the page's language (LocaleMiddleware's choice: the cookie set at login, then the browser's)
-        "language": translation.get_language_from_request(request) or settings.LANGUAGE_CODE,
+        "language": translation.get_language_from_request(request, check_path=True) or settings.LANGUAGE_CODE,
         "plain": scope_for(user, "mutual_aid.care").is_empty,
         "user_id": user.pk,
         "spots": spots,

@@ -381,6 +381,15 @@ def test_asgi_stream_waits_on_the_event_loop(client, tree, people, test_hub):
         assert frame.startswith(f"id: {entry.pk}\nevent: post\n")
         gone.set()  # the browser goes away
         await asyncio.wait_for(task, 10)
+        english = asyncio.Event()
+        task, sent = await call("/en" + reverse("mutual_aid:stream"), english)  # an English page's stream
+        assert (await asyncio.wait_for(sent.get(), 10))["status"] == 200
+        assert (await asyncio.wait_for(sent.get(), 10))["body"].startswith(b"retry:")
+        (listener,) = test_hub.pending
+        assert listener.language == "en" and isinstance(listener, stream.AsyncListener)
+        assert stream.card_url(5, "en") == "/en/mutual-aid/posts/5/card/"
+        english.set()
+        await asyncio.wait_for(task, 10)
         page, replies = await call("/healthz", asyncio.Event())
         first = await asyncio.wait_for(replies.get(), 10)
         await asyncio.wait_for(page, 10)

@@ -44,7 +44,13 @@ def application(threads: int, async_paths: dict[str, str] | None = None):
 
     wsgi = WSGIMiddleware(get_wsgi_application(), workers=threads)
     asgi = get_asgi_application()
-    own = {path: import_string(app) for path, app in (async_paths or ASYNC_PATHS).items()}
+    from django.conf import settings
+
+    own = {}
+    for path, dotted in (async_paths or ASYNC_PATHS).items():
+        own[path] = import_string(dotted)
+        for code, _name in settings.LANGUAGES:  # the same page under a language prefix (i18n_patterns)
+            own[f"/{code}{path}"] = own[path]
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
