@@ -3,7 +3,8 @@
     open ──pick──▶ matched ──finish──▶ done
       ├──expire (the sweep)──▶ expired
       ├──withdraw (the author)──▶ withdrawn ◀── matched (withdraw)
-      └──hide (a moderator)──▶ hidden ◀── matched (hide); hidden ──restore──▶ open
+      └──hide (a moderator)──▶ hidden ◀── matched (hide); hidden ──restore──▶ open, or back to
+         matched when a helper had been chosen (restore_matched)
 
 The author picks one "我能帮" response and marks the hand-off done; a moderator (mutual_aid.moderate over
 the post's household) hides and restores; the sweep (actor None) expires open posts.
@@ -55,7 +56,17 @@ workflow = Workflow(
             _("hide the post"),
             "a moderator (mutual_aid.moderate), with the reason",
         ),
-        Transition("restore", {S.HIDDEN}, S.OPEN, moderator, _("restore the post"), "a moderator"),
+        Transition(
+            "restore", {S.HIDDEN}, S.OPEN, moderator, _("restore the post"), "a moderator (no helper chosen)"
+        ),
+        Transition(
+            "restore_matched",
+            {S.HIDDEN},
+            S.MATCHED,
+            moderator,
+            _("restore the post"),
+            "a moderator, when a helper had been chosen before it was hidden",
+        ),
     ],
 )
 

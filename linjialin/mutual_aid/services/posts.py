@@ -1009,11 +1009,13 @@ def hide(actor, post: Post, *, reason) -> Post:
 
 
 def restore(actor, post: Post) -> Post:
-    """A moderator restores a hidden post (open again); its open reports are dismissed with it."""
-    _check(actor, post, "restore")
+    """A moderator restores a hidden post: open again, or matched again when a helper had been chosen
+    before it was hidden (the hand-off stands); its open reports are dismissed with it."""
+    transition = "restore_matched" if Handoff.objects.filter(post=post).exists() else "restore"
+    _check(actor, post, transition)
     with transaction.atomic():
         now = timezone.now()
-        workflow.apply(post, "restore", actor, hidden_reason="")
+        workflow.apply(post, transition, actor, hidden_reason="")
         dismissed = Report.objects.filter(post=post, state=ReportState.OPEN).update(
             state=ReportState.DISMISSED, handled_by=actor, handled_at=now, decision_note=_("restored")
         )
@@ -1032,7 +1034,7 @@ def restore(actor, post: Post) -> Post:
             actor=actor,
             obj=post,
             before={"state": S.HIDDEN},
-            after={"state": S.OPEN, "reports_dismissed": dismissed},
+            after={"state": post.state, "reports_dismissed": dismissed},
         )
     return post
 

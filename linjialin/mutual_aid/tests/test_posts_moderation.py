@@ -24,6 +24,7 @@ from linjialin.testing.plugin import make_user
 
 from .test_posts_fixtures import (  # noqa: F401
     _english,
+    matched,
     need,
     post_fixture,
     resident,
@@ -260,3 +261,18 @@ def test_two_moderators_deciding_at_once_one_wins(tree):
     assert _race([decide(leader, "upheld"), decide(worker, "dismissed")]) == ["conflict", "ok"]
     assert AuditEvent.objects.filter(action="mutual_aid.report.decided").count() == 1
     assert Report.objects.get(pk=report.pk).state in (ReportState.UPHELD, ReportState.DISMISSED)
+
+
+def test_a_matched_post_hidden_then_restored_is_matched_again_with_its_handoff(
+    post, tree, resident_a, resident_a2, entrance_leader_a
+):
+    _response, handoff = matched(post, resident_a, resident_a2, tree.household_a2)
+    posts.hide(entrance_leader_a, post, reason="核实中")
+    post.refresh_from_db()
+    assert post.state == PostState.HIDDEN
+    posts.restore(entrance_leader_a, post)
+    post.refresh_from_db()
+    assert post.state == PostState.MATCHED and Handoff.objects.get(post=post) == handoff
+    event = AuditEvent.objects.filter(action="mutual_aid.post.restored").latest("seq")
+    assert event.after["state"] == PostState.MATCHED
+    assert selectors.contact_for(resident_a, post) is not None  # the two still see each other's contact
