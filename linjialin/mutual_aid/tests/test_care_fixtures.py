@@ -21,9 +21,22 @@ def _english():
         yield
 
 
+# the tag types places' migration 0002 seeds; re-created if a transactional test on this worker flushed them
+SEEDED_TAGS = {
+    "elderly_alone": ("独居老人", "elderly living alone", True),
+    "disability": ("残疾", "disability", True),
+    "pregnancy": ("孕期", "pregnancy", True),
+    "party_member": ("党员", "party member", False),
+}
+
+
 def tag(resident, code: str, consent: str = "本人书面同意") -> ResidentTag:
+    zh, en, sensitive = SEEDED_TAGS[code]
+    tag_type = TagType.objects.get_or_create(
+        code=code, defaults={"name_zh": zh, "name_en": en, "sensitive": sensitive}
+    )[0]
     return ResidentTag.objects.create(
-        resident=resident, tag=TagType.objects.get(code=code), path=resident.path, consent_source=consent
+        resident=resident, tag=tag_type, path=resident.path, consent_source=consent
     )
 
 

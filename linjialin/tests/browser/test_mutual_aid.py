@@ -87,7 +87,7 @@ def test_need_reaches_the_neighbour_live_and_the_pick_shows_contacts(
 
         # A picks B
         a.reload()
-        a.locator("summary", has_text=re.compile("Choose this helper|选择")).first.click()
+        a.locator("summary", has_text=re.compile("Choose this helper|选这位邻居")).first.click()
         a.get_by_role("button", name=re.compile(neighbour.display_name)).click()
         a.locator("#contact").wait_for()
         assert a.locator("#contact").is_visible()
