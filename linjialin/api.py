@@ -18,6 +18,7 @@ from .accounts.tokens import ApiTokenAuth, TokenRejected
 from .core.api import install_error_handlers
 from .core.api import router as audit_router
 from .mediation.api import router as mediation_router
+from .mutual_aid.api import router as mutual_aid_router
 from .places.api import residents_router
 from .places.api import router as places_router
 from .routing.api import router as routing_router
@@ -59,3 +60,4 @@ api.add_router("/audit/", audit_router)
 api.add_router("/requests/", requests_router)
 api.add_router("/routing/", routing_router)
 api.add_router("/mediation/", mediation_router)
+api.add_router("/mutual-aid/", mutual_aid_router)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "linjialin.routing",
     "linjialin.hotspots",
     "linjialin.mediation",
+    "linjialin.mutual_aid",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "linjialin.accounts.context_processors.roles",
                 "linjialin.notifications.context_processors.unread",
+                "linjialin.mutual_aid.context_processors.emergency_banner",
             ],
         },
     },

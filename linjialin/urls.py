@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("routing/", include("linjialin.routing.urls")),
     path("hotspots/", include("linjialin.hotspots.urls")),
     path("mediation/", include("linjialin.mediation.urls")),
+    path("mutual-aid/", include("linjialin.mutual_aid.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

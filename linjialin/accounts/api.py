@@ -27,21 +27,32 @@ def me(request):
     user = request.auth
     roles = [
         RoleOut(
-            grant_id=g.pk, role=g.role, role_label=str(Role(g.role).label),
+            grant_id=g.pk,
+            role=g.role,
+            role_label=str(Role(g.role).label),
             place=GrantPlaceOut(id=g.place.pk, level=g.place.level, name=g.place.name, path=g.place.path),
-            building_id=g.building_id, floor=g.floor, valid_from=g.valid_from, valid_to=g.valid_to,
+            building_id=g.building_id,
+            floor=g.floor,
+            valid_from=g.valid_from,
+            valid_to=g.valid_to,
         )
         for g in selectors.home_roles(user)
     ]
     return MeOut(
-        id=user.pk, display_name=user.display_name, mobile_masked=mask_mobile(user.mobile),
-        language=user.language, roles=roles,
+        id=user.pk,
+        display_name=user.display_name,
+        mobile_masked=mask_mobile(user.mobile),
+        language=user.language,
+        roles=roles,
         permissions=sorted(p.value for p in Perm if not scope_for(user, p).is_empty),
     )
 
 
-@router.get("/coverage/{place_id}", response={200: list[CoverageOut], **GUARDED_READ_ERRORS},
-            summary="楼门长 coverage per community")
+@router.get(
+    "/coverage/{place_id}",
+    response={200: list[CoverageOut], **GUARDED_READ_ERRORS},
+    summary="楼门长 coverage per community",
+)
 def coverage(request, place_id: Id):
     """Coverage for every community under the place (needs `accounts.manage_coverage` there)."""
     place = place_selectors.get_place_for_user(request.auth, place_id)
@@ -49,9 +60,16 @@ def coverage(request, place_id: Id):
         raise PermissionDenied(_("You may not manage coverage here."))
     return [
         CoverageOut(
-            community_id=row.community.pk, community=row.community.name, path=row.community.path,
-            entrances=row.entrances, covered=row.covered, uncovered=row.uncovered, percent=row.percent,
-            buildings=row.buildings, buildings_covered=row.buildings_covered, floor_leaders=row.floor_leaders,
+            community_id=row.community.pk,
+            community=row.community.name,
+            path=row.community.path,
+            entrances=row.entrances,
+            covered=row.covered,
+            uncovered=row.uncovered,
+            percent=row.percent,
+            buildings=row.buildings,
+            buildings_covered=row.buildings_covered,
+            floor_leaders=row.floor_leaders,
         )
         for row in selectors.coverage_by_community(place)
     ]

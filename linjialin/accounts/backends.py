@@ -2,6 +2,8 @@ from django.contrib.auth.backends import ModelBackend
 
 from linjialin.core.scope import scope_for
 
+SCOPED_APPS = ("places", "accounts", "audit", "requests", "mediation", "mutual_aid")  # perms from roles.py
+
 
 class ScopedBackend(ModelBackend):
     """Django's `user.has_perm(perm, obj)` answered by the scope policy.
@@ -14,7 +16,7 @@ class ScopedBackend(ModelBackend):
     def has_perm(self, user_obj, perm, obj=None):
         if not user_obj.is_active:
             return False
-        if "." in perm and perm.split(".")[0] in ("places", "accounts", "audit", "requests", "mediation"):
+        if "." in perm and perm.split(".")[0] in SCOPED_APPS:
             scope = scope_for(user_obj, perm)
             if obj is None:
                 return not scope.is_empty

@@ -36,6 +36,11 @@ class Perm(StrEnum):
     MEDIATION_MANAGE = "mediation.manage"  # the centre's managers: every case here, teams, acceptance
     MEDIATION_FIGURES = "mediation.view_figures"  # the centre's counts and reports (no case contents)
     MEDIATION_EXPORT = "mediation.export_sensitive"  # the court filing pack with parties' identity, audited
+    POST_AID = "mutual_aid.post"  # post needs and offers, answer neighbours (a 楼门长 for a household)
+    MODERATE_AID = "mutual_aid.moderate"  # the moderation queue: reported posts and people here
+    CARE_LIST = "mutual_aid.care"  # the care list here (consented sensitive tags), plan and record visits
+    RUN_EMERGENCY = "mutual_aid.emergency"  # switch emergency mode on and off, form the team, set tasks
+    AID_FIGURES = "mutual_aid.view_figures"  # mutual aid figures (counts)
 
 
 class Role(models.TextChoices):
@@ -70,7 +75,7 @@ class RoleSpec:
 
 
 P = Perm
-_LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.VIEW_REQUESTS})
+_LEADER = frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.VIEW_REQUESTS, P.POST_AID})
 _HANDLER = frozenset({P.VIEW_REQUESTS, P.HANDLE_REQUESTS})
 _MEDIATION = frozenset({P.VIEW_PLACE, P.MEDIATION_WORK})
 _COMMUNITY = frozenset(
@@ -86,6 +91,9 @@ _COMMUNITY = frozenset(
         P.SUBMIT_REQUEST,
         P.VIEW_REQUESTS,
         P.HANDLE_REQUESTS,
+        P.MODERATE_AID,
+        P.CARE_LIST,
+        P.RUN_EMERGENCY,
     }
 )
 
@@ -93,20 +101,25 @@ _CONFIDENTIAL = frozenset({P.APPLY_MEDIATION, P.MEDIATION_WORK, P.MEDIATION_MANA
 
 ROLES: dict[Role, RoleSpec] = {
     Role.RESIDENT: RoleSpec(
-        Level.HOUSEHOLD, frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.APPLY_MEDIATION})
+        Level.HOUSEHOLD,
+        frozenset({P.VIEW_PLACE, P.VIEW_HOUSEHOLD, P.SUBMIT_REQUEST, P.APPLY_MEDIATION, P.POST_AID}),
     ),
     Role.FLOOR_LEADER: RoleSpec(Level.ENTRANCE, _LEADER),
     Role.ENTRANCE_LEADER: RoleSpec(
-        Level.ENTRANCE, _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}
+        Level.ENTRANCE,
+        _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER, P.MODERATE_AID, P.CARE_LIST},
     ),
     Role.BUILDING_LEADER: RoleSpec(Level.COMMUNITY, _LEADER),
     Role.GRID_WORKER: RoleSpec(
-        Level.GRID, _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER}, staff=True
+        Level.GRID,
+        _LEADER | _HANDLER | {P.VIEW_SENSITIVE, P.UNMASK, P.EDIT_ROSTER, P.MODERATE_AID, P.CARE_LIST},
+        staff=True,
     ),
     Role.COMMUNITY_WORKER: RoleSpec(Level.COMMUNITY, _COMMUNITY, staff=True),
     Role.COMMUNITY_SECRETARY: RoleSpec(
         Level.COMMUNITY,
-        _COMMUNITY | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT, P.SUPERVISE_REQUESTS, P.MEDIATION_FIGURES},
+        _COMMUNITY
+        | {P.EXPORT_SENSITIVE, P.VIEW_AUDIT, P.SUPERVISE_REQUESTS, P.MEDIATION_FIGURES, P.AID_FIGURES},
         staff=True,
     ),
     Role.SUBDISTRICT_STAFF: RoleSpec(
@@ -119,6 +132,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.MANAGE_COVERAGE,
                 P.SUPERVISE_REQUESTS,
                 P.MEDIATION_FIGURES,
+                P.AID_FIGURES,
             }
         )
         | _HANDLER,

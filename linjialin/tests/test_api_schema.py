@@ -75,8 +75,16 @@ def caller(request, tree, client, in_process_app):
 
 
 def real_ids(tree) -> dict[str, list[int]]:
-    places = [tree.subdistrict, tree.community_1, tree.community_2, tree.grid_1, tree.entrance_a,
-              tree.entrance_x, tree.household_a1, tree.household_x1]
+    places = [
+        tree.subdistrict,
+        tree.community_1,
+        tree.community_2,
+        tree.grid_1,
+        tree.entrance_a,
+        tree.entrance_x,
+        tree.household_a1,
+        tree.household_x1,
+    ]
     residents = [tree.resident_a1, tree.resident_b1, tree.resident_x1]
     return {"place_id": [p.pk for p in places], "resident_id": [r.pk for r in residents]}
 
@@ -114,10 +122,26 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         ("get", "/api/v1/requests/{request_id}"): {"200", "401", "404", "422"},
         **{
             ("post", f"/api/v1/requests/{{request_id}}/{name}"): {"200", "401", "403", "404", "409", "422"}
-            for name in ("accept", "contact", "resolve", "escalate", "return", "dispatch", "not_accept",
-                         "request_extension", "decide_extension", "rate", "withdraw", "merge", "unmerge",
-                         "reassign", "summon", "recategorise",
-                         "assists/{assist_id}/check_in", "assists/{assist_id}/report_back")
+            for name in (
+                "accept",
+                "contact",
+                "resolve",
+                "escalate",
+                "return",
+                "dispatch",
+                "not_accept",
+                "request_extension",
+                "decide_extension",
+                "rate",
+                "withdraw",
+                "merge",
+                "unmerge",
+                "reassign",
+                "summon",
+                "recategorise",
+                "assists/{assist_id}/check_in",
+                "assists/{assist_id}/report_back",
+            )
         },
         ("get", "/api/v1/requests/units"): {"200", "401", "404", "422"},
         ("get", "/api/v1/routing/suggest"): {"200", "401", "404", "422"},
@@ -128,6 +152,11 @@ def test_openapi_documents_every_endpoint_with_its_error_answers(client):
         ("get", "/api/v1/mediation/mine"): {"200", "401"},
         ("get", "/api/v1/requests/similar"): {"200", "401", "422"},
         ("get", "/api/v1/requests/{request_id}/duplicates"): {"200", "401", "403", "404", "422"},
+        ("get", "/api/v1/mutual-aid/posts"): {"200", "401", "422"},
+        ("post", "/api/v1/mutual-aid/posts"): {"200", "201", "401", "403", "404", "422"},
+        ("post", "/api/v1/mutual-aid/posts/{post_id}/respond"): {
+            *("200", "201", "401", "403", "404", "409", "422"),
+        },
     }
     found = {(m, path): set(op["responses"]) for path, ops in paths.items() for m, op in ops.items()}
     assert found == expected
