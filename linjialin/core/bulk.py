@@ -1,11 +1,12 @@
-"""Fast bulk writes for roster imports and data generation.
+"""Fast writes: roster imports and data generation, and the few writes on the hottest paths.
 
 Django's bulk_create spends most of its time compiling SQL per object; for tens of thousands of rows
-that dominates. These helpers write the same rows (values prepared by each field's own
-get_db_prep_save, defaults and auto_now filled in as the ORM would) with one prepared statement:
-executemany on SQLite (in-process, no round trips), COPY on PostgreSQL (one stream), multi-row
-VALUES elsewhere. They join the caller's transaction; callers are services that have already
-validated everything.
+that dominates, and for the one request row of a submission it costs several times what the database
+takes to write it. These helpers write the same rows (values prepared by each field's own
+get_db_prep_save, defaults and auto_now filled in as the ORM would; the plan of fields once per process
+and model): a few rows in one multi-row INSERT, more with executemany on SQLite (in-process, no round
+trips), COPY on PostgreSQL (one stream), multi-row VALUES elsewhere. They join the caller's transaction;
+callers are services that have already validated everything.
 """
 
 from __future__ import annotations
@@ -18,11 +19,20 @@ from django.utils import timezone
 
 # Field types whose Python values every driver takes as they are; all others go through the field.
 PLAIN_TYPES = {
-    "CharField", "SlugField", "TextField", "BooleanField", "ForeignKey", "OneToOneField", "AutoField",
-    "BigAutoField", "IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+    "CharField",
+    "SlugField",
+    "TextField",
+    "BooleanField",
+    "ForeignKey",
+    "OneToOneField",
+    "AutoField",
+    "BigAutoField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
     "BigIntegerField",
 }
-_GIVEN = object()  # marks "each row gives this value" in an insert plan
 
 
 def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -34,6 +44,52 @@ def _converter(field):
     if field.get_internal_type() in PLAIN_TYPES:
         return None
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+_plans: dict[tuple, tuple[list, list[str]]] = {}
+
+
+def _plan(model, with_pk: bool) -> tuple[list, list[str]]:
+    """The fields an INSERT of `model` writes, each (attname, column, converter, field, stamped), and the
+    attnames stamped with the time of the call (auto_now, auto_now_add). Once per process and model."""
+    key = (connection.vendor, model, with_pk)
+    if key not in _plans:
+        plan, stamped = [], []
+        for f in model._meta.concrete_fields:
+            if f.primary_key and not with_pk:
+                continue
+            stamp = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+            plan.append((f.attname, f.column, _converter(f), f, stamp))
+            if stamp:
+                stamped.append(f.attname)
+        _plans[key] = (plan, stamped)
+    return _plans[key]
+
+
+def _values(plan, objs: list, as_dicts: bool, now) -> list[list]:
+    """Each row's values in plan order: the value it gives, else the field default; stamps are `now`."""
+    defaults = {attname: f.get_default() for attname, _c, _v, f, stamp in plan if not stamp}
+    params = []
+    for obj in objs:
+        d = obj if as_dicts else obj.__dict__
+        row = []
+        for attname, _column, convert, _f, stamp in plan:
+            value = now if stamp else d.get(attname, defaults[attname])
+            row.append(convert(value) if convert else value)
+        params.append(row)
+    return params
+
+
+def _saved(objs: list, stamped: list[str], now) -> None:
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        for attname in stamped:
+            setattr(obj, attname, now)
+
+
+def _auto_pk(model) -> bool:
+    return model._meta.pk.get_internal_type() in ("AutoField", "BigAutoField")
 
 
 def insert_rows(model, objs: list, *, assign_keys: bool = False, batch: int = 5000) -> list:
@@ -48,7 +104,7 @@ def insert_rows(model, objs: list, *, assign_keys: bool = False, batch: int = 50
     if not objs:
         return objs
     meta = model._meta
-    auto_pk = meta.pk.get_internal_type() in ("AutoField", "BigAutoField")
+    auto_pk = _auto_pk(model)
     as_dicts = isinstance(objs[0], dict)
     if auto_pk and assign_keys:
         first = (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
@@ -58,46 +114,52 @@ def insert_rows(model, objs: list, *, assign_keys: bool = False, batch: int = 50
             else:
                 obj.pk = first + i
     now = timezone.now()
-    plan = []  # (attname, column, constant or _GIVEN, converter, default)
-    stamped = []
-    for f in meta.concrete_fields:
-        if f.primary_key and auto_pk and not assign_keys:
-            continue
-        convert = _converter(f)
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            plan.append((f.attname, f.column, convert(now) if convert else now, None, None))
-            stamped.append(f.attname)
-        else:
-            plan.append((f.attname, f.column, _GIVEN, convert, f.get_default()))
-    params = []
-    for obj in objs:
-        d = obj if as_dicts else obj.__dict__
-        row = []
-        for attname, _column, const, convert, default in plan:
-            if const is not _GIVEN:
-                row.append(const)
-                continue
-            value = d.get(attname, default)
-            row.append(convert(value) if convert else value)
-        params.append(row)
-    _write(meta.db_table, [column for _a, column, *_ in plan], params, batch)
+    plan, stamped = _plan(model, with_pk=not auto_pk or assign_keys)
+    _write(meta.db_table, [column for _a, column, *_ in plan], _values(plan, objs, as_dicts, now), batch)
     if auto_pk and assign_keys:
         reset_sequences(model)
     if not as_dicts:
-        for obj in objs:
-            obj._state.adding = False
-            obj._state.db = connection.alias
-            for attname in stamped:
-                setattr(obj, attname, now)
+        _saved(objs, stamped, now)
     return objs
+
+
+def insert_one(model, obj) -> None:
+    """INSERT one model instance with one plain statement, as `obj.save(force_insert=True)` would for a
+    model with no save() of its own and no signals: defaults, auto_now stamps, the primary key numbered
+    by the database (written back) unless `obj` gives it. For the writes on the hottest paths (every
+    submission), where the ORM spends several times the database's time compiling the statement."""
+    meta = model._meta
+    given = obj.pk is not None or not _auto_pk(model)
+    now = timezone.now()
+    plan, stamped = _plan(model, with_pk=given)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(column) for _a, column, *_ in plan)
+    sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(plan))})"  # noqa: S608
+    returning = not given and connection.features.can_return_columns_from_insert
+    if returning:
+        sql += f" RETURNING {qn(meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(plan, [obj], False, now)[0])
+        if not given:
+            obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    _saved([obj], stamped, now)
+
+
+# Up to this many rows go in one multi-row INSERT (one statement, one round trip); more are streamed
+# (COPY on PostgreSQL, executemany on SQLite).
+FEW_ROWS = 50
 
 
 def _write(table: str, columns: list[str], params: list[list], batch: int) -> None:
     qn = connection.ops.quote_name
     column_sql = ", ".join(qn(c) for c in columns)
     sql = f"INSERT INTO {qn(table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+    one = f"({', '.join(['%s'] * len(columns))})"
+    head = sql[: sql.index(" VALUES ") + len(" VALUES ")]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if len(params) <= FEW_ROWS:
+            cursor.execute(head + ", ".join([one] * len(params)), [v for row in params for v in row])
+        elif connection.vendor == "postgresql":
             copy_sql = f"COPY {qn(table)} ({column_sql}) FROM STDIN"
             for part in chunks(params, batch):
                 with cursor.cursor.copy(copy_sql) as copy:
@@ -108,8 +170,6 @@ def _write(table: str, columns: list[str], params: list[list], batch: int) -> No
                 cursor.executemany(sql, part)
         else:  # other client/server databases: executemany is a round trip per row; multi-row VALUES
             per = max(1, min(1000, 30000 // len(columns)))
-            one = f"({', '.join(['%s'] * len(columns))})"
-            head = sql[: sql.index(" VALUES ") + len(" VALUES ")]
             for part in chunks(params, per):
                 cursor.execute(head + ", ".join([one] * len(part)), [v for row in part for v in row])
 

@@ -21,7 +21,7 @@ from ninja.errors import HttpError
 from linjialin.core.api import Error
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
-from linjialin.places.selectors import get_place_for_user
+from linjialin.places.selectors import get_place_for_user, place_by_id
 
 from . import duplicates, intake, metrics, selectors, services
 from .models import Category, Channel, HandlingUnit, RequestAssist, ServiceRequest
@@ -311,7 +311,7 @@ def submit(request, payload: SubmitIn):
     `not_diverted`; an open request like this one answers 409 with its number (nothing written):
     submit again with `repeat` = `link` (no new facts) or `new`."""
     user = request.auth
-    place = Place.objects.filter(pk=payload.place_id).first()
+    place = place_by_id(payload.place_id)
     if place is None:
         raise Http404
     category = None

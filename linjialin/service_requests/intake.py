@@ -22,11 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from rapidfuzz import fuzz
 
+from linjialin.core import rows
 from linjialin.places.models import Level
 
 from . import policy_cache
@@ -185,36 +185,38 @@ def find_repeat(*, actor, requester, place, category, description: str, now=None
     if not rules.repeat_days:
         return None
     now = now or timezone.now()
-    candidates = ServiceRequest.objects.filter(
-        place=place, state__in=OPEN_STATES, submitted_at__gte=now - timedelta(days=rules.repeat_days)
-    )
+    # ServiceRequest.objects.filter(place=…, state__in=OPEN_STATES, submitted_at__gte=…), newest first, a
+    # few columns: one plain statement (core/rows.py), as every resident's submission runs it. The match
+    # is a model instance with the other fields deferred (loaded if read): what callers read of it (id,
+    # number, state) needs no second query.
+    states = ", ".join(["%s"] * len(OPEN_STATES))
+    where = f"t.place_id = %s AND t.state IN ({states}) AND t.submitted_at >= %s"
+    params = [place.pk, *OPEN_STATES, now - timedelta(days=rules.repeat_days)]
     if place.level != Level.HOUSEHOLD:
-        who = Q(submitted_by=actor)
+        who, params = ["t.submitted_by_id = %s"], [*params, actor.pk]
         if requester is not None:
-            who |= Q(requester=requester)
+            who, params = [*who, "t.requester_id = %s"], [*params, requester.pk]
         elif category is not None:
-            who |= Q(category=category)
-        candidates = candidates.filter(who)
+            who, params = [*who, "t.category_id = %s"], [*params, category.pk]
+        where += f" AND ({' OR '.join(who)})"
+    recent = rows.iterate(
+        ServiceRequest,
+        where,
+        params,
+        fields=_COLUMNS,
+        order_by="t.submitted_at DESC, t.id DESC",
+        limit=REPEAT_CANDIDATES,
+    )
     text = normalise(description)
-    # a few columns as tuples; the one that matches becomes a model instance with the other fields
-    # deferred (loaded if read): what callers read of it (id, number, state) needs no second query
-    recent = candidates.order_by("-submitted_at", "-pk").values_list(*_COLUMNS)
-    for row in recent[:REPEAT_CANDIDATES]:
-        category_id, other_text = row[_CATEGORY], row[_DESCRIPTION]
-        if (category is not None and category_id == category.pk) or fuzz.ratio(
-            text, normalise(other_text)
+    for other in recent:
+        if (category is not None and other.category_id == category.pk) or fuzz.ratio(
+            text, normalise(other.description)
         ) >= rules.repeat_similarity:
-            return ServiceRequest.from_db(candidates.db, _COLUMNS, row)
+            return other
     return None
 
 
-# in the model's field order (Model.from_db fills the fields it is given in that order)
-_COLUMNS = tuple(
-    f.attname
-    for f in ServiceRequest._meta.concrete_fields
-    if f.attname in ("id", "category_id", "description", "number", "state")
-)
-_CATEGORY, _DESCRIPTION = _COLUMNS.index("category_id"), _COLUMNS.index("description")
+_COLUMNS = ("id", "category_id", "description", "number", "state")
 
 
 def outcome(req: ServiceRequest) -> dict:

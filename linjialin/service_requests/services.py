@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core import audit
+from linjialin.core.bulk import insert_one, insert_rows
 from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
@@ -212,7 +213,7 @@ def submit_request(
             events = [_new_event(req, "submitted", actor, description[:200], channel=channel)]
             if screening:
                 events += _screening_events(actor, req, screening)
-            RequestEvent.objects.bulk_create(events)
+            insert_rows(RequestEvent, events)
             audit.record(
                 "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
             )
@@ -254,9 +255,9 @@ def _insert_numbered(req: ServiceRequest, now: datetime) -> None:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [_TABLE])
             req.pk = cursor.fetchone()[0]
         req.number = f"{day}{req.pk:06d}"
-        req.save(force_insert=True)
+        insert_one(ServiceRequest, req)
         return
-    req.save(force_insert=True)
+    insert_one(ServiceRequest, req)
     req.number = f"{day}{req.pk:06d}"
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
