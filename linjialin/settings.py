@@ -136,6 +136,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A pool opened in gunicorn's master before the fork hung the workers (its threads do not survive
     # the fork); `linjialin web` now closes it before forking. Persistent connections are the default.
     DATABASES["default"]["OPTIONS"] = {"pool": DB_POOL}
+    # Parameters bound on the server, and each statement prepared on its connection from its
+    # DB_PREPARE-th run on (psycopg's prepare_threshold; Django leaves it off by default): PostgreSQL then
+    # parses and plans a statement once per connection, not on every run — a third of its CPU per
+    # submission (bench/results/requests.md). DB_PREPARE=0 turns both off, e.g. behind PgBouncer in
+    # transaction mode before 1.21, which cannot keep a connection's prepared statements.
+    DB_PREPARE = int(os.environ.get("DB_PREPARE", "5"))
+    if DB_PREPARE > 0:
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=DB_PREPARE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
+from .bulk import insert_rows, row_values
 from .models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
@@ -74,8 +75,6 @@ def record_many(events: list[dict]) -> int:
     sweep); joins the caller's transaction. Returns the number appended."""
     if not events:
         return 0
-    from .bulk import insert_rows
-
     ctx = context.current()
     at = timezone.now()
     rows = []
@@ -141,12 +140,10 @@ def _lock_head() -> tuple[int, str]:
 def _append(event: AuditEvent) -> None:
     """INSERT the event and move the chain head to it (one statement on PostgreSQL)."""
     qn = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(qn(f.column) for f in fields)
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-    placeholders = ", ".join(["%s"] * len(fields))
+    columns, values = row_values(AuditEvent, event, with_pk=False)
     events, head = qn(AuditEvent._meta.db_table), qn(AuditChain._meta.db_table)
-    insert = f"INSERT INTO {events} ({columns}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+    placeholders = ", ".join(["%s"] * len(columns))
+    insert = f"INSERT INTO {events} ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
     move = f"UPDATE {head} SET last_seq = %s, last_hash = %s WHERE id = 1"  # noqa: S608
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

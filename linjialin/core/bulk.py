@@ -12,6 +12,7 @@ callers are services that have already validated everything.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from django.core.management.color import no_style
 from django.db import connection, models
@@ -46,35 +47,67 @@ def _converter(field):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-_plans: dict[tuple, tuple[list, list[str]]] = {}
+@dataclass
+class _Plan:
+    """How to INSERT rows of one model: the fields written, each (attname, converter, field, stamped),
+    the attnames stamped with the time of the call (auto_now, auto_now_add), and the statements."""
+
+    fields: list
+    stamped: list[str]
+    columns: list[str]  # quoted, in the order of fields
+    head: str  # INSERT INTO t (…) VALUES
+    one: str  # (%s, …): one row's placeholders
+    copy: str  # COPY t (…) FROM STDIN
+    returning: str  # RETURNING the primary key
 
 
-def _plan(model, with_pk: bool) -> tuple[list, list[str]]:
-    """The fields an INSERT of `model` writes, each (attname, column, converter, field, stamped), and the
-    attnames stamped with the time of the call (auto_now, auto_now_add). Once per process and model."""
+_plans: dict[tuple, _Plan] = {}
+
+
+def _plan(model, with_pk: bool) -> _Plan:
+    """Once per process, model and database."""
     key = (connection.vendor, model, with_pk)
     if key not in _plans:
-        plan, stamped = [], []
-        for f in model._meta.concrete_fields:
+        qn = connection.ops.quote_name
+        meta = model._meta
+        fields, stamped, columns = [], [], []
+        for f in meta.concrete_fields:
             if f.primary_key and not with_pk:
                 continue
             stamp = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-            plan.append((f.attname, f.column, _converter(f), f, stamp))
+            fields.append((f.attname, _converter(f), f, stamp))
+            columns.append(qn(f.column))
             if stamp:
                 stamped.append(f.attname)
-        _plans[key] = (plan, stamped)
+        column_sql = ", ".join(columns)
+        _plans[key] = _Plan(
+            fields=fields,
+            stamped=stamped,
+            columns=columns,
+            head=f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ",  # noqa: S608
+            one=f"({', '.join(['%s'] * len(columns))})",
+            copy=f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN",
+            returning=f" RETURNING {qn(meta.pk.column)}",
+        )
     return _plans[key]
 
 
-def _values(plan, objs: list, as_dicts: bool, now) -> list[list]:
-    """Each row's values in plan order: the value it gives, else the field default; stamps are `now`."""
-    defaults = {attname: f.get_default() for attname, _c, _v, f, stamp in plan if not stamp}
-    params = []
+def _values(plan: _Plan, objs: list, as_dicts: bool, now) -> list[list]:
+    """Each row's values in plan order: the value it gives, else the field default (taken once per
+    call, as the rows of one call are written together); stamps are `now`."""
+    params, defaults = [], {}
     for obj in objs:
         d = obj if as_dicts else obj.__dict__
         row = []
-        for attname, _column, convert, _f, stamp in plan:
-            value = now if stamp else d.get(attname, defaults[attname])
+        for attname, convert, field, stamp in plan.fields:
+            if stamp:
+                value = now
+            elif attname in d:
+                value = d[attname]
+            else:
+                if attname not in defaults:
+                    defaults[attname] = field.get_default()
+                value = defaults[attname]
             row.append(convert(value) if convert else value)
         params.append(row)
     return params
@@ -114,12 +147,12 @@ def insert_rows(model, objs: list, *, assign_keys: bool = False, batch: int = 50
             else:
                 obj.pk = first + i
     now = timezone.now()
-    plan, stamped = _plan(model, with_pk=not auto_pk or assign_keys)
-    _write(meta.db_table, [column for _a, column, *_ in plan], _values(plan, objs, as_dicts, now), batch)
+    plan = _plan(model, with_pk=not auto_pk or assign_keys)
+    _write(plan, _values(plan, objs, as_dicts, now), batch)
     if auto_pk and assign_keys:
         reset_sequences(model)
     if not as_dicts:
-        _saved(objs, stamped, now)
+        _saved(objs, plan.stamped, now)
     return objs
 
 
@@ -128,21 +161,28 @@ def insert_one(model, obj) -> None:
     model with no save() of its own and no signals: defaults, auto_now stamps, the primary key numbered
     by the database (written back) unless `obj` gives it. For the writes on the hottest paths (every
     submission), where the ORM spends several times the database's time compiling the statement."""
-    meta = model._meta
     given = obj.pk is not None or not _auto_pk(model)
     now = timezone.now()
-    plan, stamped = _plan(model, with_pk=given)
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(column) for _a, column, *_ in plan)
-    sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(plan))})"  # noqa: S608
+    plan = _plan(model, with_pk=given)
     returning = not given and connection.features.can_return_columns_from_insert
-    if returning:
-        sql += f" RETURNING {qn(meta.pk.column)}"
+    sql = plan.head + plan.one + (plan.returning if returning else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, _values(plan, [obj], False, now)[0])
         if not given:
             obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
-    _saved([obj], stamped, now)
+    _saved([obj], plan.stamped, now)
+
+
+def row_values(model, obj, *, with_pk: bool) -> tuple[list[str], list]:
+    """The quoted columns and prepared values of one instance's INSERT, as `insert_one` writes them (the
+    primary key's only `with_pk`; auto_now stamps set on `obj`): for a caller that builds its own
+    statement around them (the audit chain moves its head in the same statement). The caller marks
+    `obj` saved once it ran."""
+    now = timezone.now()
+    plan = _plan(model, with_pk=with_pk)
+    for attname in plan.stamped:
+        setattr(obj, attname, now)
+    return plan.columns, _values(plan, [obj], False, now)[0]
 
 
 # Up to this many rows go in one multi-row INSERT (one statement, one round trip); more are streamed
@@ -150,28 +190,26 @@ def insert_one(model, obj) -> None:
 FEW_ROWS = 50
 
 
-def _write(table: str, columns: list[str], params: list[list], batch: int) -> None:
-    qn = connection.ops.quote_name
-    column_sql = ", ".join(qn(c) for c in columns)
-    sql = f"INSERT INTO {qn(table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    one = f"({', '.join(['%s'] * len(columns))})"
-    head = sql[: sql.index(" VALUES ") + len(" VALUES ")]
+def _write(plan: _Plan, params: list[list], batch: int) -> None:
     with connection.cursor() as cursor:
         if len(params) <= FEW_ROWS:
-            cursor.execute(head + ", ".join([one] * len(params)), [v for row in params for v in row])
+            cursor.execute(
+                plan.head + ", ".join([plan.one] * len(params)), [v for row in params for v in row]
+            )
         elif connection.vendor == "postgresql":
-            copy_sql = f"COPY {qn(table)} ({column_sql}) FROM STDIN"
             for part in chunks(params, batch):
-                with cursor.cursor.copy(copy_sql) as copy:
+                with cursor.cursor.copy(plan.copy) as copy:
                     for row in part:
                         copy.write_row(row)
         elif connection.vendor == "sqlite":
             for part in chunks(params, batch):
-                cursor.executemany(sql, part)
+                cursor.executemany(plan.head + plan.one, part)
         else:  # other client/server databases: executemany is a round trip per row; multi-row VALUES
-            per = max(1, min(1000, 30000 // len(columns)))
+            per = max(1, min(1000, 30000 // len(plan.fields)))
             for part in chunks(params, per):
-                cursor.execute(head + ", ".join([one] * len(part)), [v for row in part for v in row])
+                cursor.execute(
+                    plan.head + ", ".join([plan.one] * len(part)), [v for row in part for v in row]
+                )
 
 
 def update_rows(model, fields: Sequence[str], rows: list[tuple], *, batch: int = 5000) -> None:

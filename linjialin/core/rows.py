@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 _shapes: dict[tuple, tuple[str, list]] = {}
 
@@ -80,10 +80,10 @@ def _shape(model, where, related, fields, order_by, limit) -> tuple[str, list]:
     return shape
 
 
-def _instance(model, names, converters, values: list):
+def _instance(conn, model, names, converters, values: list):
     for i, convert, col in converters:
-        values[i] = convert(values[i], col, connection)
-    return model.from_db(connection.alias, names, values)
+        values[i] = convert(values[i], col, conn)
+    return model.from_db(conn.alias, names, values)
 
 
 def iterate(
@@ -100,17 +100,22 @@ def iterate(
     the primary key always), with the `related` foreign keys' rows cached on them. The statement runs
     when the loop starts and reads every row; each instance is made when the loop reaches it (a search
     that stops early makes few)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection itself, not the proxy (read often below)
     sql, parts = _shape(model, where, tuple(related), tuple(fields) if fields else None, order_by, limit)
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, [param(p) for p in params])
         raw = cursor.fetchall()
     (_model, _field, names, converters, _start, _pk), *joined = parts
     width = len(names)
     for row in raw:
-        obj = _instance(model, names, converters, list(row[:width]))
+        obj = _instance(conn, model, names, converters, list(row[:width]))
         for other, field, other_names, other_converters, start, pk_at in joined:
             values = list(row[start : start + len(other_names)])
-            rel = None if values[pk_at] is None else _instance(other, other_names, other_converters, values)
+            rel = (
+                None
+                if values[pk_at] is None
+                else _instance(conn, other, other_names, other_converters, values)
+            )
             field.set_cached_value(obj, rel)
         yield obj
 

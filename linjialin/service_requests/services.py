@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core import audit
-from linjialin.core.bulk import insert_one, insert_rows
+from linjialin.core.bulk import insert_one, insert_rows, row_values
 from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
@@ -235,27 +235,41 @@ _TABLE = ServiceRequest._meta.db_table
 def _token_used(actor, client_token: str) -> bool:
     """Whether this person already sent this token: one indexed lookup (the unique constraint
     one_request_per_token), as plain SQL — the common answer is no, and the ORM would spend more time
-    compiling the query than the database takes to answer it."""
+    compiling the query than the database takes to answer it. The index is partial (tokens that are not
+    empty): the statement says so, or a prepared (generic) plan could not use it and would scan."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {_TABLE} WHERE submitted_by_id = %s AND client_token = %s",  # noqa: S608
+            f"SELECT 1 FROM {_TABLE} WHERE submitted_by_id = %s AND client_token = %s AND client_token <> ''",  # noqa: S608
             [actor.pk, client_token],
         )
         return cursor.fetchone() is not None
 
 
 def _insert_numbered(req: ServiceRequest, now: datetime) -> None:
-    """INSERT the request with its number (the day and the id, e.g. 20261128000021). On PostgreSQL the
-    id is taken from the table's sequence first, so the number goes into the INSERT (an UPDATE after it
-    would rewrite the new row and every index entry of it); elsewhere the id is known only after the
-    INSERT, and one plain UPDATE sets the number."""
+    """INSERT the request with its number (the day and the id, e.g. 20261128000021). On PostgreSQL one
+    statement takes the id from the table's sequence and writes the number with it (an UPDATE after the
+    INSERT would rewrite the new row and every index entry of it); elsewhere the id is known only after
+    the INSERT, and one plain UPDATE sets the number."""
     day = f"{timezone.localtime(now):%Y%m%d}"
     if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        columns, values = row_values(ServiceRequest, req, with_pk=False)
+        exprs = ["%s"] * len(columns)
+        at = columns.index(qn("number"))  # the number as Python writes it: f"{day}{id:06d}"
+        exprs[at], values[at] = (
+            "(SELECT %s::text || lpad(n::text, greatest(6, length(n::text)), '0') FROM s)",
+            day,
+        )
+        sql = (
+            "WITH s AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n) "  # noqa: S608  (names, not input)
+            f"INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "
+            f"VALUES ((SELECT n FROM s), {', '.join(exprs)}) RETURNING id"
+        )
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [_TABLE])
+            cursor.execute(sql, [_TABLE, *values])
             req.pk = cursor.fetchone()[0]
         req.number = f"{day}{req.pk:06d}"
-        insert_one(ServiceRequest, req)
+        req._state.adding, req._state.db = False, connection.alias
         return
     insert_one(ServiceRequest, req)
     req.number = f"{day}{req.pk:06d}"
