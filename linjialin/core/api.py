@@ -108,12 +108,8 @@ class AuditFilters(Schema):
 def audit_events(request, filters: Query[AuditFilters]):
     """Events the caller may audit (permission `audit.view`), filtered and paginated by offset."""
     events = audit.events_for_user(
-        request.auth,
-        actor_id=filters.actor,
-        action=filters.action,
-        path=filters.path,
-        since=filters.from_,
-        until=filters.to,
+        request.auth, actor_id=filters.actor, action=filters.action, path=filters.path,
+        since=filters.from_, until=filters.to,
     )
     if events is None:
         raise PermissionDenied(_("You may not view the audit trail."))
