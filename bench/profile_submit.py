@@ -2,7 +2,9 @@
 
     DATABASE_URL=postgresql://… LINJIALIN_VAR=/tmp/x .venv/bin/python bench/profile_submit.py [--n 300]
 
-Not a benchmark (no figures written): a tool to see where a submission's time goes.
+Not a benchmark (no figures written): a tool to see where a submission's time goes (this process's CPU,
+and on PostgreSQL the database server's). PROF_FILTER=regex limits the profile's lines (e.g.
+'linjialin|ninja/'); --sort tottime for the functions' own time.
 """
 
 from __future__ import annotations

@@ -520,6 +520,7 @@ def http_worker(clients: int, total: int, seconds: float, workers: int, threads:
     return {
         "vendor": vendor,
         "clients": clients,
+        "worker_class": os.environ.get("BENCH_WORKER_CLASS", "asgi"),
         "gunicorn_workers": workers,
         "gunicorn_threads": threads,
         **phases,
@@ -705,6 +706,19 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
             )
         return out
 
+    def rounds_lines(http: dict) -> str:
+        lines = []
+        for db, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+            h = http.get(db) or {}
+            for phase in ("submissions", "ceiling"):
+                p = h.get(phase) or {}
+                if "rounds_per_s" in p:
+                    lines.append(
+                        f"- {label}, {phase}: rounds {p['rounds_per_s']} /s, server CPU "
+                        f"{p['rounds_server_cpu_ms']} ms per request"
+                    )
+        return "\n".join(lines)
+
     def ratio(h: dict | None) -> str:
         if not h or not h["ceiling"]["per_s"]:
             return "—"
@@ -809,19 +823,25 @@ minute of reminder points), wall time in-process, warm.
 
 ## Method: submissions over HTTP
 
-`linjialin web` (gunicorn gthread, {any_http.get("gunicorn_workers", "—")} workers × \
-{any_http.get("gunicorn_threads", "—")} threads, DEBUG off, no access log, persistent database
-connections) started by the benchmark on a free 127.0.0.1 port over a fresh database with the test tree
-and one resident (household A1), with `DJANGO_SETTINGS_MODULE=bench.ceiling`: the project's settings
-and URLs plus one view, `/bench/ping` → `JsonResponse({{"ok": true}})` (bench/ceiling_urls.py), behind
-the same middleware as every page and API call. {args.clients} client threads (urllib, keep-alive off),
-in phases of at most {args.http_total} requests or {args.http_seconds:g} s:
+`linjialin web` as deployed ({any_http.get("worker_class", "asgi")}: gunicorn with uvicorn workers \
+(httptools, uvloop), {any_http.get("gunicorn_workers", "—")} workers × \
+{any_http.get("gunicorn_threads", "—")} WSGI threads each (a2wsgi), DEBUG off, no access log, persistent
+database connections, statements prepared per connection on PostgreSQL) started by the benchmark on a
+free 127.0.0.1 port over a fresh database with the test tree and one resident (household A1), with
+`DJANGO_SETTINGS_MODULE=bench.ceiling`: the project's settings and URLs plus one view, `/bench/ping` →
+`JsonResponse({{"ok": true}})` (bench/ceiling_urls.py), behind the same middleware as every page and API
+call. {args.clients} client threads (urllib, keep-alive off), in phases of at most {args.http_total} requests
+or {args.http_seconds:g} s:
 
-1. **ceiling**: `GET /bench/ping` by the same logged-in clients as the submissions (each request
-   carries the session cookie, so the middleware loads the session and the user, as for a submission);
-2. `GET /bench/ping` anonymous, and `GET /healthz` (plain text) anonymous, for comparison;
-3. **submissions**: `POST /api/v1/requests/` (JSON: the household, type help (求助), a short
-   description, a unique `client_token`; `X-CSRFToken` header) by 16 residents' sessions.
+1. `GET /bench/ping` anonymous, and `GET /healthz` (plain text) anonymous, for comparison;
+2. {args.rounds} alternating rounds of
+   - **ceiling**: `GET /bench/ping` by the same logged-in clients as the submissions (each request
+     carries the session cookie, so the middleware loads the session and the user, as for a submission);
+   - **submissions**: `POST /api/v1/requests/` (JSON: the household, type help (求助), a short
+     description, a unique `client_token`; `X-CSRFToken` header) by 16 residents' sessions;
+
+   each reported as its median round (by rate; that round's latencies and CPU), with every round's rate
+   and CPU listed below the table: the machine's speed drifts by ±15 % from one minute to the next.
 
 CPU per request: user + system CPU of the gunicorn processes and of the PostgreSQL server processes
 (/proc) during the phase, divided by the requests; "client" is the load generator's own CPU.
@@ -834,6 +854,7 @@ CPU per request: user + system CPU of the gunicorn processes and of the PostgreS
 {chr(10).join(http_rows("PostgreSQL", http.get("postgres")))}
 
 Submissions ÷ ceiling: SQLite {ratio(http.get("sqlite"))}, PostgreSQL {ratio(http.get("postgres"))}.
+{rounds_lines(http)}
 Load average at the end of the HTTP runs (1/5/15 min): SQLite \
 {(http.get("sqlite") or {}).get("load_avg_1_5_15")}, PostgreSQL {(pg_http or {}).get("load_avg_1_5_15")}.
 
@@ -857,11 +878,7 @@ compare CPU per request and per row rather than rates.
 {pg_http["submissions"]["per_s"] if pg_http else "—"} |
 | server CPU per submission, PostgreSQL (ms) | {BEFORE["http_submit_server_cpu_ms_postgres"]} | \
 {pg_http["submissions"].get("server_cpu_ms_per_request") if pg_http else "—"} |
-| statements per submission | {BEFORE["queries_per_submission"]} | 13 (17 with the intake screening \
-before the second round) |
-| CPU per submission in one process (bench/profile_submit.py, PostgreSQL, ms) | 21.7 | 12.7 (15.9 before \
-the second round, measured back to back; see the notes) |
-| server CPU per submission over HTTP, PostgreSQL, this work without the screening (ms) | 21.4 | 18.6 |
+| statements per submission | {BEFORE["queries_per_submission"]} | 12 (with the intake screening) |
 
 {NOTES}
 

@@ -339,8 +339,10 @@ class ServiceRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "path"]),
-            # similar open requests (duplicates.py): a place's recent requests, newest first
-            models.Index(fields=["place", "submitted_at"], name="request_place_recent"),
+            # a place's recent requests, newest first: similar open requests (duplicates.py) and the repeat
+            # candidates (intake.py: ORDER BY submitted_at DESC, id DESC LIMIT …); with the id the index
+            # gives the whole order, so the scan stops at the limit whatever the planner's statistics say
+            models.Index(fields=["place", "submitted_at", "id"], name="request_place_recent"),
         ]
 
     def __str__(self):
