@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -470,6 +471,7 @@ def http_worker(clients: int, total: int, seconds: float, workers: int, threads:
         def submit(i: int):
             opener, token = _client(base)
             serial = [0]
+            run = uuid.uuid4().hex[:8]  # tokens unique across rounds (the same token again is a replay)
 
             def send() -> None:
                 serial[0] += 1
@@ -478,7 +480,7 @@ def http_worker(clients: int, total: int, seconds: float, workers: int, threads:
                         "place_id": place_id,
                         "request_type": "help",
                         "description": f"楼道灯不亮 {i}-{serial[0]}",
-                        "client_token": f"bench-{i}-{serial[0]}",
+                        "client_token": f"bench-{run}-{i}-{serial[0]}",
                         # the API screens the text against the household's open requests (intake): these
                         # are alike, so each is submitted as new facts (answered 201, with the repeat noted)
                         "repeat": "new",
