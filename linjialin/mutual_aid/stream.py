@@ -293,6 +293,17 @@ class Hub:
                     if not group:
                         del self.by_community[community]
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Let every listener go and wait for the polling thread to end (it closes its connection): for
+        tests, before their database goes away."""
+        with self.lock:
+            listeners = [*self.pending, *{x for g in self.by_community.values() for x in g}]
+            thread = self.thread
+        for listener in listeners:
+            self.remove(listener)
+        if thread is not None:
+            thread.join(timeout)
+
     def listening(self) -> int:
         with self.lock:
             return len(self.pending) + len({x for g in self.by_community.values() for x in g})

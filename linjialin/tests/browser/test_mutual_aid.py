@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from linjialin.mutual_aid.models import Post, Reach
 from linjialin.mutual_aid.services import posts as aid
+from linjialin.mutual_aid.stream import hub
 from linjialin.testing.plugin import make_user
 
 from .conftest import PHONE, fits_phone, screenshot
@@ -106,5 +107,8 @@ def test_need_reaches_the_neighbour_live_and_the_pick_shows_contacts(
         for page in (a, b, x):
             assert not [e for e in page.console_errors if "Content Security Policy" in e]
     finally:
+        a.goto("about:blank")  # no page left whose live feed would reconnect
         b_context.close()
         x_context.close()
+        # the server side of the live feeds: its polling thread must not outlive the test database
+        hub.stop()
