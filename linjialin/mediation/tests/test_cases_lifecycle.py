@@ -79,10 +79,11 @@ def test_the_whole_loop_from_registration_to_closing(
     assert case.state == S.ACCEPTED and case.accepted_at and case.due_on == d0 + timedelta(days=30)
 
     with later(8):
+        session_held = timezone.now() - timedelta(hours=2)  # just after midnight in Beijing: the day before
         cases.record_session(
             lawyer,
             case,
-            held_at=timezone.now() - timedelta(hours=2),
+            held_at=session_held,
             location="调解室",
             public=False,
             attendees="张三、王五、调解员甲、律师",
@@ -153,7 +154,8 @@ def test_the_whole_loop_from_registration_to_closing(
         "closed",
     ]
     session_event = CaseEvent.objects.get(case=case, kind="session")
-    assert session_event.note == "" and session_event.data["date"] == str(d0 + timedelta(days=8))  # date only
+    held_on = timezone.localtime(session_held).date()  # the local (Beijing) day it was held
+    assert session_event.note == "" and session_event.data["date"] == str(held_on)  # date only
     assert actions(case) == [
         "mediation.case.registered",
         "mediation.member.added",
