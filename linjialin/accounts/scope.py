@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from linjialin.core import rows
 from linjialin.core.scope import Scope
@@ -10,35 +11,60 @@ from linjialin.core.scope import Scope
 from .roles import ROLES, Role
 
 
+def _own(user):
+    """The User whose __dict__ holds the per-user caches: behind request.user's lazy wrapper, the user
+    it wraps (or the wrapper and the user would each read the grants)."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
+
+
 def scope_for_user(user, perm: str) -> Scope:
     if not user.is_active:
         return Scope.nowhere()
-    cache = user.__dict__.setdefault("_scope_cache", {})
+    cache = _own(user).__dict__.setdefault("_scope_cache", {})
     if perm not in cache:
         cache[perm] = _compute(user, perm)
     return cache[perm]
 
 
 def clear_cache(user) -> None:
+    user = _own(user)
     user.__dict__.pop("_scope_cache", None)
     user.__dict__.pop("_current_grants", None)
 
 
 def current_grants(user) -> list:
+    user = _own(user)
     if "_current_grants" not in user.__dict__:
         from .models import RoleGrant
 
-        # RoleGrant.objects.current(today).filter(user=user).select_related("place", "building"), in
-        # RoleGrant's order, as one plain statement: it runs on nearly every request (core/rows.py)
+        # RoleGrant.objects.current(today).filter(user=user).select_related("place__parent", "building"),
+        # in RoleGrant's order, as one plain statement: it runs on nearly every request (core/rows.py)
         today = timezone.localdate()
         user.__dict__["_current_grants"] = rows.fetch(
             RoleGrant,
             "t.user_id = %s AND t.valid_from <= %s AND (t.valid_to IS NULL OR t.valid_to >= %s)",
             [user.pk, today, today],
-            related=("place", "building"),
+            related=("place", "building", "place__parent"),
             order_by="t.path, t.role, t.valid_from DESC",
         )
     return user.__dict__["_current_grants"]
+
+
+def granted_place(user, place_id):
+    """The place with this id when it is a place of the user's current grants or the parent of one (a
+    resident's flat or its entrance), as read with the grants (no query of its own); otherwise None.
+    Says nothing about what the user may do there."""
+    for grant in current_grants(user):
+        if grant.place_id is None:
+            continue
+        for place in (grant.place, grant.place.parent):  # the parent came with the grants (place__parent)
+            if place is not None and place.pk == place_id:
+                return place
+    return None
 
 
 def _grant_prefixes(grant) -> list[str]:

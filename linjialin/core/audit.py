@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
@@ -35,8 +36,9 @@ def record(
     The chain has one head row (AuditChain pk=1), locked from here until the caller's transaction
     commits: writers append one at a time, so call `record` as the last write of a service (the lock
     is then held only for the rest of the commit). Everything that does not depend on the previous
-    event is prepared before the lock; under it there are three short statements (lock and read the
-    head, insert the event, move the head), written as plain SQL without savepoints."""
+    event is prepared before the lock. On PostgreSQL one statement locks the head, writes the event
+    with its hash and moves the head (_append_at_head); elsewhere two (lock and read the head; insert
+    the event and move the head). Plain SQL, without savepoints."""
     ctx = context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -62,10 +64,13 @@ def record(
         request_id=ctx.request_id,
     )
     with transaction.atomic(savepoint=False):
-        event.seq, event.prev_hash = _lock_head()
-        event.seq += 1
-        event.hash = event_hash(event)
-        _append(event)
+        if connection.vendor == "postgresql":
+            _append_at_head(event)
+        else:
+            event.seq, event.prev_hash = _lock_head()
+            event.seq += 1
+            event.hash = event_hash(event)
+            _append(event)
     return event
 
 
@@ -138,29 +143,97 @@ def _lock_head() -> tuple[int, str]:
 
 
 def _append(event: AuditEvent) -> None:
-    """INSERT the event and move the chain head to it (one statement on PostgreSQL)."""
+    """INSERT the event and move the chain head to it (SQLite and other databases without
+    _append_at_head; the head is locked)."""
     qn = connection.ops.quote_name
     columns, values = row_values(AuditEvent, event, with_pk=False)
     events, head = qn(AuditEvent._meta.db_table), qn(AuditChain._meta.db_table)
     placeholders = ", ".join(["%s"] * len(columns))
-    insert = f"INSERT INTO {events} ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
-    move = f"UPDATE {head} SET last_seq = %s, last_hash = %s WHERE id = 1"  # noqa: S608
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH head AS ({move}) {insert}", [event.seq, event.hash, *values])
-            event.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(insert, values)
-            event.pk = cursor.fetchone()[0]
-            cursor.execute(move, [event.seq, event.hash])
+        cursor.execute(
+            f"INSERT INTO {events} ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id",  # noqa: S608
+            values,
+        )
+        event.pk = cursor.fetchone()[0]
+        cursor.execute(
+            f"UPDATE {head} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+            [event.seq, event.hash],
+        )
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+# The event's columns whose values come from the chain head, and what the database computes for them:
+# the hash is event_hash's, SHA-256 over the previous hash and canonical() (its head is the parameter).
+_FROM_HEAD = {
+    "seq": "h.seq",
+    "prev_hash": "h.prev",
+    "hash": "encode(sha256(convert_to(h.prev || %s || h.seq::text || '}', 'UTF8')), 'hex')",
+}
+_at_head_sql: dict[str, str] = {}
+
+
+def _at_head_statement(columns: list[str]) -> str:
+    """PostgreSQL: lock the head, INSERT the event numbered and hashed from it, move the head to it;
+    returns (id, seq, prev_hash, hash), or no row when the head is missing. Built once per process."""
+    if "sql" not in _at_head_sql:
+        qn = connection.ops.quote_name
+        fields = {qn(f.column): f for f in AuditEvent._meta.concrete_fields}
+        exprs = []
+        for column in columns:
+            field = fields[column]
+            if field.attname in _FROM_HEAD:
+                exprs.append(_FROM_HEAD[field.attname])
+            else:  # typed (INSERT … SELECT does not take the column's type); lengths are the column's
+                exprs.append(f"CAST(%s AS {re.sub(r'[(][0-9, ]+[)]', '', field.db_type(connection))})")
+        head, events = qn(AuditChain._meta.db_table), qn(AuditEvent._meta.db_table)
+        _at_head_sql["sql"] = (
+            f"WITH h AS (SELECT last_seq + 1 AS seq, last_hash AS prev FROM {head} WHERE id = 1 FOR UPDATE), "  # noqa: S608  (names, not input)
+            f"e AS (INSERT INTO {events} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM h "
+            "RETURNING id, seq, prev_hash, hash), "
+            f"m AS (UPDATE {head} SET last_seq = e.seq, last_hash = e.hash FROM e WHERE {head}.id = 1) "
+            "SELECT id, seq, prev_hash, hash FROM e"
+        )
+    return _at_head_sql["sql"]
+
+
+def _append_at_head(event: AuditEvent) -> None:
+    """Append `event` in one statement (PostgreSQL), the database numbering and hashing it under the
+    head's lock; the hash is checked against event_hash before the caller's transaction goes on."""
+    qn = connection.ops.quote_name
+    columns, values = row_values(AuditEvent, event, with_pk=False)
+    params = []
+    for column, value in zip(columns, values, strict=True):
+        if column == qn("hash"):
+            params.append(_canonical_head(event))
+        elif column not in (qn("seq"), qn("prev_hash")):
+            params.append(value)
+    sql = _at_head_statement(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # no head yet (a new database): create it, then append
+            _lock_head()
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    event.pk, event.seq, event.prev_hash, event.hash = row
+    if event_hash(event) != event.hash:
+        raise RuntimeError(f"audit event #{event.seq}: the database's hash is not event_hash's")
     event._state.adding = False
     event._state.db = connection.alias
 
 
 def canonical(event: AuditEvent) -> str:
+    """The text an event's hash covers: its fields as compact JSON, keys sorted, the sequence number
+    last ("seq" sorts last of the keys)."""
+    return f"{_canonical_head(event)}{event.seq}}}"
+
+
+def _canonical_head(event: AuditEvent) -> str:
+    """canonical() up to the sequence number: '{"action":…,"seq":' (the database appends the number
+    and the closing brace when it numbers the event, _append_at_head)."""
     at = event.at.astimezone(timezone.UTC).isoformat(timespec="microseconds")
     body = {
-        "seq": event.seq,
         "at": at,
         "actor": event.actor_id,
         "actor_name": event.actor_name,
@@ -175,7 +248,7 @@ def canonical(event: AuditEvent) -> str:
         "ip": event.ip,
         "request_id": event.request_id,
     }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"seq":'
 
 
 def event_hash(event: AuditEvent) -> str:

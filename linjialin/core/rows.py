@@ -11,6 +11,7 @@ them as `select_related` would (a null foreign key caches None), every value thr
 converters as the ORM's. On this machine the ORM spends 0.5–1 ms of CPU compiling a small query and the
 database 0.1 ms answering it (bench/results/requests.md); this spends about 0.1 ms.
 
+`related` names foreign keys of the model, or of a related row after it with `__` ("place", "place__parent").
 `where` and `order_by` are SQL over the main table's columns as `t.<column>` (the related tables are r0, r1
 … in the order of `related`); parameters are `%s`. Values for dates and times go through `param()` first
 (SQLite keeps them as text). Anything with more shape than this belongs in the ORM.
@@ -57,18 +58,24 @@ def _shape(model, where, related, fields, order_by, limit) -> tuple[str, list]:
         return shape
     qn = connection.ops.quote_name
     columns, attnames, converters = _part(model, "t", fields)
-    parts = [(model, None, attnames, converters, 0, 0)]  # model, field, attnames, converters, start, pk
+    # model, field, attnames, converters, start, pk position, the part it hangs on (None: the row's own)
+    parts = [(model, None, attnames, converters, 0, 0, None)]
     joins = []
+    aliases = {"": ("t", model, 0)}  # a related name → (its table alias, its model, its part)
     for n, name in enumerate(related):
-        field = model._meta.get_field(name)
+        base, _, last = name.rpartition("__")  # "place__parent": the place's parent (after "place")
+        base_alias, base_model, base_part = aliases[base]
+        field = base_model._meta.get_field(last)
         other = field.related_model
         alias = f"r{n}"
         cols, names, convs = _part(other, alias, None)
-        parts.append((other, field, names, convs, len(columns), names.index(other._meta.pk.attname)))
+        pk_at = names.index(other._meta.pk.attname)
+        parts.append((other, field, names, convs, len(columns), pk_at, base_part))
+        aliases[name] = (alias, other, len(parts) - 1)
         columns += cols
         joins.append(
             f"LEFT JOIN {qn(other._meta.db_table)} {alias} "
-            f"ON {alias}.{qn(field.target_field.column)} = t.{qn(field.column)}"
+            f"ON {alias}.{qn(field.target_field.column)} = {base_alias}.{qn(field.column)}"
         )
     # the where and order are the caller's code, never user input (values are parameters)
     sql = f"SELECT {', '.join(columns)} FROM {qn(model._meta.db_table)} t {' '.join(joins)} WHERE {where}"  # noqa: S608
@@ -105,19 +112,21 @@ def iterate(
     with conn.cursor() as cursor:
         cursor.execute(sql, [param(p) for p in params])
         raw = cursor.fetchall()
-    (_model, _field, names, converters, _start, _pk), *joined = parts
+    (_model, _field, names, converters, *_own), *joined = parts
     width = len(names)
     for row in raw:
-        obj = _instance(conn, model, names, converters, list(row[:width]))
-        for other, field, other_names, other_converters, start, pk_at in joined:
+        made = [_instance(conn, model, names, converters, list(row[:width]))]
+        for other, field, other_names, other_converters, start, pk_at, on in joined:
             values = list(row[start : start + len(other_names)])
             rel = (
                 None
                 if values[pk_at] is None
                 else _instance(conn, other, other_names, other_converters, values)
             )
-            field.set_cached_value(obj, rel)
-        yield obj
+            made.append(rel)
+            if made[on] is not None:  # a null foreign key caches None; nothing hangs on a missing row
+                field.set_cached_value(made[on], rel)
+        yield made[0]
 
 
 def fetch(model, where: str, params: Sequence, **kwargs) -> list:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from linjialin.accounts.scope import granted_place
 from linjialin.core.api import Error
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
@@ -311,7 +312,8 @@ def submit(request, payload: SubmitIn):
     `not_diverted`; an open request like this one answers 409 with its number (nothing written):
     submit again with `repeat` = `link` (no new facts) or `new`."""
     user = request.auth
-    place = place_by_id(payload.place_id)
+    # a resident's flat or entrance came with their grants (read for the scope check): no query for it
+    place = granted_place(user, payload.place_id) or place_by_id(payload.place_id)
     if place is None:
         raise Http404
     category = None

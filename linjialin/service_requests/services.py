@@ -171,14 +171,16 @@ def submit_request(
         raise ValidationError(errors)
     if not _may_submit_at(actor, place):
         raise PermissionDenied(_("You may not submit a request for this place."))
-    if client_token and _token_used(actor, client_token):
-        existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
-        if existing:
-            existing.replayed = True  # the caller can tell a replay from a new request
-            return existing
+    # The same client token again (a double tap, a retry) is the first request: the unique constraint
+    # one_request_per_token stops the INSERT below (no lookup of its own on the way of every new
+    # submission), or screening, before it would ask about a repeat, finds the token used.
     screening = (
-        _screen(actor, place, category, description, channel, not_diverted, repeat) if screen else None
+        _screen(actor, place, category, description, channel, not_diverted, repeat, client_token)
+        if screen
+        else None
     )
+    if screening and screening.replay:
+        return screening.replay
     now = timezone.now()
     level = category.level if category else min(place.level, HandlingLevel.ENTRANCE)
     policy = policy_for(request_type, category, urgency)
@@ -209,22 +211,22 @@ def submit_request(
         screening.shape(req)
     try:
         with transaction.atomic():
-            _insert_numbered(req, now)
             events = [_new_event(req, "submitted", actor, description[:200], channel=channel)]
             if screening:
                 events += _screening_events(actor, req, screening)
-            insert_rows(RequestEvent, events)
+            _insert_numbered(req, now, events)
+            if screening and screening.link:
+                insert_rows(RequestEvent, [_asked_again(req, screening.repeat)])
             audit.record(
                 "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
             )
             if screening:
                 _record_screening(actor, req, screening)
     except IntegrityError:
-        # the same token raced us: the other submission won and is the request
-        existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
+        # this token was sent before (or a moment ago, by a request racing this one): that is the request
+        existing = _replayed(actor, client_token) if client_token else None
         if existing is None:
             raise
-        existing.replayed = True
         return existing
     return req
 
@@ -232,24 +234,21 @@ def submit_request(
 _TABLE = ServiceRequest._meta.db_table
 
 
-def _token_used(actor, client_token: str) -> bool:
-    """Whether this person already sent this token: one indexed lookup (the unique constraint
-    one_request_per_token), as plain SQL — the common answer is no, and the ORM would spend more time
-    compiling the query than the database takes to answer it. The index is partial (tokens that are not
-    empty): the statement says so, or a prepared (generic) plan could not use it and would scan."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {_TABLE} WHERE submitted_by_id = %s AND client_token = %s AND client_token <> ''",  # noqa: S608
-            [actor.pk, client_token],
-        )
-        return cursor.fetchone() is not None
+def _replayed(actor, client_token: str) -> ServiceRequest | None:
+    """The request this person sent with this token, marked as replayed (the caller can tell it from a
+    new one), or None."""
+    existing = ServiceRequest.objects.filter(submitted_by=actor, client_token=client_token).first()
+    if existing is not None:
+        existing.replayed = True
+    return existing
 
 
-def _insert_numbered(req: ServiceRequest, now: datetime) -> None:
-    """INSERT the request with its number (the day and the id, e.g. 20261128000021). On PostgreSQL one
-    statement takes the id from the table's sequence and writes the number with it (an UPDATE after the
-    INSERT would rewrite the new row and every index entry of it); elsewhere the id is known only after
-    the INSERT, and one plain UPDATE sets the number."""
+def _insert_numbered(req: ServiceRequest, now: datetime, events: list[RequestEvent]) -> None:
+    """INSERT the request with its number (the day and the id, e.g. 20261128000021) and its first
+    timeline `events`. On PostgreSQL one statement takes the id from the table's sequence and writes
+    the request, its number and the events with it (an UPDATE after the INSERT would rewrite the new
+    row and every index entry of it; the events' foreign key is checked at commit). Elsewhere the id is
+    known only after the INSERT: one plain UPDATE sets the number, one INSERT writes the events."""
     day = f"{timezone.localtime(now):%Y%m%d}"
     if connection.vendor == "postgresql":
         qn = connection.ops.quote_name
@@ -261,20 +260,38 @@ def _insert_numbered(req: ServiceRequest, now: datetime) -> None:
             day,
         )
         sql = (
-            "WITH s AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n) "  # noqa: S608  (names, not input)
-            f"INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "
-            f"VALUES ((SELECT n FROM s), {', '.join(exprs)}) RETURNING id"
+            "WITH s AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n), "  # noqa: S608  (names, not input)
+            f"r AS (INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "
+            f"VALUES ((SELECT n FROM s), {', '.join(exprs)}))"
         )
+        params = [_TABLE, *values]
+        rows = []
+        for event in events:
+            columns, values = row_values(RequestEvent, event, with_pk=False)
+            exprs = ["%s"] * len(columns)
+            at = columns.index(qn("request_id"))
+            exprs[at] = "(SELECT n FROM s)"
+            rows.append(f"({', '.join(exprs)})")
+            params += values[:at] + values[at + 1 :]
+        if rows:
+            table = qn(RequestEvent._meta.db_table)
+            sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(rows)})"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(sql, [_TABLE, *values])
+            cursor.execute(f"{sql} SELECT n FROM s", params)  # noqa: S608  (names and placeholders)
             req.pk = cursor.fetchone()[0]
         req.number = f"{day}{req.pk:06d}"
         req._state.adding, req._state.db = False, connection.alias
+        for event in events:
+            event.request = req
+            event._state.adding, event._state.db = False, connection.alias
         return
     insert_one(ServiceRequest, req)
     req.number = f"{day}{req.pk:06d}"
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
+    for event in events:
+        event.request = req
+    insert_rows(RequestEvent, events)
 
 
 def _may_submit_at(actor, place) -> bool:
@@ -292,6 +309,7 @@ ON_BEHALF_CHANNELS = (Channel.ON_BEHALF, Channel.PATROL, Channel.HOTLINE, Channe
 
 @dataclass
 class _Screening:
+    replay: ServiceRequest | None = None  # the same submission sent before (same person, same token)
     match: intake.Match | None = None  # a diversion rule matched the text
     diverted: bool = False  # … and the submitter did not confirm otherwise: recorded, not queued
     repeat: ServiceRequest | None = None  # the open request this one repeats
@@ -309,7 +327,7 @@ class _Screening:
         req.accept_by = req.contact_by = req.resolve_by = None
 
 
-def _screen(actor, place, category, description, channel, not_diverted, repeat) -> _Screening:
+def _screen(actor, place, category, description, channel, not_diverted, repeat, client_token) -> _Screening:
     if repeat not in ("ask", "link", "new"):
         raise ValidationError({"repeat": _("Say whether there are new facts.")})
     match = intake.match_diversion(description)
@@ -320,12 +338,18 @@ def _screen(actor, place, category, description, channel, not_diverted, repeat) 
         actor=actor, requester=requester, place=place, category=category, description=description
     )
     if existing is not None and repeat == "ask":
+        # not when it is this very submission sent again (its first sending may be the open request
+        # found): then that is the answer. Otherwise the INSERT tells a replay (one_request_per_token).
+        replay = _replayed(actor, client_token) if client_token else None
+        if replay is not None:
+            return _Screening(replay=replay)
         raise intake.PossibleRepeat(existing)
     return _Screening(match=match, repeat=existing, link=existing is not None and repeat == "link")
 
 
 def _screening_events(actor, req: ServiceRequest, s: _Screening) -> list[RequestEvent]:
-    """The timeline events of the screening (written with the submission's own event)."""
+    """The request's own timeline events of the screening (written with its "submitted" event; the note
+    on a linked open request is _asked_again)."""
     events = []
     if s.match and s.diverted:
         note = f"{s.match.message}\n→ {s.match.referred_to}" if s.match.referred_to else s.match.message
@@ -345,15 +369,19 @@ def _screening_events(actor, req: ServiceRequest, s: _Screening) -> list[Request
                 req, "repeat_linked", actor, note % {"number": s.repeat.number}, repeat_of=s.repeat.number
             )
         )
-        # on the open request without the submitter's name (others may read its timeline)
-        note = _("Asked about again (request %(number)s), with no new facts.")
-        events.append(_new_event(s.repeat, "repeat", None, note % {"number": req.number}, repeat=req.number))
     else:
         note = _("Submitted as new: the submitter has new facts beyond request %(number)s.")
         events.append(
             _new_event(req, "repeat_new_facts", actor, note % {"number": s.repeat.number}, of=s.repeat.number)
         )
     return events
+
+
+def _asked_again(req: ServiceRequest, other: ServiceRequest) -> RequestEvent:
+    """On the open request a submission was linked to, without the submitter's name (others may read
+    its timeline): written once `req` has its number."""
+    note = _("Asked about again (request %(number)s), with no new facts.")
+    return _new_event(other, "repeat", None, note % {"number": req.number}, repeat=req.number)
 
 
 def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:

@@ -56,6 +56,26 @@ def test_fetch_gives_the_orms_instances_with_related_rows_cached(tree):
     assert not plain[0]._state.adding and plain[0]._state.db == "default"
 
 
+def test_related_through_a_related_row_is_cached_on_it(tree):
+    """ "place__parent": the grant's place's parent comes in the same statement (None at the top)."""
+    user = User.objects.create_user("13900000098", "Pass-word-2026", display_name="乙")
+    for place in (tree.household_a1, tree.subdistrict):
+        RoleGrant.objects.create(user=user, role="resident", place=place, path=place.path)
+    with CaptureQueriesContext(connection) as ctx:
+        plain = rows.fetch(
+            RoleGrant,
+            "t.user_id = %s",
+            [user.pk],
+            related=("place", "building", "place__parent"),
+            order_by="t.path",
+        )
+        parents = [g.place.parent for g in plain]
+    assert len(ctx.captured_queries) == 1
+    assert parents[0] is None  # the subdistrict has no parent
+    assert _values(parents[1]) == _values(Place.objects.get(pk=tree.household_a1.parent_id))
+    assert plain[1].building is None
+
+
 def test_fields_defers_the_others_and_iterate_makes_instances_as_the_loop_reaches_them(tree):
     for name in ("G1", "G3", "G2"):
         Compound.objects.create(community=tree.community_1, name=name, path=tree.community_1.path)

@@ -59,6 +59,44 @@ def test_submit_twice_with_the_same_token_is_one_request(tree, resident_a, login
     assert first.json()["state"] == "submitted" and first.json()["level"] == 4
 
 
+def test_the_same_token_again_is_the_first_request_whatever_screening_would_say(tree, resident_a, login):
+    """The replay is found before anything else: not answered 409 because of a newer open request
+    like it, and a diverted (not queued) submission sent twice is one request too."""
+    from linjialin.testing.plugin import make_user
+
+    client = login(resident_a)
+    first = post(client, URL, submit_body(tree, client_token=TOKEN["r-1"]))
+    spouse = make_user("13900000071", "李四", "resident", tree.household_a1)
+    newer = post(login(spouse), URL, submit_body(tree, client_token=TOKEN["r-1"], repeat="new"))
+    assert (first.status_code, newer.status_code) == (201, 201)  # the spouse's token is theirs
+    again = post(login(resident_a), URL, submit_body(tree, client_token=TOKEN["r-1"]))
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+
+    court = submit_body(tree, description="我已经向法院起诉了物业", client_token=TOKEN["c-1"])
+    diverted, twice = post(client, URL, court), post(client, URL, court)
+    assert (diverted.status_code, twice.status_code) == (201, 200)
+    assert twice.json()["id"] == diverted.json()["id"] and twice.json()["state"] == "not_accepted"
+    assert ServiceRequest.objects.count() == 3
+
+
+def test_a_residents_flat_or_entrance_is_read_with_their_grants(tree, resident_a, login):
+    """The place of a submission at one's own flat or its entrance comes with the grants read for the
+    scope check; any other place is read on its own (and checked as before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(resident_a)
+    for n, place in enumerate((tree.household_a1, tree.entrance_a)):
+        with CaptureQueriesContext(connection) as ctx:
+            r = post(client, URL, submit_body(tree, place_id=place.pk, client_token=f"p-{n}", repeat="new"))
+        assert r.status_code == 201 and r.json()["place_name"] == place.name
+        assert not [q for q in ctx.captured_queries if 'FROM "places_place"' in q["sql"]]
+        # read once, for the place and the scope check alike (not once more through request.user's wrapper)
+        assert len([q for q in ctx.captured_queries if 'FROM "accounts_rolegrant"' in q["sql"]]) == 1
+    elsewhere = post(client, URL, submit_body(tree, place_id=tree.household_b1.pk, client_token="p-9"))  # noqa: S106
+    assert elsewhere.status_code == 404  # not the resident's: outside their view
+
+
 def test_a_double_submission_on_someones_behalf_is_one_request(tree, entrance_leader_a, login):
     client = login(entrance_leader_a)
     body = {**submit_body(tree), "channel": "on_behalf", "client_token": "daibao-1"}
