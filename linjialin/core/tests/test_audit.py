@@ -3,7 +3,6 @@ every write service leaves exactly one event of the right kind."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from linjialin.core import audit
 from linjialin.core.models import AuditChain, AuditEvent
 from linjialin.places import services as place_services
 from linjialin.places.models import Level, Place, TagType
+from linjialin.testing.concurrency import at_once, outcomes
 from linjialin.testing.plugin import PASSWORD
 
 
@@ -95,6 +95,31 @@ def test_deleting_the_newest_rows_is_caught_by_the_chain_head():
 
 
 @pytest.mark.django_db
+def test_the_first_event_of_a_new_database_creates_the_head():
+    AuditChain.objects.all().delete()
+    event = audit.record("first.event", object_type="test", reason="开头", after={"a": [1, "二"]})
+    assert (event.seq, event.prev_hash) == (1, audit.GENESIS)
+    assert event.hash == audit.event_hash(event)
+    assert AuditChain.objects.get(pk=1).last_hash == event.hash and audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_an_event_whose_stored_hash_is_not_event_hashs_is_refused(monkeypatch):
+    """On PostgreSQL the database hashes the event (one statement); a hash that differs from Python's
+    event_hash (say, another text encoding) stops the write rather than leave a chain that cannot be
+    verified. Elsewhere Python hashes it, and the stored hash is event_hash's by construction."""
+    _append(1)
+    monkeypatch.setattr(audit, "event_hash", lambda event: "0" * 64)
+    if connection.vendor == "postgresql":
+        with pytest.raises(RuntimeError, match="hash"), transaction.atomic():
+            audit.record("odd.event", object_type="test", object_id="2")
+        assert not AuditEvent.objects.filter(action="odd.event").exists()
+    monkeypatch.undo()
+    _append(1)
+    assert audit.verify().ok and AuditChain.objects.get(pk=1).last_seq == 2
+
+
+@pytest.mark.django_db
 def test_a_rolled_back_transaction_leaves_no_event_and_a_valid_chain():
     _append(2)
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -108,26 +133,14 @@ def test_a_rolled_back_transaction_leaves_no_event_and_a_valid_chain():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_writers_at_once_keep_the_chain_valid_and_seqs_unique():
-    per_thread, errors = 25, []
-    barrier = threading.Barrier(2)
+    per_thread = 25
 
     def writer(name):
-        try:
-            barrier.wait(timeout=10)
-            for i in range(per_thread):
-                with transaction.atomic():  # each append in its own transaction, like a service
-                    audit.record(f"{name}.event", object_type="test", object_id=str(i), path="110112008.")
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(per_thread):
+            with transaction.atomic():  # each append in its own transaction, like a service
+                audit.record(f"{name}.event", object_type="test", object_id=str(i), path="110112008.")
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in ("one", "two")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert outcomes(at_once(lambda: writer("one"), lambda: writer("two"), timeout=120)) == ["ok", "ok"]
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 2 * per_thread + 1))
     assert AuditEvent.objects.filter(action="one.event").count() == per_thread

@@ -233,15 +233,24 @@ def test_up_serves_health_check_and_login_then_stops_on_sigterm(up):
     assert [name for name, pid in children.items() if alive(pid)] == []
 
 
-@pytest.mark.xdist_group("linjialin-up")
-def test_up_stops_everything_and_fails_when_one_process_dies(up):
-    server = up()
-    server.wait_until_serving()
-    children = server.children()
-    os.kill(children["worker"], signal.SIGKILL)
-    assert server.wait() != 0
-    assert "worker exited with code -9" in server.output()
-    assert [name for name, pid in children.items() if alive(pid)] == []
+def test_the_supervisor_stops_everything_and_fails_when_one_process_dies():
+    """What `up` does when a child dies (its children here are sleepers: the real three start in the
+    test above, which is slow; the supervision is the same)."""
+    from linjialin.core.management.commands.up import Supervisor
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    out = io.StringIO()
+    supervisor = Supervisor({"web": sleeper, "worker": sleeper, "beat": sleeper}, out=out)
+    supervisor.start()
+    try:
+        os.kill(supervisor.procs["worker"].pid, signal.SIGKILL)
+        assert supervisor.wait() == -signal.SIGKILL  # non-zero: `up` exits with it
+        assert "worker exited with code -9; stopping the others" in out.getvalue()
+        assert [name for name, proc in supervisor.procs.items() if proc.poll() is None] == []
+    finally:
+        for proc in supervisor.procs.values():
+            if proc.poll() is None:
+                proc.kill()
 
 
 # --- generated docs --------------------------------------------------------------------------------

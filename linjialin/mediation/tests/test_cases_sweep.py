@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from linjialin.core import beat
@@ -16,6 +15,7 @@ from linjialin.core.models import AuditEvent
 from linjialin.mediation.models import Case, CaseEvent, CaseParty, CaseState, FollowUp
 from linjialin.mediation.services import cases
 from linjialin.notifications.models import Notification
+from linjialin.testing.concurrency import at_once, outcomes
 from linjialin.testing.plugin import make_user
 
 from .test_cases_fixtures import (  # noqa: F401  (fixtures)
@@ -120,26 +120,11 @@ def test_two_threads_accepting_at_once_make_one_acceptance(tree):
     case = register(lead, tree)
     for party in CaseParty.objects.filter(case=case):
         cases.record_consent(lead, case, party, consent="given", rights_told=True)
-    barrier, outcomes = threading.Barrier(2), []
-
-    def act(user):
-        try:
-            copy = Case.objects.get(pk=case.pk)
-            barrier.wait(timeout=10)
-            cases.accept_case(user, copy)
-            outcomes.append("accepted")
-        except Conflict:
-            outcomes.append("conflict")
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=act, args=(u,)) for u in (lead, manager)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert sorted(outcomes) == ["accepted", "conflict"]
+    both = (lead, manager)
+    copies = [Case.objects.get(pk=case.pk) for _user in both]  # both loaded before either acts
+    results = at_once(
+        *(partial(cases.accept_case, user, copy) for user, copy in zip(both, copies, strict=True))
+    )
+    assert outcomes(results) == ["Conflict", "ok"]
     assert Case.objects.get(pk=case.pk).state == CaseState.ACCEPTED
     assert CaseEvent.objects.filter(case=case, kind="accepted").count() == 1

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import Http404
 from django.utils import timezone, translation
 
@@ -25,6 +23,7 @@ from linjialin.mediation.models import (
     Source,
 )
 from linjialin.mediation.services import screening
+from linjialin.testing.concurrency import at_once, outcomes, winner
 
 
 @pytest.fixture(autouse=True)
@@ -322,31 +321,14 @@ def test_two_people_handle_the_same_finding_at_once_one_wins(tree, mediator_a, m
     session = screening.plan_screening(mediator_a, place=tree.community_1, planned_for=ago(days=1))
     screening.record_screening(mediator_a, session, held_at=ago(hours=1), participants="x", summary="y")
     f = finding(session, mediator_a, tree)
-    barrier, results = threading.Barrier(2), {}
-
-    def handle(user, note):
-        copy = ScreeningFinding.objects.get(pk=f.pk)  # both load it open
-        barrier.wait()
-        try:
-            screening.close_finding(user, copy, note=note)
-            results[note] = "ok"
-        except Conflict as exc:
-            results[note] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=handle, args=(mediator_a, "one")),
-        threading.Thread(target=handle, args=(mediation_manager, "two")),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(type(r).__name__ if r != "ok" else r for r in results.values()) == ["Conflict", "ok"]
+    one, two = ScreeningFinding.objects.get(pk=f.pk), ScreeningFinding.objects.get(pk=f.pk)  # both open
+    results = at_once(
+        lambda: screening.close_finding(mediator_a, one, note="one"),
+        lambda: screening.close_finding(mediation_manager, two, note="two"),
+    )
+    assert outcomes(results) == ["Conflict", "ok"]
     f.refresh_from_db()
-    winner = next(note for note, r in results.items() if r == "ok")
-    assert f.outcome == FindingOutcome.CLOSED and f.outcome_note == winner
+    assert f.outcome == FindingOutcome.CLOSED and f.outcome_note == winner(results, ["one", "two"])
     assert AuditEvent.objects.filter(action="mediation.finding.closed").count() == 1
 
 

@@ -3,12 +3,10 @@ recording visits, the next visit planned by itself, the overdue sweep (once), au
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,6 +16,7 @@ from linjialin.mutual_aid import care_selectors
 from linjialin.mutual_aid.models import AidRules, CareVisit
 from linjialin.mutual_aid.services import care
 from linjialin.notifications.models import Notification
+from linjialin.testing.concurrency import at_once, outcomes, winner
 
 from .test_care_fixtures import _english, care_tags_fixture, entrance_leader_b_fixture  # noqa: F401
 
@@ -122,28 +121,13 @@ def test_recording_twice_is_a_conflict_and_nothing_changes(tree, care_tags, entr
 @pytest.mark.django_db(transaction=True)
 def test_two_people_record_the_same_visit_at_once_one_wins(tree, care_tags, entrance_leader_a, grid_worker):
     visit = care.plan_visit(entrance_leader_a, household=tree.household_a1, planned_on=today())
-    barrier, results = threading.Barrier(2), {}
-
-    def record(user, note):
-        copy = CareVisit.objects.get(pk=visit.pk)
-        barrier.wait()
-        try:
-            care.record_visit(user, copy, note=note)
-            results[note] = "ok"
-        except Conflict as exc:
-            results[note] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=record, args=(entrance_leader_a, "one")),
-        threading.Thread(target=record, args=(grid_worker, "two")),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(r if r == "ok" else type(r).__name__ for r in results.values()) == ["Conflict", "ok"]
+    one, two = CareVisit.objects.get(pk=visit.pk), CareVisit.objects.get(pk=visit.pk)  # both open
+    results = at_once(
+        lambda: care.record_visit(entrance_leader_a, one, note="one"),
+        lambda: care.record_visit(grid_worker, two, note="two"),
+    )
+    assert outcomes(results) == ["Conflict", "ok"]
+    assert CareVisit.objects.get(pk=visit.pk).note == winner(results, ["one", "two"])
     assert AuditEvent.objects.filter(action="mutual_aid.care.visit_recorded").count() == 1
     assert CareVisit.objects.filter(household=tree.household_a1, done_at__isnull=True).count() == 1
 

@@ -5,11 +5,10 @@ who sees what, audit rows."""
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import Http404
 
 from linjialin.core.errors import Conflict
@@ -21,6 +20,7 @@ from linjialin.mutual_aid.services import emergency
 from linjialin.notifications.models import Notification
 from linjialin.places.models import Building, Compound, Level, Resident
 from linjialin.places.services import new_place
+from linjialin.testing.concurrency import at_once, outcomes, winner
 
 from .test_care_fixtures import (  # noqa: F401  (fixtures)
     _english,
@@ -281,27 +281,13 @@ def test_two_volunteers_claim_the_same_task_at_once_one_wins(tree, community_wor
     emergency.join(volunteer, episode)
     emergency.join(volunteer_2, episode)
     task = emergency.create_tasks(community_worker, episode, kind="delivery", entrances=[tree.entrance_a])[0]
-    barrier, results = threading.Barrier(2), {}
-
-    def claim(user):
-        copy = EmergencyTask.objects.select_related("episode").get(pk=task.pk)
-        barrier.wait()
-        try:
-            emergency.claim_task(user, copy)
-            results[user.pk] = "ok"
-        except (Conflict, TransitionNotAllowed) as exc:
-            results[user.pk] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(u,)) for u in (volunteer, volunteer_2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(r if r == "ok" else type(r).__name__ for r in results.values()) == ["Conflict", "ok"]
-    winner = next(pk for pk, r in results.items() if r == "ok")
-    assert EmergencyTask.objects.get(pk=task.pk).claimed_by_id == winner
+    both = [volunteer, volunteer_2]
+    copies = [EmergencyTask.objects.select_related("episode").get(pk=task.pk) for _user in both]  # both open
+    results = at_once(
+        *(partial(emergency.claim_task, user, copy) for user, copy in zip(both, copies, strict=True))
+    )
+    assert outcomes(results) == ["Conflict", "ok"]
+    assert EmergencyTask.objects.get(pk=task.pk).claimed_by == winner(results, both)
     assert AuditEvent.objects.filter(action="mutual_aid.task.claimed").count() == 1
 
 

@@ -6,11 +6,8 @@ Conflict."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import Http404
 
 from linjialin.core.errors import Conflict
@@ -20,6 +17,7 @@ from linjialin.mutual_aid import selectors
 from linjialin.mutual_aid.models import AidRules, Handoff, Post, PostState, Report, ReportState, Response
 from linjialin.mutual_aid.services import posts
 from linjialin.notifications.models import Notification
+from linjialin.testing.concurrency import at_once, outcomes
 from linjialin.testing.plugin import make_user
 
 from .test_posts_fixtures import (  # noqa: F401
@@ -203,29 +201,6 @@ def test_a_stale_copy_loses_the_race(post, tree, resident_a, resident_a2, entran
     assert AuditEvent.objects.filter(action="mutual_aid.post.hidden").count() == 1
 
 
-def _race(calls) -> list[str]:
-    barrier, outcomes = threading.Barrier(len(calls)), []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            call()
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return sorted(outcomes)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_picks_at_once_make_one_handoff(tree):
     author = resident("13700001050", "甲", tree.household_a1)
@@ -239,7 +214,7 @@ def test_two_picks_at_once_make_one_handoff(tree):
         post_copy, response_copy = Post.objects.get(pk=p.pk), Response.objects.get(pk=response.pk)
         return lambda: posts.pick(author, post_copy, response_copy)
 
-    assert _race([pick(r1), pick(r2)]) == ["conflict", "ok"]
+    assert outcomes(at_once(pick(r1), pick(r2))) == ["Conflict", "ok"]
     assert Handoff.objects.filter(post=p).count() == 1
     assert Post.objects.get(pk=p.pk).state == S.MATCHED
     assert AuditEvent.objects.filter(action="mutual_aid.post.picked").count() == 1
@@ -258,7 +233,7 @@ def test_two_moderators_deciding_at_once_one_wins(tree):
         copy = Report.objects.get(pk=report.pk)
         return lambda: posts.moderate(user, copy, decision=decision, note="x")
 
-    assert _race([decide(leader, "upheld"), decide(worker, "dismissed")]) == ["conflict", "ok"]
+    assert outcomes(at_once(decide(leader, "upheld"), decide(worker, "dismissed"))) == ["Conflict", "ok"]
     assert AuditEvent.objects.filter(action="mutual_aid.report.decided").count() == 1
     assert Report.objects.get(pk=report.pk).state in (ReportState.UPHELD, ReportState.DISMISSED)
 

@@ -26,6 +26,7 @@ from linjialin.service_requests.models import (
     State,
 )
 from linjialin.service_requests.workflow import workflow
+from linjialin.testing.concurrency import at_once, outcomes
 from linjialin.testing.plugin import make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -135,6 +136,22 @@ def test_a_double_submit_makes_one_request(tree, resident_a):
     first = submit(resident_a, tree.household_a1, client_token="tap-1")  # noqa: S106 (not a secret)
     again = submit(resident_a, tree.household_a1, client_token="tap-1")  # noqa: S106
     assert first.pk == again.pk and ServiceRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("screen", [False, True])
+def test_the_same_token_sent_twice_at_once_makes_one_request(tree, resident_a, screen):
+    """Both pass every check before either writes: the unique constraint lets one INSERT through and the
+    other answers with that request (with screening, as the resident's page and the API submit)."""
+
+    def tap():
+        return submit(resident_a, tree.household_a1, client_token="tap-race", screen=screen)  # noqa: S106
+
+    results = at_once(tap, tap)
+    assert outcomes(results) == ["ok", "ok"]
+    assert results[0].pk == results[1].pk and ServiceRequest.objects.count() == 1
+    assert sorted(getattr(r, "replayed", False) for r in results) == [False, True]
+    assert AuditEvent.objects.filter(action="request.submitted").count() == 1
 
 
 @pytest.mark.parametrize(
