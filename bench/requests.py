@@ -765,7 +765,8 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
     ratio_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 0.4 * pg_http["ceiling"]["per_s"]
     md = f"""# Service requests benchmark: the deadline sweep and submissions over HTTP
 
-`bench/requests.py --n {n} --runs {args.runs}` (run {time.strftime("%Y-%m-%d %H:%M %Z")}).
+`bench/requests.py --n {n} --runs {args.runs}` (page written {time.strftime("%Y-%m-%d %H:%M %Z")}; with
+`--reuse` some figures come from earlier runs: the notes say which run each comes from).
 
 ## Targets (issue 3, PostgreSQL)
 
@@ -774,6 +775,8 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
 | sweep with nothing due < 100 ms at {n:,} open requests | {pg_idle} ms | {status(sweep_ok)} |
 | ≥ 200 submissions/s at {args.clients} clients | {pg_rps} /s | {status(rps_ok)} |
 | ≥ 40 % of the ceiling (a minimal Django JSON endpoint) | {ratio(pg_http)} | {status(ratio_ok)} |
+
+Each verdict is this run's (its median round); how the figures vary from run to run is in the notes.
 
 ## Machine
 
