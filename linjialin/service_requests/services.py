@@ -265,17 +265,17 @@ def _insert_numbered(req: ServiceRequest, now: datetime, events: list[RequestEve
             f"VALUES ((SELECT n FROM s), {', '.join(exprs)}))"
         )
         params = [_TABLE, *values]
-        rows = []
+        event_rows = []
         for event in events:
             columns, values = row_values(RequestEvent, event, with_pk=False)
             exprs = ["%s"] * len(columns)
             at = columns.index(qn("request_id"))
             exprs[at] = "(SELECT n FROM s)"
-            rows.append(f"({', '.join(exprs)})")
+            event_rows.append(f"({', '.join(exprs)})")
             params += values[:at] + values[at + 1 :]
-        if rows:
+        if event_rows:
             table = qn(RequestEvent._meta.db_table)
-            sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(rows)})"  # noqa: S608
+            sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(event_rows)})"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} SELECT n FROM s", params)  # noqa: S608  (names and placeholders)
             req.pk = cursor.fetchone()[0]
