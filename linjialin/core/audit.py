@@ -11,7 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
-from .bulk import insert_rows, row_values
+from .bulk import insert_one, insert_rows, row_values
 from .models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
@@ -115,12 +115,7 @@ def record_many(events: list[dict]) -> int:
             event.seq, event.prev_hash = seq, prev
             event.hash = prev = event_hash(event)
         insert_rows(AuditEvent, rows)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {connection.ops.quote_name(AuditChain._meta.db_table)} "  # noqa: S608
-                "SET last_seq = %s, last_hash = %s WHERE id = 1",
-                [seq, prev],
-            )
+        _move_head(seq, prev)
     return len(rows)
 
 
@@ -145,22 +140,18 @@ def _lock_head() -> tuple[int, str]:
 def _append(event: AuditEvent) -> None:
     """INSERT the event and move the chain head to it (SQLite and other databases without
     _append_at_head; the head is locked)."""
-    qn = connection.ops.quote_name
-    columns, values = row_values(AuditEvent, event, with_pk=False)
-    events, head = qn(AuditEvent._meta.db_table), qn(AuditChain._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(columns))
+    insert_one(AuditEvent, event)
+    _move_head(event.seq, event.hash)
+
+
+def _move_head(seq: int, last_hash: str) -> None:
+    """Point the chain head (locked by the caller) at the event just appended."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {events} ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id",  # noqa: S608
-            values,
+            f"UPDATE {connection.ops.quote_name(AuditChain._meta.db_table)} "  # noqa: S608
+            "SET last_seq = %s, last_hash = %s WHERE id = 1",
+            [seq, last_hash],
         )
-        event.pk = cursor.fetchone()[0]
-        cursor.execute(
-            f"UPDATE {head} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
-            [event.seq, event.hash],
-        )
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 # The event's columns whose values come from the chain head, and what the database computes for them:

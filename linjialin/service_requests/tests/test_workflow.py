@@ -46,7 +46,8 @@ def corridor():
 def submit(user, place, **kw):
     kw.setdefault("request_type", "help")
     kw.setdefault("description", "楼道灯坏了，晚上看不见台阶")
-    kw.setdefault("category", corridor())
+    if "category" not in kw:
+        kw["category"] = corridor()
     return services.submit_request(user, place=place, **kw)
 
 
@@ -144,8 +145,8 @@ def test_the_same_token_sent_twice_at_once_makes_one_request(tree, resident_a, s
     """Both pass every check before either writes: the unique constraint lets one INSERT through and the
     other answers with that request (with screening, as the resident's page and the API submit)."""
 
-    def tap():
-        return submit(resident_a, tree.household_a1, client_token="tap-race", screen=screen)  # noqa: S106
+    def tap():  # no category: a transactional test after the browser tests may miss the seeded ones
+        return submit(resident_a, tree.household_a1, client_token="tap-race", screen=screen, category=None)  # noqa: S106
 
     results = at_once(tap, tap)
     assert outcomes(results) == ["ok", "ok"]
