@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -161,31 +162,29 @@ _FROM_HEAD = {
     "prev_hash": "h.prev",
     "hash": "encode(sha256(convert_to(h.prev || %s || h.seq::text || '}', 'UTF8')), 'hex')",
 }
-_at_head_sql: dict[str, str] = {}
 
 
-def _at_head_statement(columns: list[str]) -> str:
+@functools.cache
+def _at_head_statement(columns: tuple[str, ...]) -> str:
     """PostgreSQL: lock the head, INSERT the event numbered and hashed from it, move the head to it;
     returns (id, seq, prev_hash, hash), or no row when the head is missing. Built once per process."""
-    if "sql" not in _at_head_sql:
-        qn = connection.ops.quote_name
-        fields = {qn(f.column): f for f in AuditEvent._meta.concrete_fields}
-        exprs = []
-        for column in columns:
-            field = fields[column]
-            if field.attname in _FROM_HEAD:
-                exprs.append(_FROM_HEAD[field.attname])
-            else:  # typed (INSERT … SELECT does not take the column's type); lengths are the column's
-                exprs.append(f"CAST(%s AS {re.sub(r'[(][0-9, ]+[)]', '', field.db_type(connection))})")
-        head, events = qn(AuditChain._meta.db_table), qn(AuditEvent._meta.db_table)
-        _at_head_sql["sql"] = (
-            f"WITH h AS (SELECT last_seq + 1 AS seq, last_hash AS prev FROM {head} WHERE id = 1 FOR UPDATE), "  # noqa: S608  (names, not input)
-            f"e AS (INSERT INTO {events} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM h "
-            "RETURNING id, seq, prev_hash, hash), "
-            f"m AS (UPDATE {head} SET last_seq = e.seq, last_hash = e.hash FROM e WHERE {head}.id = 1) "
-            "SELECT id, seq, prev_hash, hash FROM e"
-        )
-    return _at_head_sql["sql"]
+    qn = connection.ops.quote_name
+    fields = {qn(f.column): f for f in AuditEvent._meta.concrete_fields}
+    exprs = []
+    for column in columns:
+        field = fields[column]
+        if field.attname in _FROM_HEAD:
+            exprs.append(_FROM_HEAD[field.attname])
+        else:  # typed (INSERT … SELECT does not take the column's type); lengths are the column's
+            exprs.append(f"CAST(%s AS {re.sub(r'[(][0-9, ]+[)]', '', field.db_type(connection))})")
+    head, events = qn(AuditChain._meta.db_table), qn(AuditEvent._meta.db_table)
+    return (
+        f"WITH h AS (SELECT last_seq + 1 AS seq, last_hash AS prev FROM {head} WHERE id = 1 FOR UPDATE), "  # noqa: S608  (names, not input)
+        f"e AS (INSERT INTO {events} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM h "
+        "RETURNING id, seq, prev_hash, hash), "
+        f"m AS (UPDATE {head} SET last_seq = e.seq, last_hash = e.hash FROM e WHERE {head}.id = 1) "
+        "SELECT id, seq, prev_hash, hash FROM e"
+    )
 
 
 def _append_at_head(event: AuditEvent) -> None:
@@ -199,7 +198,7 @@ def _append_at_head(event: AuditEvent) -> None:
             params.append(_canonical_head(event))
         elif column not in (qn("seq"), qn("prev_hash")):
             params.append(value)
-    sql = _at_head_statement(columns)
+    sql = _at_head_statement(tuple(columns))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

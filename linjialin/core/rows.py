@@ -112,7 +112,7 @@ def iterate(
     with conn.cursor() as cursor:
         cursor.execute(sql, [param(p) for p in params])
         raw = cursor.fetchall()
-    (_model, _field, names, converters, *_own), *joined = parts
+    (_model, _field, names, converters, *_rest), *joined = parts
     width = len(names)
     for row in raw:
         made = [_instance(conn, model, names, converters, list(row[:width]))]

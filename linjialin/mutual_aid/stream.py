@@ -297,8 +297,7 @@ class Hub:
         """Let every listener go and wait for the polling thread to end (it closes its connection): for
         tests, before their database goes away."""
         with self.lock:
-            listeners = [*self.pending, *{x for g in self.by_community.values() for x in g}]
-            thread = self.thread
+            listeners, thread = self._listeners(), self.thread
         for listener in listeners:
             self.remove(listener)
         if thread is not None:
@@ -306,7 +305,11 @@ class Hub:
 
     def listening(self) -> int:
         with self.lock:
-            return len(self.pending) + len({x for g in self.by_community.values() for x in g})
+            return len(self._listeners())
+
+    def _listeners(self) -> list[Listener]:
+        """Everyone registered, each once (a listener may follow several communities); hold the lock."""
+        return [*self.pending, *{x for g in self.by_community.values() for x in g}]
 
     # polling
     def tick(self) -> int:
