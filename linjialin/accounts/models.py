@@ -37,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # raised by the database whenever one of the user's grants is written (migration 0005's triggers;
+    # never lowered): the key of the per-process grants cache (accounts/scope.py)
+    grants_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
     USERNAME_FIELD = "mobile"

@@ -1,7 +1,12 @@
-"""Resolving a user's Scope for one permission from their current grants (cached per user object)."""
+"""Resolving a user's Scope for one permission from their current grants (cached per user object, and the
+grants also per process: current_grants)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.db import connection
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
@@ -31,27 +36,66 @@ def scope_for_user(user, perm: str) -> Scope:
 
 
 def clear_cache(user) -> None:
+    """Forget what this user object knows of its grants, after a change to them in this process: its
+    grants_version predates the change, so from now on it reads its grants from the database."""
     user = _own(user)
     user.__dict__.pop("_scope_cache", None)
     user.__dict__.pop("_current_grants", None)
+    user.__dict__["_grants_version_stale"] = True
+
+
+# Each user's current grants (with their places), kept per process for the users' next requests: the rows
+# are read on nearly every request. The key holds User.grants_version, which the database raises in the
+# same transaction as any write to the user's grants (accounts migration 0005), so a grant given or ended
+# takes effect at the user's next request in every process; the day, as grants start and end by date;
+# and the date joined, so that a user id used again (a test database) is another key. Rows are kept at
+# most SHARED_SECONDS (a place renamed shows within that time, as with core.cache) and shared between
+# threads: read-only.
+SHARED_SECONDS = 60
+SHARED_MAX = 10_000  # users; beyond that the cache starts again empty
+_shared: dict[tuple, tuple[float, list]] = {}
+_shared_lock = threading.Lock()
+
+
+def clear_shared() -> None:
+    with _shared_lock:
+        _shared.clear()
 
 
 def current_grants(user) -> list:
     user = _own(user)
     if "_current_grants" not in user.__dict__:
-        from .models import RoleGrant
-
-        # RoleGrant.objects.current(today).filter(user=user).select_related("place__parent", "building"),
-        # in RoleGrant's order, as one plain statement: it runs on nearly every request (core/rows.py)
         today = timezone.localdate()
-        user.__dict__["_current_grants"] = rows.fetch(
-            RoleGrant,
-            "t.user_id = %s AND t.valid_from <= %s AND (t.valid_to IS NULL OR t.valid_to >= %s)",
-            [user.pk, today, today],
-            related=("place", "building", "place__parent"),
-            order_by="t.path, t.role, t.valid_from DESC",
-        )
+        if connection.in_atomic_block or user.__dict__.get("_grants_version_stale") or user.pk is None:
+            grants = _read_grants(user, today)  # a change not yet committed must not be kept
+        else:
+            key = (user.pk, user.date_joined, user.grants_version, today)
+            now = time.monotonic()
+            hit = _shared.get(key)
+            if hit is not None and now - hit[0] < SHARED_SECONDS:
+                grants = hit[1]
+            else:
+                grants = _read_grants(user, today)
+                with _shared_lock:
+                    if len(_shared) >= SHARED_MAX:
+                        _shared.clear()
+                    _shared[key] = (now, grants)
+        user.__dict__["_current_grants"] = grants
     return user.__dict__["_current_grants"]
+
+
+def _read_grants(user, today) -> list:
+    from .models import RoleGrant
+
+    # RoleGrant.objects.current(today).filter(user=user).select_related("place__parent", "building"), in
+    # RoleGrant's order, as one plain statement (core/rows.py)
+    return rows.fetch(
+        RoleGrant,
+        "t.user_id = %s AND t.valid_from <= %s AND (t.valid_to IS NULL OR t.valid_to >= %s)",
+        [user.pk, today, today],
+        related=("place", "building", "place__parent"),
+        order_by="t.path, t.role, t.valid_from DESC",
+    )
 
 
 def granted_place(user, place_id):

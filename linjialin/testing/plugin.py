@@ -153,6 +153,17 @@ def _fresh_calendar_cache():
     calendar.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_grants_cache():
+    """Each test starts with no user's grants kept per process (accounts/scope.py): what one test's
+    requests kept never answers for another's (its key already differs; this keeps tests independent)."""
+    from linjialin.accounts.scope import clear_shared
+
+    clear_shared()
+    yield
+    clear_shared()
+
+
 # --- handling units at the department level (service_requests.HandlingUnit) ---------------------------
 def make_unit(tree, code: str, name: str, **kw):
     from linjialin.service_requests.models import HandlingUnit
