@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
+import secrets
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
-from .bulk import insert_one, insert_rows, row_values
+from .bulk import cast_placeholder, insert_one, insert_rows, row_values
 from .models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
@@ -39,30 +39,20 @@ def record(
     is then held only for the rest of the commit). Everything that does not depend on the previous
     event is prepared before the lock. On PostgreSQL one statement locks the head, writes the event
     with its hash and moves the head (_append_at_head); elsewhere two (lock and read the head; insert
-    the event and move the head). Plain SQL, without savepoints."""
-    ctx = context.current()
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
-        if path is None:
-            path = getattr(obj, getattr(obj, "scope_field", "path"), "") or ""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    event = AuditEvent(
-        at=timezone.now(),
+    the event and move the head). Plain SQL, without savepoints. (A service whose whole write is one
+    statement can append its event in that statement: `at_head`.)"""
+    event = prepare(
+        action,
         actor=actor,
-        actor_name=actor_name if actor_name is not None else (actor.display_name if actor else ""),
-        action=action,
+        obj=obj,
+        path=path,
+        before=before,
+        after=after,
+        reason=reason,
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr,
-        path=path or "",
-        before=before or {},
-        after=after or {},
-        reason=reason[:500],
-        ip=ctx.ip,
-        request_id=ctx.request_id,
+        actor_name=actor_name,
     )
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
@@ -75,6 +65,49 @@ def record(
     return event
 
 
+def prepare(
+    action: str,
+    *,
+    actor=None,
+    obj: models.Model | None = None,
+    path: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    actor_name: str | None = None,
+    at=None,
+    ctx=None,
+) -> AuditEvent:
+    """The event `record` appends, not yet numbered, hashed or written."""
+    ctx = ctx or context.current()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        if path is None:
+            path = getattr(obj, getattr(obj, "scope_field", "path"), "") or ""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent(
+        at=at or timezone.now(),
+        actor=actor,
+        actor_name=actor_name if actor_name is not None else (actor.display_name if actor else ""),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        path=path or "",
+        before=before or {},
+        after=after or {},
+        reason=(reason or "")[:500],
+        ip=ctx.ip,
+        request_id=ctx.request_id,
+    )
+
+
 def record_many(events: list[dict]) -> int:
     """Append several events (each a dict of `record`'s keyword arguments plus "action") in one go:
     one lock of the head, one bulk INSERT, one move of the head. For batch work (the deadline
@@ -83,32 +116,7 @@ def record_many(events: list[dict]) -> int:
         return 0
     ctx = context.current()
     at = timezone.now()
-    rows = []
-    for e in events:
-        obj, actor = e.get("obj"), e.get("actor")
-        if actor is not None and not getattr(actor, "is_authenticated", False):
-            actor = None
-        path = e.get("path")
-        if obj is not None and path is None:
-            path = getattr(obj, getattr(obj, "scope_field", "path"), "") or ""
-        name = e.get("actor_name")
-        rows.append(
-            AuditEvent(
-                at=at,
-                actor=actor,
-                actor_name=name if name is not None else (actor.display_name if actor else ""),
-                action=e["action"],
-                object_type=e.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
-                object_id=e.get("object_id") or (str(obj.pk) if obj is not None else ""),
-                object_repr=e.get("object_repr") or (str(obj)[:200] if obj is not None else ""),
-                path=path or "",
-                before=e.get("before") or {},
-                after=e.get("after") or {},
-                reason=(e.get("reason") or "")[:500],
-                ip=ctx.ip,
-                request_id=ctx.request_id,
-            )
-        )
+    rows = [prepare(**e, at=at, ctx=ctx) for e in events]
     with transaction.atomic(savepoint=False):
         seq, prev = _lock_head()
         for event in rows:
@@ -158,59 +166,118 @@ def _move_head(seq: int, last_hash: str) -> None:
 # The event's columns whose values come from the chain head, and what the database computes for them:
 # the hash is event_hash's, SHA-256 over the previous hash and canonical() (its head is the parameter).
 _FROM_HEAD = {
-    "seq": "h.seq",
-    "prev_hash": "h.prev",
-    "hash": "encode(sha256(convert_to(h.prev || %s || h.seq::text || '}', 'UTF8')), 'hex')",
+    "seq": "audit_h.seq",
+    "prev_hash": "audit_h.prev",
+    "hash": "encode(sha256(convert_to(audit_h.prev || {text} || audit_h.seq::text || '}}', 'UTF8')), 'hex')",
 }
 
 
 @functools.cache
-def _at_head_statement(columns: tuple[str, ...]) -> str:
-    """PostgreSQL: lock the head, INSERT the event numbered and hashed from it, move the head to it;
-    returns (id, seq, prev_hash, hash), or no row when the head is missing. Built once per process."""
+def _at_head_ctes(columns: tuple[str, ...], filled: tuple[bool, ...], fills: tuple[str, ...]) -> str:
+    """The CTEs of at_head for these columns; `filled[i]`: column i's text has placeholders, each
+    replaced by the expression in `fills` (placeholders are parameters, the expressions code). Built once
+    per process and shape."""
     qn = connection.ops.quote_name
     fields = {qn(f.column): f for f in AuditEvent._meta.concrete_fields}
+
+    def text(fill: bool) -> str:  # a text parameter, its placeholders replaced by the statement's values
+        sql = "%s"
+        for expr in fills if fill else ():
+            sql = f"replace({sql}, %s, {expr})"
+        return sql
+
     exprs = []
-    for column in columns:
+    for column, fill in zip(columns, filled, strict=True):
         field = fields[column]
-        if field.attname in _FROM_HEAD:
+        if field.attname == "hash":
+            exprs.append(_FROM_HEAD["hash"].format(text=text(bool(fills))))
+        elif field.attname in _FROM_HEAD:
             exprs.append(_FROM_HEAD[field.attname])
-        else:  # typed (INSERT … SELECT does not take the column's type); lengths are the column's
-            exprs.append(f"CAST(%s AS {re.sub(r'[(][0-9, ]+[)]', '', field.db_type(connection))})")
+        else:  # typed (INSERT … SELECT does not take the column's type)
+            exprs.append(cast_placeholder(field, text(fill)))
     head, events = qn(AuditChain._meta.db_table), qn(AuditEvent._meta.db_table)
     return (
-        f"WITH h AS (SELECT last_seq + 1 AS seq, last_hash AS prev FROM {head} WHERE id = 1 FOR UPDATE), "  # noqa: S608  (names, not input)
-        f"e AS (INSERT INTO {events} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM h "
+        f"audit_h AS (SELECT last_seq + 1 AS seq, last_hash AS prev FROM {head} WHERE id = 1 FOR UPDATE), "  # noqa: S608  (names, not input)
+        f"audit_e AS (INSERT INTO {events} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM audit_h "
         "RETURNING id, seq, prev_hash, hash), "
-        f"m AS (UPDATE {head} SET last_seq = e.seq, last_hash = e.hash FROM e WHERE {head}.id = 1) "
-        "SELECT id, seq, prev_hash, hash FROM e"
+        f"audit_m AS (UPDATE {head} SET last_seq = audit_e.seq, last_hash = audit_e.hash FROM audit_e "
+        f"WHERE {head}.id = 1)"
     )
 
 
-def _append_at_head(event: AuditEvent) -> None:
-    """Append `event` in one statement (PostgreSQL), the database numbering and hashing it under the
-    head's lock; the hash is checked against event_hash before the caller's transaction goes on."""
+def placeholder(name: str) -> str:
+    """A text no one can guess, to stand in an event's text fields for a value only the writing statement
+    knows (at_head's `fill`): user text that happens to contain it cannot change what is hashed."""
+    return f"[{name}:{secrets.token_hex(16)}]"
+
+
+def at_head(event: AuditEvent, fill: dict[str, str] | None = None) -> tuple[str, list]:
+    """PostgreSQL: common table expressions that append `event` at the chain head, for a statement of the
+    caller's that writes its change and its audit event at once (with no transaction of its own when it is
+    the only write). They lock the head (`audit_h`, one row; none when the chain has no head yet, so a
+    caller's INSERT … FROM audit_h writes nothing then), insert the event numbered and hashed by the
+    database (`audit_e`: id, seq, prev_hash, hash) and move the head. Returns the SQL of the CTEs and
+    their parameters; after the statement, appended() checks the hash.
+
+    `fill` maps placeholder() texts in the event's text fields (not in before/after) to SQL expressions of
+    the caller's statement giving text that JSON writes as it is (digits, letters), e.g. the id of the row
+    it inserts: `{ph: "(SELECT n FROM s)::text"}`."""
     qn = connection.ops.quote_name
+    fill = fill or {}
+    marks = list(fill)
     columns, values = row_values(AuditEvent, event, with_pk=False)
-    params = []
+    params, filled = [], []
     for column, value in zip(columns, values, strict=True):
         if column == qn("hash"):
             params.append(_canonical_head(event))
+            params += marks
+            filled.append(False)
         elif column not in (qn("seq"), qn("prev_hash")):
+            has = bool(marks) and isinstance(value, str) and any(m in value for m in marks)
             params.append(value)
-    sql = _at_head_statement(tuple(columns))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:  # no head yet (a new database): create it, then append
-            _lock_head()
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+            if has:
+                params += marks
+            filled.append(has)
+        else:
+            filled.append(False)
+    return _at_head_ctes(tuple(columns), tuple(filled), tuple(fill[m] for m in marks)), params
+
+
+def appended(event: AuditEvent, row, values: dict[str, str] | None = None) -> None:
+    """After a statement with at_head's CTEs: `row` is audit_e's (id, seq, prev_hash, hash), `values` the
+    texts the placeholders stood for. Stores them on `event` and checks the database's hash against
+    event_hash's (RuntimeError if they differ: an unverifiable chain is refused inside a transaction; a
+    statement on its own has committed by then, and the error says which event `verify` will name)."""
+    for mark, value in (values or {}).items():
+        for attname in ("object_id", "object_repr", "path", "reason", "actor_name"):
+            text = getattr(event, attname)
+            if mark in text:
+                setattr(event, attname, text.replace(mark, value))
     event.pk, event.seq, event.prev_hash, event.hash = row
     if event_hash(event) != event.hash:
         raise RuntimeError(f"audit event #{event.seq}: the database's hash is not event_hash's")
     event._state.adding = False
     event._state.db = connection.alias
+
+
+def ensure_head() -> None:
+    """Create the chain head if there is none (a new database): then at_head's statements write."""
+    _lock_head()
+
+
+def _append_at_head(event: AuditEvent) -> None:
+    """Append `event` in one statement (PostgreSQL, within the caller's transaction), the database
+    numbering and hashing it under the head's lock (at_head)."""
+    ctes, params = at_head(event)
+    sql = f"WITH {ctes} SELECT id, seq, prev_hash, hash FROM audit_e"  # noqa: S608  (built from names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # no head yet (a new database): create it, then append
+            ensure_head()
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    appended(event, row)
 
 
 def canonical(event: AuditEvent) -> str:

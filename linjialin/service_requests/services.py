@@ -4,6 +4,7 @@ with compare-and-set (core.workflow), writes the timeline event and the audit ev
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core import audit
-from linjialin.core.bulk import insert_one, insert_rows, row_values
+from linjialin.core.bulk import cast_placeholder, insert_one, insert_rows, row_values
 from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
@@ -209,17 +210,26 @@ def submit_request(
     )
     if screening:
         screening.shape(req)
+    submitted = audit.prepare(
+        "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
+    )
+    # With nothing to write after the request (a linked repeat's note, the screening's own audit events),
+    # PostgreSQL writes the request, its timeline and its audit event in one statement, atomic by itself
+    # (_insert_submitted): outside a transaction it needs none. Otherwise, and elsewhere, one transaction
+    # (in a caller's, a savepoint: a replayed token's IntegrityError must leave the caller's usable).
+    alone = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not (screening is not None and screening.writes_more)
+    )
     try:
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             events = [_new_event(req, "submitted", actor, description[:200], channel=channel)]
             if screening:
                 events += _screening_events(actor, req, screening)
-            _insert_numbered(req, now, events)
+            _insert_submitted(req, now, events, submitted)
             if screening and screening.link:
                 insert_rows(RequestEvent, [_asked_again(req, screening.repeat)])
-            audit.record(
-                "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
-            )
             if screening:
                 _record_screening(actor, req, screening)
     except IntegrityError:
@@ -243,55 +253,100 @@ def _replayed(actor, client_token: str) -> ServiceRequest | None:
     return existing
 
 
-def _insert_numbered(req: ServiceRequest, now: datetime, events: list[RequestEvent]) -> None:
-    """INSERT the request with its number (the day and the id, e.g. 20261128000021) and its first
-    timeline `events`. On PostgreSQL one statement takes the id from the table's sequence and writes
-    the request, its number and the events with it (an UPDATE after the INSERT would rewrite the new
-    row and every index entry of it; the events' foreign key is checked at commit). Elsewhere the id is
-    known only after the INSERT: one plain UPDATE sets the number, one INSERT writes the events."""
+def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEvent], submitted) -> None:
+    """INSERT the request with its number (the day and the id, e.g. 20261128000021), its first timeline
+    `events` and its audit event `submitted` (audit.prepare'd with a placeholder id and number).
+
+    On PostgreSQL one statement takes the id from the table's sequence and writes the request, its number,
+    the events and the audit event, numbered and hashed at the chain head (audit.at_head; an UPDATE after
+    the INSERT would rewrite the new row and every index entry of it; the events' foreign key is checked
+    at commit). It writes nothing when the chain has no head yet (a new database): the head is made and
+    the statement runs again. Elsewhere the id is known only after the INSERT: one plain UPDATE sets the
+    number, one INSERT writes the events, then audit.record."""
     day = f"{timezone.localtime(now):%Y%m%d}"
-    if connection.vendor == "postgresql":
-        qn = connection.ops.quote_name
-        columns, values = row_values(ServiceRequest, req, with_pk=False)
-        exprs = ["%s"] * len(columns)
-        at = columns.index(qn("number"))  # the number as Python writes it: f"{day}{id:06d}"
-        exprs[at], values[at] = (
-            "(SELECT %s::text || lpad(n::text, greatest(6, length(n::text)), '0') FROM s)",
-            day,
-        )
-        sql = (
-            "WITH s AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n), "  # noqa: S608  (names, not input)
-            f"r AS (INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "
-            f"VALUES ((SELECT n FROM s), {', '.join(exprs)}))"
-        )
-        params = [_TABLE, *values]
-        event_rows = []
-        for event in events:
-            columns, values = row_values(RequestEvent, event, with_pk=False)
-            exprs = ["%s"] * len(columns)
-            at = columns.index(qn("request_id"))
-            exprs[at] = "(SELECT n FROM s)"
-            event_rows.append(f"({', '.join(exprs)})")
-            params += values[:at] + values[at + 1 :]
-        if event_rows:
-            table = qn(RequestEvent._meta.db_table)
-            sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(event_rows)})"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} SELECT n FROM s", params)  # noqa: S608  (names and placeholders)
-            req.pk = cursor.fetchone()[0]
+    if connection.vendor != "postgresql":
+        insert_one(ServiceRequest, req)
         req.number = f"{day}{req.pk:06d}"
-        req._state.adding, req._state.db = False, connection.alias
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
         for event in events:
             event.request = req
-            event._state.adding, event._state.db = False, connection.alias
+        insert_rows(RequestEvent, events)
+        submitted.object_id, submitted.object_repr = str(req.pk), str(req)[:200]
+        audit.record(**_as_record(submitted))
         return
-    insert_one(ServiceRequest, req)
-    req.number = f"{day}{req.pk:06d}"
+    sql, params, marks = _submitted_statement(req, day, events, submitted)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
+        for _attempt in range(2):
+            cursor.execute(sql, params)
+            n, number, *audit_row = cursor.fetchone()
+            if audit_row[0] is not None:
+                break
+            audit.ensure_head()  # no head: nothing was written
+        else:
+            raise RuntimeError("the audit chain has no head")
+    req.pk, req.number = n, number
+    req._state.adding, req._state.db = False, connection.alias
     for event in events:
         event.request = req
-    insert_rows(RequestEvent, events)
+        event._state.adding, event._state.db = False, connection.alias
+    audit.appended(submitted, audit_row, {marks["id"]: str(n), marks["number"]: number})
+
+
+def _as_record(event) -> dict:
+    """audit.record's arguments for an audit.prepare'd event (the path without PostgreSQL's statement)."""
+    return {
+        "action": event.action,
+        "actor": event.actor,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "path": event.path,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "actor_name": event.actor_name,
+    }
+
+
+def _submitted_statement(req: ServiceRequest, day: str, events: list[RequestEvent], submitted):
+    """PostgreSQL: the one statement of _insert_submitted, its parameters, and the audit placeholders."""
+    qn = connection.ops.quote_name
+    marks = {"id": audit.placeholder("id"), "number": audit.placeholder("number")}
+    submitted.object_id, submitted.object_repr = marks["id"], marks["number"]
+    ctes, audit_params = audit.at_head(
+        submitted, {marks["id"]: "(SELECT n FROM s)::text", marks["number"]: "(SELECT number FROM s)"}
+    )
+    fields = {qn(f.column): f for f in ServiceRequest._meta.concrete_fields}
+    columns, values = row_values(ServiceRequest, req, with_pk=False)
+    exprs = [cast_placeholder(fields[c]) for c in columns]
+    at = columns.index(qn("number"))
+    exprs[at] = "s.number"
+    del values[at]
+    # the request and its events only with the chain head (FROM audit_h): never one without its audit event
+    sql = (
+        "WITH s AS (SELECT n, %s::text || lpad(n::text, greatest(6, length(n::text)), '0') AS number "  # noqa: S608
+        "FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n) q), "
+        f"{ctes}, "
+        f"r AS (INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "  # names and placeholders, not input
+        f"SELECT s.n, {', '.join(exprs)} FROM s, audit_h)"
+    )
+    params = [day, _TABLE, *audit_params, *values]
+    event_fields = {qn(f.column): f for f in RequestEvent._meta.concrete_fields}
+    selects = []
+    for event in events:
+        columns, values = row_values(RequestEvent, event, with_pk=False)
+        exprs = [cast_placeholder(event_fields[c]) for c in columns]
+        at = columns.index(qn("request_id"))
+        exprs[at] = "s.n"
+        del values[at]
+        selects.append(f"SELECT {', '.join(exprs)} FROM s, audit_h")  # noqa: S608
+        params += values
+    if selects:
+        table = qn(RequestEvent._meta.db_table)
+        sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) {' UNION ALL '.join(selects)})"  # noqa: S608
+    sql += " SELECT s.n, s.number, a.id, a.seq, a.prev_hash, a.hash FROM s LEFT JOIN audit_e a ON true"
+    return sql, params, marks
 
 
 def _may_submit_at(actor, place) -> bool:
@@ -314,6 +369,11 @@ class _Screening:
     diverted: bool = False  # … and the submitter did not confirm otherwise: recorded, not queued
     repeat: ServiceRequest | None = None  # the open request this one repeats
     link: bool = False  # … and there are no new facts: recorded as merged into it
+
+    @property
+    def writes_more(self) -> bool:
+        """Whether recording it writes after the request (_asked_again, _record_screening)."""
+        return self.match is not None or self.link
 
     def shape(self, req: ServiceRequest) -> None:
         """A diverted submission is recorded as not accepted; a linked repeat as merged into the open
