@@ -18,20 +18,7 @@ from .models import AuditChain, AuditEvent
 GENESIS = "0" * 64
 
 
-def record(
-    action: str,
-    *,
-    actor=None,
-    obj: models.Model | None = None,
-    path: str | None = None,
-    before: dict | None = None,
-    after: dict | None = None,
-    reason: str = "",
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-    actor_name: str | None = None,
-) -> AuditEvent:
+def record(action: str, **fields) -> AuditEvent:
     """Append one event to the chain. Joins the caller's transaction (or opens one).
 
     The chain has one head row (AuditChain pk=1), locked from here until the caller's transaction
@@ -40,20 +27,13 @@ def record(
     event is prepared before the lock. On PostgreSQL one statement locks the head, writes the event
     with its hash and moves the head (_append_at_head); elsewhere two (lock and read the head; insert
     the event and move the head). Plain SQL, without savepoints. (A service whose whole write is one
-    statement can append its event in that statement: `at_head`.)"""
-    event = prepare(
-        action,
-        actor=actor,
-        obj=obj,
-        path=path,
-        before=before,
-        after=after,
-        reason=reason,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-        actor_name=actor_name,
-    )
+    statement can append its event in that statement: `at_head`.) `fields`: prepare's keyword arguments."""
+    event = prepare(action, **fields)
+    return append(event)
+
+
+def append(event: AuditEvent) -> AuditEvent:
+    """Append a prepare'd event (record's write). Joins the caller's transaction (or opens one)."""
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             _append_at_head(event)

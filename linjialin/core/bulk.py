@@ -11,6 +11,7 @@ callers are services that have already validated everything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -186,10 +187,20 @@ def row_values(model, obj, *, with_pk: bool) -> tuple[list[str], list]:
     return plan.columns, _values(plan, [obj], False, now)[0]
 
 
+def insert_columns(model, *, with_pk: bool) -> list[str]:
+    """The quoted columns of row_values, in its order (do not change the list)."""
+    return _plan(model, with_pk=with_pk).columns
+
+
 def cast_placeholder(field, sql: str = "%s") -> str:
     """`sql` (a parameter) as the field's column type, for INSERT … SELECT, where a parameter does not take
     the column's type; without the type's length (a longer text fails at the INSERT as it would anyway)."""
-    return f"CAST({sql} AS {re.sub(r'[(][0-9, ]+[)]', '', field.db_type(connection))})"
+    return f"CAST({sql} AS {_cast_type(connection.vendor, field)})"
+
+
+@functools.cache
+def _cast_type(vendor: str, field) -> str:
+    return re.sub(r"[(][0-9, ]+[)]", "", field.db_type(connection))
 
 
 # Up to this many rows go in one multi-row INSERT (one statement, one round trip); more are streamed

@@ -3,6 +3,7 @@ with compare-and-set (core.workflow), writes the timeline event and the audit ev
 
 from __future__ import annotations
 
+import functools
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linjialin.core import audit
-from linjialin.core.bulk import cast_placeholder, insert_one, insert_rows, row_values
+from linjialin.core.bulk import cast_placeholder, insert_columns, insert_one, insert_rows, row_values
 from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
@@ -262,7 +263,7 @@ def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEv
     the INSERT would rewrite the new row and every index entry of it; the events' foreign key is checked
     at commit). It writes nothing when the chain has no head yet (a new database): the head is made and
     the statement runs again. Elsewhere the id is known only after the INSERT: one plain UPDATE sets the
-    number, one INSERT writes the events, then audit.record."""
+    number, one INSERT writes the events, then audit.append."""
     day = f"{timezone.localtime(now):%Y%m%d}"
     if connection.vendor != "postgresql":
         insert_one(ServiceRequest, req)
@@ -273,7 +274,7 @@ def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEv
             event.request = req
         insert_rows(RequestEvent, events)
         submitted.object_id, submitted.object_repr = str(req.pk), str(req)[:200]
-        audit.record(**_as_record(submitted))
+        audit.append(submitted)
         return
     sql, params, marks = _submitted_statement(req, day, events, submitted)
     with connection.cursor() as cursor:
@@ -293,60 +294,51 @@ def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEv
     audit.appended(submitted, audit_row, {marks["id"]: str(n), marks["number"]: number})
 
 
-def _as_record(event) -> dict:
-    """audit.record's arguments for an audit.prepare'd event (the path without PostgreSQL's statement)."""
-    return {
-        "action": event.action,
-        "actor": event.actor,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "path": event.path,
-        "before": event.before,
-        "after": event.after,
-        "reason": event.reason,
-        "actor_name": event.actor_name,
-    }
-
-
 def _submitted_statement(req: ServiceRequest, day: str, events: list[RequestEvent], submitted):
     """PostgreSQL: the one statement of _insert_submitted, its parameters, and the audit placeholders."""
     qn = connection.ops.quote_name
     marks = {"id": audit.placeholder("id"), "number": audit.placeholder("number")}
     submitted.object_id, submitted.object_repr = marks["id"], marks["number"]
-    ctes, audit_params = audit.at_head(
+    ctes, params = audit.at_head(
         submitted, {marks["id"]: "(SELECT n FROM s)::text", marks["number"]: "(SELECT number FROM s)"}
     )
-    fields = {qn(f.column): f for f in ServiceRequest._meta.concrete_fields}
+    params = [day, _TABLE, *params]
     columns, values = row_values(ServiceRequest, req, with_pk=False)
-    exprs = [cast_placeholder(fields[c]) for c in columns]
-    at = columns.index(qn("number"))
-    exprs[at] = "s.number"
-    del values[at]
-    # the request and its events only with the chain head (FROM audit_h): never one without its audit event
+    del values[columns.index(qn("number"))]  # s.number
+    params += values
+    for event in events:
+        columns, values = row_values(RequestEvent, event, with_pk=False)
+        del values[columns.index(qn("request_id"))]  # s.n
+        params += values
+    return _submitted_sql(len(events), ctes), params, marks
+
+
+@functools.cache
+def _submitted_sql(n_events: int, audit_ctes: str) -> str:
+    """The statement of _submitted_statement for this many timeline events (once per process and shape).
+    The request and its events are written only with the chain head (FROM audit_h): never without their
+    audit event."""
+    qn = connection.ops.quote_name
+
+    def typed(model, replaced: dict[str, str]) -> tuple[list[str], list[str]]:
+        fields = {qn(f.column): f for f in model._meta.concrete_fields}
+        columns = insert_columns(model, with_pk=False)
+        return columns, [replaced.get(c) or cast_placeholder(fields[c]) for c in columns]
+
+    columns, exprs = typed(ServiceRequest, {qn("number"): "s.number"})
     sql = (
         "WITH s AS (SELECT n, %s::text || lpad(n::text, greatest(6, length(n::text)), '0') AS number "  # noqa: S608
         "FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n) q), "
-        f"{ctes}, "
+        f"{audit_ctes}, "
         f"r AS (INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "  # names and placeholders, not input
         f"SELECT s.n, {', '.join(exprs)} FROM s, audit_h)"
     )
-    params = [day, _TABLE, *audit_params, *values]
-    event_fields = {qn(f.column): f for f in RequestEvent._meta.concrete_fields}
-    selects = []
-    for event in events:
-        columns, values = row_values(RequestEvent, event, with_pk=False)
-        exprs = [cast_placeholder(event_fields[c]) for c in columns]
-        at = columns.index(qn("request_id"))
-        exprs[at] = "s.n"
-        del values[at]
-        selects.append(f"SELECT {', '.join(exprs)} FROM s, audit_h")  # noqa: S608
-        params += values
-    if selects:
+    if n_events:
+        columns, exprs = typed(RequestEvent, {qn("request_id"): "s.n"})
+        rows = " UNION ALL ".join([f"SELECT {', '.join(exprs)} FROM s, audit_h"] * n_events)  # noqa: S608
         table = qn(RequestEvent._meta.db_table)
-        sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) {' UNION ALL '.join(selects)})"  # noqa: S608
-    sql += " SELECT s.n, s.number, a.id, a.seq, a.prev_hash, a.hash FROM s LEFT JOIN audit_e a ON true"
-    return sql, params, marks
+        sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) {rows})"
+    return sql + " SELECT s.n, s.number, a.id, a.seq, a.prev_hash, a.hash FROM s LEFT JOIN audit_e a ON true"  # noqa: S608
 
 
 def _may_submit_at(actor, place) -> bool:
