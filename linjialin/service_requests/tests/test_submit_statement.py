@@ -110,3 +110,27 @@ def test_submissions_at_once_each_get_their_own_audit_event_and_the_chain_verifi
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_the_submission_statement_is_converted_once_per_process(tree, resident_a, monkeypatch):
+    """psycopg keeps a query's conversion ($1, $2 … for %s) only up to a number of parameters that the
+    submission's one statement exceeds; settings raise it, or every submission would parse it again.
+    SQLite has no such statement: several plain ones in a transaction."""
+    if not POSTGRES:
+        with CaptureQueriesContext(connection) as ctx:
+            submit(resident_a, tree.household_a1, category=None)
+        assert len([q for q in ctx.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]) >= 3
+        return
+    from psycopg import _queries
+
+    submit(resident_a, tree.household_a1, category=None, description="楼道灯坏了", client_token="a")  # noqa: S106
+    converted_again = []
+    uncached = _queries._query2pg_nocache
+    monkeypatch.setattr(
+        _queries, "_query2pg_nocache", lambda *a, **kw: converted_again.append(a[0]) or uncached(*a, **kw)
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        submit(resident_a, tree.household_a1, category=None, description="楼梯扶手松了", client_token="b")  # noqa: S106
+    assert any(q["sql"].startswith("WITH s AS") for q in ctx.captured_queries)
+    assert converted_again == []
