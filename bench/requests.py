@@ -373,6 +373,16 @@ def _load(base: str, clients: int, total: int, seconds: float, make_request, cpu
     }
 
 
+def paired_ratio(h: dict) -> float | None:
+    """The median over rounds of (submissions ÷ ceiling) within each round pair, measured one right after
+    the other: a second reading of the ratio, less moved by the machine's drift between minutes than the
+    ratio of the two median rounds (which may come from different rounds). Reported beside it."""
+    subs, ceils = h["submissions"].get("rounds_per_s"), h["ceiling"].get("rounds_per_s")
+    if not subs or not ceils or not all(ceils):
+        return None
+    return round(statistics.median(s / c for s, c in zip(subs, ceils, strict=True)), 3)
+
+
 def _median_round(results: list[dict]) -> dict:
     """The round with the median rate (its own latencies and CPU), and the rates and CPU of all rounds."""
     ranked = sorted(results, key=lambda r: r["per_s"] or 0)
@@ -579,7 +589,7 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=30, help="time per load phase (at most)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="alternating rounds of the ceiling and the submissions"
+        "--rounds", type=int, default=5, help="alternating rounds of the ceiling and the submissions"
     )
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -682,6 +692,7 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
         figures[f"http_submissions_to_ceiling_ratio_{db}"] = (
             round(sub["per_s"] / ceil["per_s"], 3) if sub["per_s"] and ceil["per_s"] else None
         )
+        figures[f"http_submissions_to_ceiling_ratio_paired_median_{db}"] = paired_ratio(h)
     for name, value in figures.items():
         print(f"{name:45} {value}")
 
@@ -720,6 +731,10 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
                         f"{p['rounds_server_cpu_ms']} ms per request"
                     )
         return "\n".join(lines)
+
+    def paired(h: dict | None) -> str:
+        value = paired_ratio(h) if h else None
+        return "—" if value is None else f"{value:.3f}"
 
     def ratio(h: dict | None) -> str:
         if not h or not h["ceiling"]["per_s"]:
@@ -858,7 +873,10 @@ CPU per request: user + system CPU of the gunicorn processes and of the PostgreS
 {chr(10).join(http_rows("SQLite", http.get("sqlite")))}
 {chr(10).join(http_rows("PostgreSQL", http.get("postgres")))}
 
-Submissions ÷ ceiling: SQLite {ratio(http.get("sqlite"))}, PostgreSQL {ratio(http.get("postgres"))}.
+Submissions ÷ ceiling: SQLite {ratio(http.get("sqlite"))}, PostgreSQL {ratio(http.get("postgres"))}
+(the verdict's reading: median submission round ÷ median ceiling round). Read per round pair (the
+median of each round's submissions ÷ the ceiling round just before it): SQLite
+{paired(http.get("sqlite"))}, PostgreSQL {paired(http.get("postgres"))}.
 {rounds_lines(http)}
 Load average at the end of the HTTP runs (1/5/15 min): SQLite \
 {(http.get("sqlite") or {}).get("load_avg_1_5_15")}, PostgreSQL {(pg_http or {}).get("load_avg_1_5_15")}.
