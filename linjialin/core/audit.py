@@ -154,9 +154,9 @@ _FROM_HEAD = {
 
 @functools.cache
 def _at_head_ctes(columns: tuple[str, ...], filled: tuple[bool, ...], fills: tuple[str, ...]) -> str:
-    """The CTEs of at_head for these columns; `filled[i]`: column i's text has placeholders, each
-    replaced by the expression in `fills` (placeholders are parameters, the expressions code). Built once
-    per process and shape."""
+    """The CTEs of at_head for these columns; `filled[i]`: column i's text (for the hash, the canonical
+    text) has placeholders, each replaced by the expression in `fills` (placeholders are parameters, the
+    expressions code). Built once per process and shape."""
     qn = connection.ops.quote_name
     fields = {qn(f.column): f for f in AuditEvent._meta.concrete_fields}
 
@@ -170,7 +170,7 @@ def _at_head_ctes(columns: tuple[str, ...], filled: tuple[bool, ...], fills: tup
     for column, fill in zip(columns, filled, strict=True):
         field = fields[column]
         if field.attname == "hash":
-            exprs.append(_FROM_HEAD["hash"].format(text=text(bool(fills))))
+            exprs.append(_FROM_HEAD["hash"].format(text=text(fill)))
         elif field.attname in _FROM_HEAD:
             exprs.append(_FROM_HEAD[field.attname])
         else:  # typed (INSERT … SELECT does not take the column's type)
@@ -208,18 +208,14 @@ def at_head(event: AuditEvent, fill: dict[str, str] | None = None) -> tuple[str,
     columns, values = row_values(AuditEvent, event, with_pk=False)
     params, filled = [], []
     for column, value in zip(columns, values, strict=True):
-        if column == qn("hash"):
-            params.append(_canonical_head(event))
-            params += marks
+        if column in (qn("seq"), qn("prev_hash")):  # from the head: no parameter
             filled.append(False)
-        elif column not in (qn("seq"), qn("prev_hash")):
-            has = bool(marks) and isinstance(value, str) and any(m in value for m in marks)
-            params.append(value)
-            if has:
-                params += marks
-            filled.append(has)
-        else:
-            filled.append(False)
+            continue
+        if column == qn("hash"):  # the canonical text before the sequence number
+            value = _canonical_head(event)
+        has = isinstance(value, str) and any(m in value for m in marks)
+        params += [value, *marks] if has else [value]
+        filled.append(has)
     return _at_head_ctes(tuple(columns), tuple(filled), tuple(fill[m] for m in marks)), params
 
 
@@ -229,10 +225,10 @@ def appended(event: AuditEvent, row, values: dict[str, str] | None = None) -> No
     event_hash's (RuntimeError if they differ: an unverifiable chain is refused inside a transaction; a
     statement on its own has committed by then, and the error says which event `verify` will name)."""
     for mark, value in (values or {}).items():
-        for attname in ("object_id", "object_repr", "path", "reason", "actor_name"):
-            text = getattr(event, attname)
-            if mark in text:
-                setattr(event, attname, text.replace(mark, value))
+        for field in AuditEvent._meta.concrete_fields:  # the text columns at_head filled in
+            text = getattr(event, field.attname)
+            if isinstance(text, str) and mark in text:
+                setattr(event, field.attname, text.replace(mark, value))
     event.pk, event.seq, event.prev_hash, event.hash = row
     if event_hash(event) != event.hash:
         raise RuntimeError(f"audit event #{event.seq}: the database's hash is not event_hash's")
