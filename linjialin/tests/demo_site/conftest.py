@@ -13,7 +13,6 @@ from django.test import override_settings
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # the demo's logins, checked quickly
 
 
-
 @pytest.fixture(scope="package")
 def demo_site(django_db_setup, django_db_blocker):
     """The loaded demo; its tests also take `db` (a savepoint inside the demo's transaction)."""
