@@ -12,7 +12,7 @@ the same whatever the user's language. Contents (人民调解法 第二十八条
 
 - the committee (the subdistrict's 人民调解委员会, named from the case's place ancestors) and a number;
 - each party's basic facts (第二十九条 "当事人的基本情况"): name, sex and age or organisation, address,
-  identity number, representative;
+  identity number, representative (full numbers only in the signing copy and the filing pack);
 - the facts, the disputed matters and each side's liabilities; the agreed rights and duties, item by
   item (who, what, how, where, by when); how the agreement is performed;
 - the legal effect (第三十一条), the committee's supervision of performance, the effect on signature
@@ -181,8 +181,8 @@ class PartyFacts:
 
 
 def party_facts(party: CaseParty, on: date, *, full: bool) -> PartyFacts:
-    """A party's basic facts for a document. `full` prints the ID and phone numbers in full (the court
-    filing pack only); otherwise they are masked as everywhere else (core.masking)."""
+    """A party's basic facts for a document. `full` prints the ID and phone numbers in full (the signing
+    copy of the agreement and the court filing pack only); otherwise they are masked (core.masking)."""
     sex, born = ("", None)
     if party.kind == PartyKind.PERSON:
         sex, born = _from_id_number(party.id_number)
@@ -301,8 +301,9 @@ def _copies_clause(copies: int, parties: int) -> str:
     return f"本协议一式{cn_number(copies)}份，由{who}和人民调解委员会分别收执。"
 
 
-def agreement_document(case: Case) -> Document:
-    """The 调解协议书 (written) or the 口头调解协议登记表 (oral), as blocks."""
+def agreement_document(case: Case, *, full: bool = False) -> Document:
+    """The 调解协议书 (written) or the 口头调解协议登记表 (oral), as blocks. `full`: the signing copy, with
+    the parties' full ID and phone numbers (the caller checks the permission and audits)."""
     agreement = _agreement(case)
     com = committee(case)
     parties = _parties(case)
@@ -314,14 +315,13 @@ def agreement_document(case: Case) -> Document:
         Block("title", title),
         Block("number", f"编号：{document_number(case, com, agreement.signed_on.year)}"),
     ]
-    # 当事人的基本情况. In the agreement the identity and phone numbers are masked, not printed in full:
-    # 人民调解法 第二十九条 and 司法部规定 第三十五条 ask for "当事人的基本情况" without prescribing the
-    # full number, the signatures identify the parties, and the agreement travels (each party keeps a
-    # copy of the other's details). The court needs full numbers and addresses only for 司法确认
-    # (最高人民法院 法释〔2011〕5号 第三条), and gets them in the filing pack, which needs the
-    # sensitive-export permission and is audited (PIPL 第六条: the minimum necessary).
+    # 当事人的基本情况 (人民调解法 第二十九条). The signing copy (`full`) carries each party's full identity
+    # number, phone and address, so the parties can check and sign what identifies them; making it needs
+    # the sensitive-export permission and is audited (services/exports.py). Every other copy (a party's
+    # own download, a team member without the permission) masks the numbers as everywhere else (PIPL
+    # 第六条: the minimum necessary).
     blocks.append(Block("heading", "当事人基本情况"))
-    blocks += [Block("para", party_line(party_facts(p, agreement.signed_on, full=False))) for p in parties]
+    blocks += [Block("para", party_line(party_facts(p, agreement.signed_on, full=full))) for p in parties]
     if not written:
         blocks.append(
             Block(
@@ -486,14 +486,14 @@ def docx(doc: Document) -> bytes:
     return out.getvalue()
 
 
-def agreement_pdf(case: Case) -> bytes:
+def agreement_pdf(case: Case, *, full: bool = False) -> bytes:
     """The agreement (or the oral agreement's record) as PDF. NoAgreement without an agreement."""
-    return pdf(agreement_document(case))
+    return pdf(agreement_document(case, full=full))
 
 
-def agreement_docx(case: Case) -> bytes:
+def agreement_docx(case: Case, *, full: bool = False) -> bytes:
     """The agreement (or the oral agreement's record) as an editable .docx, the same content."""
-    return docx(agreement_document(case))
+    return docx(agreement_document(case, full=full))
 
 
 # --- the court filing pack (司法确认) -----------------------------------------------------------------
@@ -639,7 +639,7 @@ def filing_pack(case: Case) -> bytes:
     _agreement(case)
     members = [
         pdf(application_document(case)),
-        agreement_pdf(case),
+        agreement_pdf(case, full=True),  # the court checks the parties against the signed copy
         pdf(identity_document(case)),
         identity_csv(case),
     ]

@@ -36,9 +36,11 @@ def _download(name: str, data: bytes, content_type: str) -> HttpResponse:
 
 # --- the agreement and the filing pack ------------------------------------------------------------------
 def _agreement(request, case_id: int, fmt: str):
+    """?identity=full asks for the signing copy (full identity): 403 without the permission."""
     case = selectors.get_case_for_user(request.user, case_id)  # 404 when missing or not visible
+    full = request.GET.get("identity") == "full"
     try:
-        name, data, content_type = exports.export_agreement(request.user, case, fmt=fmt)
+        name, data, content_type = exports.export_agreement(request.user, case, fmt=fmt, full=full)
     except ValidationError as exc:  # no agreement recorded
         for m in exc.messages:
             messages.error(request, m)

@@ -1,7 +1,10 @@
 """The documents and reports leaving the system, each checked and audited (DESIGN.md §3, §6):
 
-- `export_agreement(actor, case, *, fmt)`: the agreement (调解协议书, or the oral agreement's record) as
-  PDF or .docx, for the case's team and the centre's managers; numbers masked in it.
+- `export_agreement(actor, case, *, fmt, full=False)`: the agreement (调解协议书, or the oral agreement's
+  record) as PDF or .docx, for the case's team, its parties and the centre's managers; numbers masked in
+  it. `full=True` is the signing copy with the parties' full identity: it needs
+  `mediation.export_sensitive` over the case's place and is audited as a personal-data export (whose
+  identity: the parties' ids).
 - `export_filing_pack(actor, case, *, reason)`: the court filing pack for 司法确认 with the parties' full
   identity and contact; needs `mediation.export_sensitive` over the case's place and the case visible,
   and a reason; audited as a personal-data export, and noted on the case's timeline.
@@ -54,27 +57,44 @@ def may_export_filing_pack(actor, case: Case) -> bool:
     )
 
 
-def export_agreement(actor, case: Case, *, fmt: str) -> tuple[str, bytes, str]:
+def may_export_signing_copy(actor, case: Case) -> bool:
+    """The signing copy prints the parties' full identity: the same sensitive permission as the filing
+    pack (the centre's managers), and the case visible to the actor."""
+    return may_export_filing_pack(actor, case)
+
+
+def export_agreement(actor, case: Case, *, fmt: str, full: bool = False) -> tuple[str, bytes, str]:
     """The agreement as "pdf" or "docx" → (file name, bytes, content type). Audited as
-    mediation.agreement.exported."""
+    mediation.agreement.exported; `full` (the signing copy with the parties' full ID number, phone and
+    address) needs the sensitive-export permission and records whose identity left."""
     if fmt not in AGREEMENT_FORMATS:
         raise ValidationError({"format": _("Choose PDF or Word (.docx).")})
     if not may_export_agreement(actor, case):
         raise PermissionDenied(
             _("Only the case's team, its parties and the centre's managers export the agreement.")
         )
+    if full and not may_export_signing_copy(actor, case):
+        raise PermissionDenied(
+            _("The signing copy with the parties' full identity needs the sensitive-export permission.")
+        )
     try:
-        data = documents.agreement_pdf(case) if fmt == "pdf" else documents.agreement_docx(case)
+        make = documents.agreement_pdf if fmt == "pdf" else documents.agreement_docx
+        data = make(case, full=full)
     except documents.NoAgreement as exc:
         raise ValidationError(str(exc)) from None
+    after = {"format": fmt, "written": case.agreement.written, "full_identity": full}
+    if full:  # whose identity was printed (ids only: no names in a confidential case's audit row)
+        after["parties"] = list(case.parties.order_by("id").values_list("id", flat=True))
     with transaction.atomic():
         audit.record(
             "mediation.agreement.exported",
             actor=actor,
             obj=case,
-            after={"format": fmt, "written": case.agreement.written},
+            reason=_("Signing copy of the agreement for the parties") if full else "",
+            after=after,
         )
-    return f"agreement-{_slug(case)}.{fmt}", data, AGREEMENT_FORMATS[fmt]
+    suffix = "-signing" if full else ""
+    return f"agreement-{_slug(case)}{suffix}.{fmt}", data, AGREEMENT_FORMATS[fmt]
 
 
 def export_filing_pack(actor, case: Case, *, reason: str) -> tuple[str, bytes, str]:
