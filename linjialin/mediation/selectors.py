@@ -218,6 +218,22 @@ def _court(case: Case) -> CourtConfirmation | None:
         return None
 
 
+def court_apply_last_day(case: Case, r: MediationRules | None = None) -> date | None:
+    """The last day the parties may apply jointly for 司法确认 (effective_on + court_apply_days); None
+    when there is no written agreement."""
+    agreement = _agreement(case)
+    if agreement is None or not agreement.written:
+        return None
+    return agreement.effective_on + timedelta(days=(r or rules()).court_apply_days)
+
+
+def court_apply_open(case: Case, today: date | None = None) -> bool:
+    """Whether the joint application can still be recorded today (a written agreement, no application
+    yet, the window not closed)."""
+    last = court_apply_last_day(case)
+    return last is not None and _court(case) is None and (today or timezone.localdate()) <= last
+
+
 def court_clocks(case: Case, today: date | None = None, r: MediationRules | None = None) -> dict:
     """The court-confirmation clocks from the rules and the agreement/court rows:
 

@@ -1349,7 +1349,9 @@ def record_failure(actor, case: Case, *, channel, detail="", note="") -> Case:
 # --- 司法确认 ----------------------------------------------------------------------------------------------
 def record_court_application(actor, case: Case, *, court, applied_on) -> CourtConfirmation:
     """The parties' joint application for court confirmation of a written agreement, within
-    rules.court_apply_days of the agreement taking effect."""
+    rules.court_apply_days of the agreement taking effect. Once that window has closed it can no longer
+    be recorded (the page hides the form too): the application date is at the latest today, so a
+    recorded application always lies inside the window."""
     _require(member_or_manager(actor, case), _("You may not change this case."))
     _state(case, [S.AGREED, S.CLOSED], _("record the court application"))
     errors: dict = {}
@@ -1360,19 +1362,21 @@ def record_court_application(actor, case: Case, *, court, applied_on) -> CourtCo
         errors["applied_on"] = _("Only a written agreement can be confirmed by a court.")
     elif CourtConfirmation.objects.filter(case_id=case.pk).exists():
         errors["applied_on"] = _("The court application is already recorded.")
+    elif (last := agreement.effective_on + timedelta(days=selectors.rules().court_apply_days)) < (
+        timezone.localdate()
+    ):
+        # the window closed: a court no longer accepts the joint application (人民调解法 第三十三条)
+        errors["applied_on"] = _(
+            "The time to apply for court confirmation ended on %(date)s "
+            "(%(days)d days after the agreement took effect): the application can no longer be recorded."
+        ) % {"date": last.isoformat(), "days": selectors.rules().court_apply_days}
     elif applied:
-        last = agreement.effective_on + timedelta(days=selectors.rules().court_apply_days)
         if applied > timezone.localdate():
             errors["applied_on"] = _("The application date cannot be in the future.")
         elif applied < agreement.effective_on:
             errors["applied_on"] = _("The application comes after the agreement takes effect (%(date)s).") % {
                 "date": agreement.effective_on.isoformat()
             }
-        elif applied > last:
-            errors["applied_on"] = _(
-                "Too late: the parties could apply until %(date)s "
-                "(%(days)d days after the agreement took effect)."
-            ) % {"date": last.isoformat(), "days": selectors.rules().court_apply_days}
     _raise(errors)
     try:
         with transaction.atomic():
