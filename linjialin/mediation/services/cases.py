@@ -197,6 +197,51 @@ def managers_of(case_or_path) -> list:
     return list(users_holding("mediation.manage", path))
 
 
+def community_mediators(place: Place) -> list:
+    """The mediators (专职调解员) whose grant covers the community of `place` (a mediator is granted
+    at a community; a grant above it covers it too)."""
+    from linjialin.accounts.models import RoleGrant
+    from linjialin.accounts.roles import Role
+
+    community = Place.objects.filter(path__in=place.ancestor_paths, level=Level.COMMUNITY).first() or place
+    grants = RoleGrant.objects.current(timezone.localdate()).filter(
+        role=Role.MEDIATOR, path__in=community.ancestor_paths
+    )
+    return list(users_holding("mediation.work", community.path).filter(pk__in=grants.values("user_id")))
+
+
+def _tell_community_mediators(case: Case, place: Place, managers: list, actor) -> None:
+    """A new application or referral → the community's mediators too (besides the managers). They are
+    not on its team yet, and a case is confidential to its team (selectors.visible_cases), so the notice
+    names only the number and the community, and leads to their desk, not to a case they cannot open;
+    the centre's managers form the team."""
+    told = {u.pk for u in managers} | ({actor.pk} if actor is not None else set())
+    mediators = [u for u in community_mediators(place) if u.pk not in told]
+    if not mediators:
+        return
+    community = Place.objects.filter(path__in=place.ancestor_paths, level=Level.COMMUNITY).first()
+    notify(
+        mediators,
+        kind="mediation.application.new",
+        title=gettext_lazy("New mediation application from %(community)s: case %(number)s"),
+        body=gettext_lazy(
+            "The centre's managers form its team; you can open the case once you are on it. "
+            "Ask a manager if you can take it."
+        ),
+        params={"number": case.number, "community": community.name if community else place.name},
+        link=_link_desk(),
+        path=case.path,
+        actor=actor,
+    )
+
+
+def _link_desk() -> str:
+    try:
+        return reverse("mediation:desk")
+    except NoReverseMatch:
+        return "/mediation/"
+
+
 def team_users(case: Case) -> list:
     return [m.user for m in selectors.team(case)]
 
@@ -451,6 +496,7 @@ def _register(
                 gettext_lazy("New mediation case %(number)s: %(title)s"),
                 actor=actor,
             )
+            _tell_community_mediators(case, place, managers, actor)
         if earlier:
             _tell(
                 managers,
