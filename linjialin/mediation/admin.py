@@ -18,6 +18,7 @@ class MediationRulesAdmin(admin.ModelAdmin):
         "followup_days",
         "followup_grace_days",
         "repeat_lookback_days",
+        "centre_phone",
     )
 
     def has_add_permission(self, request):  # one row

@@ -797,6 +797,9 @@ def _fresh(case: Case) -> Case:
     return Case.objects.get(pk=case.pk)
 
 
+DEMO_CENTRE_PHONE = "010-6954 1234"
+
+
 def load(subdistrict: Place | None = None, *, seed: int = SEED, today: date | None = None) -> dict:
     """Load the year. Returns the counts made. Does nothing (returns {}) without the demo logins."""
     subdistrict = subdistrict or Place.objects.filter(level=Level.SUBDISTRICT).order_by("path").first()
@@ -805,6 +808,8 @@ def load(subdistrict: Place | None = None, *, seed: int = SEED, today: date | No
         return {}
     if not MediationRules.objects.exists():
         MediationRules.objects.create()
+    # the demo centre's (made-up) number, so a party's page shows a call button; an edited one stays
+    MediationRules.objects.filter(centre_phone="").update(centre_phone=DEMO_CENTRE_PHONE)
     today = today or timezone.localdate()
     with transaction.atomic():  # one commit for the year (the services' own blocks become savepoints)
         return _load(subdistrict, seed, today)

@@ -11,6 +11,7 @@ file is audited. Other apps see counts (selectors.figures).
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -48,6 +49,14 @@ class MediationRules(models.Model):
     )
     repeat_lookback_days = models.PositiveSmallIntegerField(
         _("days back to look for repeat disputes (same parties or same place)"), default=365
+    )
+    centre_phone = models.CharField(
+        _("the centre's phone number (shown to the parties as a call button)"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(r"^\+?[0-9][0-9 -]{2,28}$", _("Enter a phone number: digits, spaces and dashes."))
+        ],
     )
 
     class Meta:

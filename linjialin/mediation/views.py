@@ -9,6 +9,7 @@ Every view of a case file is audited (services.cases.record_case_view).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -747,10 +748,16 @@ def apply(request):
 def apply_done(request, case_id):
     """The confirmation after applying: the number and what happens next."""
     case = get_object_or_404(selectors.my_cases(request.user), pk=case_id)
-    return render(request, "mediation/apply_done.html", {"case": case})
+    return render(request, "mediation/apply_done.html", {"case": case, **_centre_phone()})
 
 
 # --- a party's own view ---------------------------------------------------------------------------------
+def _centre_phone() -> dict:
+    """The centre's phone (MediationRules.centre_phone, admin-editable) and its tel: form."""
+    phone = (selectors.rules().centre_phone or "").strip()
+    return {"centre_phone": phone, "centre_tel": re.sub(r"[^\d+]", "", phone)}
+
+
 def _next_date(case, today, followups=None) -> tuple[date | None, str]:
     """The next date that matters to a party: a follow-up visit, a court clock, the case's limit."""
     candidates: list[tuple[date, str]] = []
@@ -802,6 +809,7 @@ def my_case(request, case_id):
         "ended_note": case.outcome in (Outcome.NOT_ACCEPTED, Outcome.WITHDRAWN, Outcome.NO_AGREEMENT)
         and bool(case.outcome_note),
         "has_agreement": case.outcome in (Outcome.WRITTEN, Outcome.ORAL),
+        **_centre_phone(),
     }
     return render(request, "mediation/my_case.html", context)
 
