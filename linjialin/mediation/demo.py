@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import User
-from linjialin.core.calendar import local_tz
+from linjialin.core.calendar import is_working_day, local_tz, next_working_day
 from linjialin.places.demo import TONGYUN
 from linjialin.places.models import Level, Place, Resident
 
@@ -255,6 +255,36 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=local_tz())
 
 
+# The centre's office hours: every step of the year happens on a working day (core.calendar: weekends,
+# statutory holidays and 调休 make-up days) between these times, local time.
+OPENS, CLOSES = time(8, 30), time(17, 30)
+
+
+def _in_hours(when: datetime) -> bool:
+    local = when.astimezone(local_tz())
+    return is_working_day(local.date()) and OPENS <= local.time() <= CLOSES
+
+
+def _working(when: datetime) -> datetime:
+    """`when`, or the next office-hours moment after it: a step drawn for 21:40 or a Sunday happens the
+    next working morning. Never earlier than `when`, so a step still follows the one that queued it.
+    The minutes after opening (0–89) come from the drawn time, so mornings do not all start at 08:30."""
+    if _in_hours(when):
+        return when
+    local = when.astimezone(local_tz())
+    day = local.date()
+    if not (is_working_day(day) and local.time() < OPENS):
+        day = next_working_day(day)
+    return _at(day, OPENS.hour, OPENS.minute) + timedelta(minutes=(local.hour * 60 + local.minute) % 90)
+
+
+def _last_working_day_before(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 @dataclass(order=True)
 class _Step:
     at: datetime
@@ -271,6 +301,7 @@ class _Year:
         self.counter = itertools.count()
 
     def at(self, when: datetime, fn: Callable[[], None]) -> None:
+        when = _working(when)
         if when.date() < self.today:
             heapq.heappush(self.queue, _Step(when, next(self.counter), fn))
 
@@ -339,8 +370,8 @@ class _Centre:
         return self.start + timedelta(days=int(self.days * self.rng.uniform(lo, hi)))
 
     def office_time(self, day: date) -> datetime:
-        if day.weekday() >= 5:
-            day += timedelta(days=7 - day.weekday())
+        """A time in office hours on `day`, or on the next working day (9:00–16:45)."""
+        day = next_working_day(day, inclusive=True)
         return _at(day, self.rng.randint(9, 16), self.rng.choice((0, 15, 30, 45)))
 
     def lead_for(self, community: Place):
@@ -399,7 +430,7 @@ class _Centre:
             community = self.communities[i % len(self.communities)]
             when = self.office_time(self.today + timedelta(days=5 + 7 * i))
             self.year.at(
-                _at(self.today - timedelta(days=1), 17, i),
+                _at(_last_working_day_before(self.today), 17, i),
                 lambda c=community, t=when: screening_services.plan_screening(
                     self.lead_for(c), place=c, planned_for=t, location="社区议事厅"
                 ),
@@ -673,7 +704,7 @@ class _Centre:
             visit = _at(followup.due_on, 10) + timedelta(days=rng.randint(0, 2))
             self.year.at(visit, lambda f=followup: self._follow_up(actor, f))
         if written and rng.random() < 0.25:
-            applied = today + timedelta(days=rng.randint(3, 12))
+            applied = next_working_day(today + timedelta(days=rng.randint(3, 12)), inclusive=True)
             self.year.at(_at(applied, 10), lambda: self._court(case, actor, applied))
         self.year.at(_at(today + timedelta(days=rng.randint(95, 100)), 15), lambda: self._close(case, actor))
 
@@ -693,8 +724,8 @@ class _Centre:
     def _court(self, case: Case, actor, applied: date) -> None:
         case = _fresh(case)
         case_services.record_court_application(actor, case, court="北京市通州区人民法院", applied_on=applied)
-        accepted = applied + timedelta(days=2)
-        decided = accepted + timedelta(days=self.rng.randint(6, 14))
+        accepted = next_working_day(applied + timedelta(days=2), inclusive=True)
+        decided = next_working_day(accepted + timedelta(days=self.rng.randint(6, 14)), inclusive=True)
         self.year.at(
             _at(accepted, 16),
             lambda: case_services.record_court_step(actor, _fresh(case), state="accepted", on=accepted),
@@ -757,8 +788,9 @@ class _Centre:
         for i in range(6):
             when = self.office_time(self.today - timedelta(days=5 + 4 * i))
             self.year.at(when, lambda: self._register("ongoing", None))
-        self.year.at(_at(self.today - timedelta(days=2), 10), self._resident_applies)
-        self.year.at(_at(self.today - timedelta(days=2), 11), self._risky_case)
+        recent = _last_working_day_before(self.today - timedelta(days=1))
+        self.year.at(_at(recent, 10), self._resident_applies)
+        self.year.at(_at(recent, 11), self._risky_case)
 
     def _resident_applies(self) -> None:
         record = (

@@ -5,7 +5,7 @@ The full demo is built once for the class (inside a transaction rolled back afte
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.test import override_settings
 
 from linjialin.core.audit import verify
+from linjialin.core.calendar import is_working_day, local_tz
 from linjialin.core.models import AuditEvent
 from linjialin.mediation import demo as centre_demo
 from linjialin.mediation import figures
@@ -23,6 +24,7 @@ from linjialin.mediation.models import (
     CaseState,
     Consultation,
     FollowUp,
+    MediationSession,
     PreventionTask,
     ScreeningSession,
     ScreeningState,
@@ -59,6 +61,7 @@ class TestDemoYear:
         self.check_it_leaves_work_open_today_and_history_closed(year)
         self.check_every_step_went_through_the_services(year)
         self.check_the_demo_resident_has_a_case_of_their_own_open_and_one_closed(year)
+        self.check_every_session_and_step_is_in_office_hours_on_a_working_day(year)
 
     def check_the_years_totals_are_the_articles(self, year):
         subdistrict = Place.objects.get(level=Level.SUBDISTRICT, name=demo.SUBDISTRICT_NAME)
@@ -111,3 +114,27 @@ class TestDemoYear:
             CaseParty.objects.filter(user__mobile=centre_demo.RESIDENT).values_list("case__state", flat=True)
         )
         assert states == [CaseState.CLOSED, CaseState.REGISTERED]
+
+    def check_every_session_and_step_is_in_office_hours_on_a_working_day(self, year):
+        """No mediation session at 03:00, no screening on a Sunday: every time the year recorded is on a
+        working day (weekends, holidays and 调休 from core.calendar) between 08:00 and 18:00 local."""
+
+        def off_hours(values) -> list:
+            out = []
+            for value in values:
+                if value is None:
+                    continue
+                local = value.astimezone(local_tz())
+                if not (is_working_day(local.date()) and time(8) <= local.time() <= time(18)):
+                    out.append(local)
+            return out
+
+        sessions = list(MediationSession.objects.values_list("held_at", flat=True))
+        assert len(sessions) > 100
+        assert off_hours(sessions) == []
+        assert off_hours(ScreeningSession.objects.values_list("planned_for", flat=True)) == []
+        assert off_hours(ScreeningSession.objects.values_list("held_at", flat=True)) == []
+        assert off_hours(Consultation.objects.values_list("asked_at", flat=True)) == []
+        assert off_hours(CaseEvent.objects.values_list("at", flat=True)) == []
+        steps = AuditEvent.objects.filter(action__startswith="mediation.").values_list("at", flat=True)
+        assert off_hours(steps) == []
