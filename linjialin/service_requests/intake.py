@@ -88,6 +88,13 @@ class Match:
     def kind_label(self) -> str:
         return str(Diversion(self.kind).label)
 
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """The numbers to call in the rule's "referred to" (data: "119 火警", or "119 火警；96777 燃气抢修"
+        once the admin adds the gas company's line), as (number, label) pairs for call buttons."""
+        found = re.findall(r"(\d{3,11})\s*([^\d;；,，/]*)", self.referred_to or "")
+        return [(number, label.strip()) for number, label in found]
+
     def data(self) -> dict:
         """What the timeline keeps, so the explanation survives later edits of the rule."""
         return {
