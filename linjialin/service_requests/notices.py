@@ -123,16 +123,26 @@ def extension_deciders(req: ServiceRequest) -> list:
     return []
 
 
-def tell_submitted(req: ServiceRequest, actor) -> None:
-    """A new request: the entrance's 楼门长 and whoever owns it at its handling level, at once."""
+def told_of_new(req: ServiceRequest, actor) -> list:
+    """Who is told of a new request: the entrance's 楼门长 and whoever owns it at its handling level
+    (not the submitter). Known before the request is written (its place, level and unit)."""
     if req.state not in OPEN_STATES:
-        return  # diverted or linked to an open request by intake: nobody is to accept it
+        return []  # diverted or linked to an open request by intake: nobody is to accept it
+    skip = actor.pk if actor is not None else None
+    users = [*entrance_leaders(req), *owners(req)]
+    return list({u.pk: u for u in users if u is not None and u.is_active and u.pk != skip}.values())
+
+
+def tell_submitted(req: ServiceRequest, actor, users: list | None = None) -> None:
+    """A new request: `users` (default told_of_new) are told at once."""
+    users = told_of_new(req, actor) if users is None else users
+    if not users:
+        return
     title = (
         gettext_lazy("New request %(number)s to accept: %(category)s")
         if req.category_id
         else gettext_lazy("New request %(number)s to accept")
     )
-    users = list({u.pk: u for u in [*entrance_leaders(req), *owners(req)]}.values())
     tell(users, req, "request.new", title, req.description[:200], actor=actor)
 
 

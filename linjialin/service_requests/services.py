@@ -215,14 +215,17 @@ def submit_request(
     submitted = audit.prepare(
         "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
     )
-    # With nothing to write after the request (a linked repeat's note, the screening's own audit events),
+    # With nothing to write after the request (a linked repeat's note, the screening's own audit events,
+    # the notices of the people told of it),
     # PostgreSQL writes the request, its timeline and its audit event in one statement, atomic by itself
     # (_insert_submitted): outside a transaction it needs none. Otherwise, and elsewhere, one transaction
     # (in a caller's, a savepoint: a replayed token's IntegrityError must leave the caller's usable).
+    told = notices.told_of_new(req, actor)  # their notices commit with the request
     alone = (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
         and not (screening is not None and screening.writes_more)
+        and not told
     )
     try:
         with nullcontext() if alone else transaction.atomic():
@@ -234,7 +237,7 @@ def submit_request(
                 insert_rows(RequestEvent, [_asked_again(req, screening.repeat)])
             if screening:
                 _record_screening(actor, req, screening)
-            notices.tell_submitted(req, actor)
+            notices.tell_submitted(req, actor, told)
     except IntegrityError:
         # this token was sent before (or a moment ago, by a request racing this one): that is the request
         existing = _replayed(actor, client_token) if client_token else None
