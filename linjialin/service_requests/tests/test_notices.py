@@ -278,7 +278,7 @@ def test_the_requesters_unsatisfied_answer_tells_the_handler(tree, resident_a, e
 
 # --- reading -----------------------------------------------------------------------------------------------
 def test_opening_the_request_marks_only_the_viewers_notices_about_it_read(
-    client, login, tree, resident_a, entrance_leader_a
+    client, login, tree, resident_a, resident_a2, entrance_leader_a
 ):
     req = at_entrance(resident_a, tree)
     other = at_entrance(resident_a, tree, text="楼道堆放杂物")
@@ -286,3 +286,13 @@ def test_opening_the_request_marks_only_the_viewers_notices_about_it_read(
     assert client.get(reverse("requests:detail", args=[req.pk])).status_code == 200
     assert unread(entrance_leader_a, req) == set()
     assert unread(entrance_leader_a, other) == {"request.new"}  # another request's notice stays
+    services.join_request(resident_a2, req)
+    services.accept_request(entrance_leader_a, req)
+    assert unread(resident_a2, req) == {"request.accepted"} and unread(resident_a, req) == {
+        "request.accepted"
+    }
+    login(resident_a2)
+    assert (
+        client.get(reverse("requests:co_rate", args=[req.pk])).status_code == 200
+    )  # the co-requester's page
+    assert unread(resident_a2, req) == set() and unread(resident_a, req) == {"request.accepted"}
