@@ -1,5 +1,6 @@
-"""A neighbour's "a neighbour needs help" notice about a post: one row per post in the inbox, read when the
-neighbour opens the post, and read once the post no longer asks anyone (withdrawn)."""
+"""Mutual-aid notices carry their post (or emergency episode) as subject: a neighbour's "a neighbour needs
+help" notice is read when the neighbour opens the post, and once the post no longer asks anyone
+(withdrawn); a volunteer's "emergency mode" notice when they open the episode."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from linjialin.mutual_aid.services import posts
 from linjialin.notifications.models import Notification
 from linjialin.notifications.services import subject_of
 
+from .test_care_fixtures import volunteer_fixture  # noqa: F401
+from .test_emergency import start
 from .test_posts_fixtures import (  # noqa: F401
     _english,
     aid_tree_fixture,
@@ -43,3 +46,13 @@ def test_opening_a_post_or_its_withdrawal_reads_the_neighbours_notice(
     assert unread(resident_a2, withdrawn) == 1  # only the post that was opened
     posts.withdraw(resident_a, withdrawn, reason="已经借到了")
     assert unread(resident_a2, withdrawn) == 0
+
+
+def test_opening_the_episode_reads_the_volunteers_notice(client, login, tree, community_worker, volunteer):
+    episode = start(community_worker, tree)
+    note = Notification.objects.get(user=volunteer, kind="mutual_aid.episode.started")
+    assert note.subject == subject_of(episode) and note.read_at is None
+    login(volunteer)
+    assert client.get(note.link).status_code == 200
+    note.refresh_from_db()
+    assert note.read_at is not None
