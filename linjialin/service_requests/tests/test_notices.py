@@ -200,6 +200,33 @@ def test_escalation_tells_the_next_level_and_reads_the_level_below(
     assert unread(grid_worker, req) == set() and unread(community_worker, req) == {"request.new"}
 
 
+def test_the_sweeps_escalation_tells_the_next_level_and_reads_the_level_below(
+    tree, resident_a, entrance_leader_a, grid_worker
+):
+    req = at_entrance(resident_a, tree)
+    english(grid_worker)
+    report = sweep(req.accept_by + timedelta(minutes=1))
+    assert req.pk in report.escalated
+    assert told("request.escalated", req) == {grid_worker.pk}
+    assert unread(entrance_leader_a, req) == set() and unread(grid_worker, req) == {"request.escalated"}
+    row = notice("request.escalated", req, grid_worker)
+    assert row.title == f"Request {req.number} escalated to you"
+    assert row.link == reverse("requests:detail", args=[req.pk])
+
+
+def test_withdrawing_or_merging_reads_every_please_act_notice(
+    tree, resident_a, resident_a2, entrance_leader_a, subdistrict_dispatcher
+):
+    withdrawn = at_entrance(resident_a, tree)
+    services.withdraw_request(resident_a, withdrawn, reason="已经自己修好了")
+    assert unread(entrance_leader_a, withdrawn) == set()
+    kept = at_entrance(resident_a, tree, text="楼道灯又坏了")
+    merged = at_entrance(resident_a2, tree, text="一单元楼道灯坏了")
+    services.merge_request(subdistrict_dispatcher, merged, into=kept)
+    assert unread(entrance_leader_a, merged) == set()
+    assert unread(entrance_leader_a, kept) == {"request.new"}  # the request it went into still waits
+
+
 def test_dispatch_return_and_reassign_tell_the_new_owner(
     tree,
     resident_a,
