@@ -176,6 +176,26 @@ def test_an_extension_asked_and_decided_tells_the_requesters_and_the_deciders(
     )
 
 
+def test_a_refused_extension_and_supervision_after_the_last_reopen_are_told(
+    tree, resident_a, entrance_leader_a, community_secretary
+):
+    from linjialin.service_requests.models import RequestRules
+
+    RequestRules.objects.all().delete()
+    RequestRules.objects.create(max_reopen=0)  # the first 不满意 puts it under supervision
+    req = at_entrance(resident_a, tree)
+    services.accept_request(entrance_leader_a, req)
+    services.record_contact(entrance_leader_a, req, note="电话联系")
+    services.request_extension(entrance_leader_a, req, days=2, reason="等配件")
+    services.decide_extension(community_secretary, req, grant=False, note="请按期办结")
+    assert told("request.extension_refused", req) == {resident_a.pk, entrance_leader_a.pk}
+    services.resolve_request(entrance_leader_a, req, result="已处理")
+    services.rate_request(resident_a, req, solved=False, satisfaction="unsatisfied", comment="灯还是不亮")
+    assert req.supervised
+    supervised = told("request.supervised", req)
+    assert {entrance_leader_a.pk, community_secretary.pk} <= supervised and resident_a.pk not in supervised
+
+
 def test_not_accepting_tells_the_requester_and_reads_the_handlers_notices(
     tree, resident_a, entrance_leader_a
 ):
