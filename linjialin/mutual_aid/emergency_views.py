@@ -21,6 +21,7 @@ from linjialin.accounts.models import User
 from linjialin.core.errors import Conflict
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.notifications.services import mark_subject_read, subject_of
 from linjialin.places.models import Compound, Level, Place
 
 from . import emergency_selectors as selectors
@@ -201,7 +202,9 @@ def _render_episode(request, episode, *, bound: dict | None = None, status=200):
 
 @login_required
 def episode(request, episode_id):
-    return _render_episode(request, selectors.get_episode_for_user(request.user, episode_id))
+    episode = selectors.get_episode_for_user(request.user, episode_id)
+    mark_subject_read(request.user, subject_of(episode))  # opening it reads the viewer's notices about it
+    return _render_episode(request, episode)
 
 
 def _back(episode):

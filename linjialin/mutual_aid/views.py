@@ -29,6 +29,7 @@ from linjialin.accounts.scope import current_grants
 from linjialin.core.errors import Conflict
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.notifications.services import mark_subject_read, subject_of
 from linjialin.places.models import Level, Place
 
 from . import forms as f
@@ -313,6 +314,7 @@ def _contact(user, post) -> dict | None:
 @login_required
 def post_detail(request, post_id):
     post = selectors.get_post_for_user(request.user, post_id)
+    mark_subject_read(request.user, subject_of(post))  # opening it reads the viewer's notices about it
     return render(request, "mutual_aid/post.html", _post_context(request, post))
 
 

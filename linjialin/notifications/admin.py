@@ -7,7 +7,7 @@ from .models import Notification
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "kind", "title", "read_at"]
     list_filter = ["kind"]
-    search_fields = ["title", "dedupe_key"]
+    search_fields = ["title", "dedupe_key", "subject"]
     readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):

@@ -19,6 +19,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     path = PathField(blank=True)  # the place the message is about ("" when none)
     dedupe_key = models.CharField(max_length=120, blank=True)
+    # the object the message is about, "<app_label>.<model>:<pk>" ("" when none): the inbox groups by it,
+    # and opening the object (or its moving on) marks the messages about it read
+    subject = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -29,7 +32,12 @@ class Notification(models.Model):
                 fields=["user", "dedupe_key"], condition=~Q(dedupe_key=""), name="notify_once_per_key"
             )
         ]
-        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["dedupe_key"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(fields=["dedupe_key"]),
+            models.Index(fields=["user", "subject", "read_at"], name="notify_user_subject_read"),
+            models.Index(fields=["subject", "read_at"], name="notify_subject_read"),
+        ]
 
     def __str__(self):
         return f"{self.user_id}: {self.title}"

@@ -1,6 +1,7 @@
 """Writes for notifications: `notify` (inbox rows + one delivery task per external channel, in the
 caller's transaction), `notify_many` (the same for many messages at once: the deadline sweep) and
-`mark_read` / `mark_all_read` (the recipient only).
+`mark_read` / `mark_all_read` (the recipient only), `mark_subject_read` (the viewer opened the object)
+and `settle` (the object moved on: earlier "please act" messages to people who no longer act are read).
 
 Titles and bodies may be lazy translations (gettext_lazy) with `params`: each recipient's copy is
 rendered in their own language (User.language, else settings.LANGUAGE_CODE)."""
@@ -52,13 +53,15 @@ def notify(
     path: str = "",
     dedupe_key: str = "",
     actor=None,
+    subject: str = "",
 ) -> list[Notification]:
     """Put a message in each user's inbox and enqueue its delivery over every configured channel.
 
     Runs in the caller's transaction (or its own): the inbox rows and the task rows commit or roll
     back together with the change that caused them. With a `dedupe_key`, a user who already has a
     message with that key is skipped — running the same sweep again never notifies twice. Inactive
-    users and duplicates in `users` are skipped. Returns the rows created.
+    users and duplicates in `users` are skipped. `subject` (see subject_of) names the object the
+    message is about. Returns the rows created.
     """
     recipients = {u.pk: u for u in users if u is not None and u.is_active}
     if not recipients:
@@ -83,6 +86,7 @@ def notify(
                 link=link[:300],
                 path=path,
                 dedupe_key=dedupe_key[:120],
+                subject=subject[:80],
             )
             try:
                 with transaction.atomic():  # a savepoint: a concurrent sweep may insert the same key
@@ -119,6 +123,7 @@ class Message:
     link: str = ""
     path: str = ""
     dedupe_key: str = ""
+    subject: str = ""
 
 
 def notify_many(messages: list[Message], *, actor=None) -> int:
@@ -179,6 +184,7 @@ def notify_many(messages: list[Message], *, actor=None) -> int:
                     link=m.link[:300],
                     path=m.path,
                     dedupe_key=key,
+                    subject=m.subject[:80],
                     created_at=now,
                 )
             )
@@ -201,6 +207,7 @@ def notify_many(messages: list[Message], *, actor=None) -> int:
                     path=m.path,
                     dedupe_key=m.dedupe_key,
                     actor=actor,
+                    subject=m.subject,
                 )
             )
             for m, _users in todo
@@ -228,16 +235,52 @@ def notify_many(messages: list[Message], *, actor=None) -> int:
 
 
 def mark_read(user, notification: Notification) -> bool:
-    """The recipient marks one message read. True if it was unread (compare-and-set: twice is harmless).
+    """The recipient marks one message read, with every other message of theirs about the same object
+    (the inbox shows them as one row). True if it was unread (compare-and-set: twice is harmless).
 
     Not audited: the recipient's own reading of their inbox changes no governed data."""
     if notification.user_id != getattr(user, "pk", None):
         raise PermissionDenied
     now = timezone.now()
     changed = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+    if notification.subject:
+        mark_subject_read(user, notification.subject)
     if changed:
         notification.read_at = now
     return bool(changed)
+
+
+def subject_of(obj) -> str:
+    """The subject key of a model instance: "<app_label>.<model>:<pk>"."""
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def mark_subject_read(user, subject: str) -> int:
+    """The viewer opened the object: their messages about it are read. One indexed UPDATE (usually of
+    nothing); the number marked."""
+    if not subject or user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, subject=subject, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def settle(subjects, *, kinds: Iterable[str] | None = None, keep: Iterable = ()) -> int:
+    """The objects moved on (a new owner, closed, merged): the unread messages about them of `kinds`
+    (all kinds when None) are marked read for everyone but the users in `keep` (who still have to act).
+    In the caller's transaction; the number marked."""
+    if isinstance(subjects, str):
+        subjects = [subjects]
+    subjects = [s for s in subjects if s]
+    if not subjects:
+        return 0
+    rows = Notification.objects.filter(subject__in=subjects, read_at__isnull=True)
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    kept = {getattr(u, "pk", u) for u in keep if u is not None}
+    if kept:
+        rows = rows.exclude(user_id__in=kept)
+    return rows.update(read_at=timezone.now())
 
 
 def mark_all_read(user) -> int:

@@ -11,8 +11,10 @@ PAGE_SIZE = 30
 
 @login_required
 def inbox(request):
-    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page": page})
+    """One row per object (its newest message, how many, read or not), newest first."""
+    page = Paginator(selectors.grouped_inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    groups = selectors.groups(request.user, page.object_list)
+    return render(request, "notifications/inbox.html", {"page": page, "groups": groups})
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from linjialin.core.errors import Conflict
+from linjialin.notifications.services import mark_subject_read, subject_of
 
 from . import duplicates, selectors, services
 from .models import Satisfaction
@@ -101,6 +102,7 @@ def co_rate(request, pk):
     if row is None:
         raise Http404
     req = row.request
+    mark_subject_read(user, subject_of(req))  # opening it reads the co-requester's notices about it
     if request.method == "POST":
         post = request.POST
         solved = {"yes": True, "no": False}.get(post.get("solved", ""))

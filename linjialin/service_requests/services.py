@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from linjialin.core import audit
 from linjialin.core.bulk import cast_placeholder, insert_columns, insert_one, insert_rows, row_values
@@ -20,7 +21,7 @@ from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 
-from . import intake
+from . import intake, notices
 from .models import (
     OPEN_STATES,
     AssistKind,
@@ -214,14 +215,17 @@ def submit_request(
     submitted = audit.prepare(
         "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
     )
-    # With nothing to write after the request (a linked repeat's note, the screening's own audit events),
+    # With nothing to write after the request (a linked repeat's note, the screening's own audit events,
+    # the notices of the people told of it),
     # PostgreSQL writes the request, its timeline and its audit event in one statement, atomic by itself
     # (_insert_submitted): outside a transaction it needs none. Otherwise, and elsewhere, one transaction
     # (in a caller's, a savepoint: a replayed token's IntegrityError must leave the caller's usable).
+    told = notices.told_of_new(req, actor)  # their notices commit with the request
     alone = (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
         and not (screening is not None and screening.writes_more)
+        and not told
     )
     try:
         with nullcontext() if alone else transaction.atomic():
@@ -233,6 +237,7 @@ def submit_request(
                 insert_rows(RequestEvent, [_asked_again(req, screening.repeat)])
             if screening:
                 _record_screening(actor, req, screening)
+            notices.tell_submitted(req, actor, told)
     except IntegrityError:
         # this token was sent before (or a moment ago, by a request racing this one): that is the request
         existing = _replayed(actor, client_token) if client_token else None
@@ -447,7 +452,7 @@ def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
             after={"diversion": s.match.kind, "keyword": s.match.keyword, "referred_to": s.match.referred_to},
         )
         if s.match.emergency:
-            _notify_emergency(actor, req, s.match)
+            notices.notify_emergency(actor, req, s.match)
     elif s.match:
         audit.record(
             "request.diversion_overridden",
@@ -457,34 +462,6 @@ def _record_screening(actor, req: ServiceRequest, s: _Screening) -> None:
         )
     if s.repeat is not None and s.link:
         audit.record("request.repeat_linked", actor=actor, obj=req, after={"repeat_of": s.repeat.number})
-
-
-def _notify_emergency(actor, req: ServiceRequest, match: intake.Match) -> None:
-    """An emergency is not queued: the grid and community handlers over the place (or, with nobody
-    there, the dispatchers) are told at once so that a person follows it up."""
-    from django.conf import settings
-    from django.urls import reverse
-    from django.utils import translation
-
-    from linjialin.accounts.selectors import users_holding
-    from linjialin.notifications.services import notify
-
-    levels = {HandlingLevel.GRID, HandlingLevel.COMMUNITY}
-    users = list(users_holding("requests.handle", req.path, levels=levels)) or list(
-        users_holding("requests.dispatch", req.path)
-    )
-    with translation.override(settings.LANGUAGE_CODE):
-        notify(
-            users,
-            kind="request.emergency",
-            title=_("Emergency reported at %(place)s (request %(number)s): follow it up now")
-            % {"place": req.place.name, "number": req.number},
-            body=f"{req.description[:300]}\n{match.referred_to}",
-            link=reverse("requests:detail", args=[req.pk]),
-            path=req.path,
-            dedupe_key=f"emergency:{req.pk}",
-            actor=actor,
-        )
 
 
 def attach_submission_photos(actor, req: ServiceRequest, files) -> list:
@@ -575,6 +552,7 @@ def import_hotline_orders(actor, rows) -> tuple[list[ServiceRequest], list[tuple
                 obj=req,
                 after={"channel": Channel.HOTLINE, "level": level, "external_id": row.external_id},
             )
+            notices.tell_submitted(req, actor)
             created.append(req)
         audit.record(
             "request.hotline_import",
@@ -607,6 +585,13 @@ def accept_request(actor, req: ServiceRequest, *, note: str = "") -> ServiceRequ
     """首接负责: the accepting handler owns the request from now on."""
     with transaction.atomic():
         _move(actor, req, "accept", note=note, handler=actor, accepted_at=timezone.now())
+        notices.settle(req)
+        notices.tell_requesters(
+            req,
+            "request.accepted",
+            gettext_lazy("Request %(number)s was accepted and is being handled"),
+            actor=actor,
+        )
     return req
 
 
@@ -614,6 +599,12 @@ def record_contact(actor, req: ServiceRequest, *, note: str) -> ServiceRequest:
     note = _require_text(note, "note", _("Say how and when you reached the requester."))
     with transaction.atomic():
         _move(actor, req, "contact", note=note, contacted_at=timezone.now())
+        notices.tell_requesters(
+            req,
+            "request.contacted",
+            gettext_lazy("Request %(number)s: the handler has been in touch about it"),
+            actor=actor,
+        )
     return req
 
 
@@ -621,14 +612,16 @@ def resolve_request(actor, req: ServiceRequest, *, result: str) -> ServiceReques
     result = _require_text(result, "result", _("Describe what was done."))
     with transaction.atomic():
         _move(actor, req, "resolve", note=result, result=result, resolved_at=timezone.now())
-        _tell(
+        notices.settle(req)
+        notices.tell(
             [req.requester],
             req,
             "request.resolved",
-            _("Request %(number)s is resolved: please rate it"),
-            result,
+            gettext_lazy("Request %(number)s is resolved: please rate it"),
+            result[:500],
+            actor=actor,
         )
-        _tell_co_requesters(req, result)
+        notices.tell_co_requesters(req, result, actor=actor)
     return req
 
 
@@ -654,7 +647,7 @@ def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReque
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
         )
-        _tell_new_owner(req)
+        notices.tell_new_owner(req, actor)
     return req
 
 
@@ -663,6 +656,7 @@ def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest
     reason = _require_text(reason, "reason", _("Say why this request is not yours."))
     with transaction.atomic():
         _move(actor, req, "return", note=reason, handler=None)
+        notices.tell_returned(req, reason, actor)
     return req
 
 
@@ -700,7 +694,7 @@ def dispatch_request(
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
         )
-        _tell_new_owner(req)
+        notices.tell_new_owner(req, actor)
     return req
 
 
@@ -736,8 +730,14 @@ def reassign_request(
             accepted_at=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
         )
-        _tell([old_handler], req, "request.reassigned", _("Request %(number)s was moved to another unit"))
-        _tell_new_owner(req)
+        notices.tell_new_owner(req, actor)
+        notices.tell(
+            [old_handler],
+            req,
+            "request.reassigned",
+            gettext_lazy("Request %(number)s was moved to another unit"),
+            actor=actor,
+        )
     return req
 
 
@@ -747,6 +747,14 @@ def not_accept_request(actor, req: ServiceRequest, *, reason: str, referred_to: 
     with transaction.atomic():
         _move(
             actor, req, "not_accept", note=reason, data={"referred_to": referred_to}, closed_at=timezone.now()
+        )
+        notices.settle(req)
+        notices.tell_requesters(
+            req,
+            "request.not_accepted",
+            gettext_lazy("Request %(number)s was not taken on"),
+            reason[:500],
+            actor=actor,
         )
     return req
 
@@ -761,6 +769,23 @@ def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> 
         )
     with transaction.atomic():
         _move(actor, req, "request_extension", note=reason, extension_days=int(days), extension_reason=reason)
+        notices.tell_requesters(
+            req,
+            "request.extension_requested",
+            gettext_lazy("Request %(number)s needs more time: %(days)s more days were asked for"),
+            reason[:500],
+            actor=actor,
+            days=int(days),
+        )
+        notices.tell(
+            notices.extension_deciders(req),
+            req,
+            "request.extension_to_decide",
+            gettext_lazy("Request %(number)s: an extension of %(days)s days to decide"),
+            reason[:500],
+            actor=actor,
+            days=int(days),
+        )
     return req
 
 
@@ -783,8 +808,21 @@ def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "")
                 data={"resolve_by": new_deadline.isoformat()},
                 resolve_by=new_deadline,
             )
+            title = gettext_lazy("Request %(number)s has more time: the new deadline is %(due)s")
         else:
             _move(actor, req, "refuse_extension", note=note, extension_days=None)
+            title = gettext_lazy("Request %(number)s: no extension, the deadline stays %(due)s")
+        notices.settle(req, keep=[req.handler])
+        due = timezone.localtime(req.resolve_by).strftime("%Y-%m-%d %H:%M") if req.resolve_by else "—"
+        notices.tell(
+            [req.handler, *notices.requesters(req)],
+            req,
+            "request.extension_granted" if grant else "request.extension_refused",
+            title,
+            note[:500],
+            actor=actor,
+            due=due,
+        )
     return req
 
 
@@ -809,19 +847,42 @@ def rate_request(
         )
         if solved and satisfaction != Satisfaction.UNSATISFIED:
             _move(actor, req, "close", closed_at=now)
+            notices.settle(req)
         elif req.reopen_count < rules().max_reopen:
             _move(actor, req, "reopen", note=comment, reopen_count=req.reopen_count + 1, resolved_at=None)
+            notices.tell(
+                notices.owners(req),
+                req,
+                "request.reopened",
+                gettext_lazy("Request %(number)s was reopened: the requester is not satisfied"),
+                comment[:500],
+                actor=actor,
+            )
         else:
             ServiceRequest.objects.filter(pk=req.pk).update(supervised=True)
             req.supervised = True
             _event(req, "supervised", actor, comment)
             audit.record("request.supervised", actor=actor, obj=req, reason=comment[:500])
+            notices.tell(
+                [*notices.owners(req), *notices.supervisors_above(req)],
+                req,
+                "request.supervised",
+                gettext_lazy(
+                    "Request %(number)s is under supervision (督办): the requester is still not satisfied"
+                ),
+                comment[:500],
+                actor=actor,
+            )
+        from linjialin.notifications.services import mark_subject_read, subject_of
+
+        mark_subject_read(actor, subject_of(req))  # the rater's own "please rate" is done
     return req
 
 
 def withdraw_request(actor, req: ServiceRequest, *, reason: str = "") -> ServiceRequest:
     with transaction.atomic():
         _move(actor, req, "withdraw", note=reason, closed_at=timezone.now())
+        notices.settle(req)
     return req
 
 
@@ -831,6 +892,7 @@ def merge_request(actor, req: ServiceRequest, *, into: ServiceRequest) -> Servic
     with transaction.atomic():
         _move(actor, req, "merge", data={"into": into.number}, merged_into=into)
         _merge_voices(actor, req, into)
+        notices.settle(req)
     return req
 
 
@@ -877,31 +939,6 @@ def attach_photos(actor, req: ServiceRequest, files) -> list:
             p.file.storage.delete(p.file.name)
         raise
     return stored
-
-
-# --- notices to the people who act next (in the caller's transaction; see linjialin.notifications) -----
-def _tell(users, req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
-    from django.conf import settings
-    from django.urls import reverse
-    from django.utils import translation
-
-    from linjialin.notifications.services import notify
-
-    with translation.override(settings.LANGUAGE_CODE):
-        notify(
-            [u for u in users if u is not None],
-            kind=kind,
-            title=str(title) % {"number": req.number},
-            body=body,
-            link=reverse("requests:detail", args=[req.pk]),
-            path=req.path,
-        )
-
-
-def _tell_new_owner(req: ServiceRequest) -> None:
-    from .selectors import handlers_of
-
-    _tell(handlers_of(req), req, "request.new", _("New request %(number)s to accept"), req.description[:200])
 
 
 # --- co-handling units and 吹哨 ------------------------------------------------------------------------
@@ -952,11 +989,11 @@ def summon_units(actor, req: ServiceRequest, *, units, kind: str, note: str = ""
         audit.record(f"request.{kind}", actor=actor, obj=req, after={"units": names}, reason=note[:500])
         members = [m for u in units for m in u.members.filter(is_active=True)]
         title = (
-            _("吹哨: you are summoned to request %(number)s")
+            gettext_lazy("吹哨: you are summoned to request %(number)s")
             if kind == AssistKind.WHISTLE
-            else _("Your unit is asked to help with request %(number)s")
+            else gettext_lazy("Your unit is asked to help with request %(number)s")
         )
-        _tell(members, req, f"request.{kind}", title, note[:200])
+        notices.tell(members, req, f"request.{kind}", title, note[:200], actor=actor)
     return rows
 
 
@@ -1014,8 +1051,13 @@ def report_back(actor, assist: RequestAssist, *, report: str) -> RequestAssist:
         req = assist.request
         _event(req, "report_back", actor, report, unit=assist.unit.name_zh)
         audit.record("request.report_back", actor=actor, obj=req, after={"unit": assist.unit.name_zh})
-        _tell(
-            [req.handler], req, "request.report_back", _("A unit reported back on request %(number)s"), report
+        notices.tell(
+            [req.handler],
+            req,
+            "request.report_back",
+            gettext_lazy("A unit reported back on request %(number)s"),
+            report[:500],
+            actor=actor,
         )
     return assist
 
@@ -1058,6 +1100,14 @@ def join_request(actor, req: ServiceRequest, *, note: str = ""):
                 voices=voices,
             )
             audit.record("request.co_requester_joined", actor=actor, obj=req, after={"voices": voices})
+            notices.tell(
+                list({u.pk: u for u in [*notices.entrance_leaders(req), *notices.owners(req)]}.values()),
+                req,
+                "request.joined",
+                gettext_lazy("A neighbour has the same problem as request %(number)s: %(voices)s voices now"),
+                actor=actor,
+                voices=voices,
+            )
     except IntegrityError:  # a double tap raced us: the other one joined
         return CoRequester.objects.get(request=req, user=actor)
     return row
@@ -1101,38 +1151,15 @@ def rate_as_co_requester(actor, req: ServiceRequest, *, solved: bool, satisfacti
             "request.co_rated", actor=actor, obj=req, after={"solved": solved, "satisfaction": satisfaction}
         )
         if not solved or satisfaction == Satisfaction.UNSATISFIED:
-            _tell(
+            notices.tell(
                 [req.handler],
                 req,
                 "request.co_unsatisfied",
-                _("A co-requester of request %(number)s is not satisfied"),
-                comment,
+                gettext_lazy("A co-requester of request %(number)s is not satisfied"),
+                comment[:500],
+                actor=actor,
             )
     return row
-
-
-def _tell_co_requesters(req: ServiceRequest, result: str) -> None:
-    """When the work order is resolved: each co-requester is asked for their own rating."""
-    from django.conf import settings
-    from django.urls import reverse
-    from django.utils import translation
-
-    from linjialin.notifications.services import notify
-
-    from .models import CoRequester
-
-    users = [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
-    if not users:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        notify(
-            users,
-            kind="request.co_resolved",
-            title=_("Request %(number)s you joined is resolved: please rate it") % {"number": req.number},
-            body=result[:500],
-            link=reverse("requests:co_rate", args=[req.pk]),
-            path=req.path,
-        )
 
 
 def _merge_voices(actor, req: ServiceRequest, into: ServiceRequest) -> None:
@@ -1212,7 +1239,7 @@ def unmerge_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReques
         note = _("Request %(number)s was taken out again (a different matter): %(n)d voices now.")
         _event(parent, "unmerged_out", actor, note % {"number": req.number, "n": voices}, unmerged=req.number)
         audit.record("request.unmerged_out", actor=actor, obj=parent, after={"unmerged": req.number})
-        _tell_new_owner(req)
+        notices.tell_new_owner(req, actor)
     return req
 
 

@@ -59,7 +59,7 @@ from linjialin.core.bulk import insert_rows
 from linjialin.core.calendar import HOURS, end_of_day, is_working_day, local_date
 from linjialin.core.calendar import deadline as deadline_after
 from linjialin.core.models import ScheduledSlot
-from linjialin.notifications.services import Message, notify_many
+from linjialin.notifications.services import Message, notify_many, settle, subject_of
 
 from .models import HandlingLevel, RequestEvent, ServiceRequest, State, TimeLimitPolicy
 from .policy_cache import policies as cached_policies
@@ -300,11 +300,25 @@ def _escalate(
                 link=_link(r),
                 path=r.path,
                 dedupe_key=f"escalated:{r.pk}:{r.level + 1}",
+                subject=subject_of(r),
             )
             for r in changed
         ]
     )
+    _settle_moved(changed, recipients)
     report.escalated += [r.pk for r in changed]
+
+
+def _settle_moved(rows: list[ServiceRequest], recipients: _Recipients) -> None:
+    """The escalated rows moved up: the "please act" notices of the level below are read (one UPDATE
+    per set of new handlers, who keep theirs)."""
+    from .notices import ACT_KINDS
+
+    groups: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for r in rows:
+        groups[tuple(sorted(u.pk for u in recipients.handlers(r)))].append(subject_of(r))
+    for keep, subjects in groups.items():
+        settle(subjects, kinds=ACT_KINDS, keep=keep)
 
 
 # --- 2. resolution overdue -------------------------------------------------------------------------------
@@ -369,6 +383,7 @@ def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, reci
                 link=_link(r),
                 path=r.path,
                 dedupe_key=f"overdue:{r.pk}:{_iso(due[r.pk])}",
+                subject=subject_of(r),
             )
         )
     notify_many(messages)
@@ -529,6 +544,7 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
                 link=_link(r),
                 path=r.path,
                 dedupe_key=keys[r.pk],
+                subject=subject_of(r),
             )
         )
         sent.append(r.pk)

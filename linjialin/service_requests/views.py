@@ -29,6 +29,7 @@ from linjialin.accounts.scope import current_grants
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
+from linjialin.notifications.services import mark_subject_read, subject_of
 from linjialin.places.models import Level, Place
 
 from . import intake, services
@@ -574,7 +575,9 @@ def _detail(
 
 @login_required
 def detail(request, pk):
-    return _detail(request, get_request_for_user(request.user, pk))
+    req = get_request_for_user(request.user, pk)
+    mark_subject_read(request.user, subject_of(req))  # opening it reads the viewer's notices about it
+    return _detail(request, req)
 
 
 @login_required

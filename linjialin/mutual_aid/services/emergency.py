@@ -30,7 +30,7 @@ from linjialin.core import audit
 from linjialin.core.errors import Conflict
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import Transition, TransitionNotAllowed, Workflow
-from linjialin.notifications.services import notify
+from linjialin.notifications.services import notify, subject_of
 from linjialin.places.models import Compound, Level, Place
 
 from .. import care_selectors
@@ -169,6 +169,7 @@ def start_episode(
                 title=gettext_lazy("Emergency mode: %(title)s — volunteers, please join the team"),
                 params={"title": title},
                 link=_link(episode),
+                subject=subject_of(episode),
                 path=community.path,
                 dedupe_key=f"mutual_aid.episode.started:{episode.pk}",
                 actor=actor,
@@ -247,6 +248,7 @@ def add_member(actor, episode: Episode, *, user, role: str = TeamRole.VOLUNTEER)
                 title=gettext_lazy("You are on the emergency team: %(title)s"),
                 params={"title": episode.title},
                 link=_link(episode),
+                subject=subject_of(episode),
                 path=episode.path,
                 dedupe_key=f"mutual_aid.episode.member:{episode.pk}",
                 actor=actor,

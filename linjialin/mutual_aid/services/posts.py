@@ -44,7 +44,7 @@ from linjialin.core.errors import Conflict
 from linjialin.core.models import AuditEvent
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
-from linjialin.notifications.services import Message, notify, notify_many
+from linjialin.notifications.services import Message, notify, notify_many, settle, subject_of
 from linjialin.places.models import Level, Place
 
 from .. import selectors
@@ -198,9 +198,16 @@ def _post_message(post: Post, users: list, reach: int) -> Message:
         title=title,
         params={"text": _snippet(post.text)},
         link=_link(post),
+        subject=subject_of(post),
         path=post.path,
         dedupe_key=f"mutual_aid.post:{post.pk}:r{reach}",
     )
+
+
+def _settle(post: Post) -> None:
+    """The post no longer asks anyone to help (a helper is chosen, done, withdrawn, hidden, expired):
+    the neighbours' unread "a neighbour needs help / offers" notices about it are read."""
+    settle(subject_of(post), kinds=("mutual_aid.post", "mutual_aid.post.urgent", "mutual_aid.care_need"))
 
 
 def _tell_neighbours(post: Post, reach: int, at: datetime, actor=None) -> int:
@@ -215,6 +222,7 @@ def _tell_neighbours(post: Post, reach: int, at: datetime, actor=None) -> int:
         title=m.title,
         params=m.params,
         link=m.link,
+        subject=m.subject,
         path=m.path,
         dedupe_key=m.dedupe_key,
         actor=actor,
@@ -371,6 +379,7 @@ def create_post(
                 title=gettext_lazy("Care list: %(household)s posted: %(text)s"),
                 params={"household": household.name, "text": _snippet(post.text)},
                 link=_link(post),
+                subject=subject_of(post),
                 path=post.path,
                 dedupe_key=f"mutual_aid.care:{post.pk}",
                 actor=actor,
@@ -450,6 +459,7 @@ def expire(now: datetime | None = None) -> int:
         for post in due:
             try:
                 workflow.apply(post, "expire", None, widen_at=None)
+                _settle(post)
             except Conflict:
                 continue
             messages.append(
@@ -459,6 +469,7 @@ def expire(now: datetime | None = None) -> int:
                     title=gettext_lazy("Your post expired: %(text)s"),
                     params={"text": _snippet(post.text)},
                     link=_link(post),
+                    subject=subject_of(post),
                     path=post.path,
                     dedupe_key=f"mutual_aid.expired:{post.pk}",
                 )
@@ -549,6 +560,7 @@ def respond(actor, post: Post, *, household=None, note="") -> Response:
             title=gettext_lazy("%(name)s can help: %(text)s"),
             params={"name": actor.display_name, "text": _snippet(post.text)},
             link=_link(post),
+            subject=subject_of(post),
             path=post.path,
             dedupe_key=f"mutual_aid.response:{response.pk}",
             actor=actor,
@@ -608,6 +620,7 @@ def pick(
     with transaction.atomic():
         now = timezone.now()
         workflow.apply(post, "pick", actor, widen_at=None)
+        _settle(post)
         if not Response.objects.filter(pk=response.pk, state=ResponseState.OFFERED).update(
             state=ResponseState.CHOSEN
         ):
@@ -635,6 +648,7 @@ def pick(
                 body=gettext_lazy("Open the post to see how to reach each other and how to hand it over."),
                 params={"text": _snippet(post.text)},
                 link=_link(post),
+                subject=subject_of(post),
                 path=post.path,
                 dedupe_key=f"mutual_aid.chosen:{post.pk}",
             )
@@ -647,6 +661,7 @@ def pick(
                     title=gettext_lazy("Thank you: another neighbour is helping with “%(text)s”"),
                     params={"text": _snippet(post.text)},
                     link=_link(post),
+                    subject=subject_of(post),
                     path=post.path,
                     dedupe_key=f"mutual_aid.not_chosen:{post.pk}",
                 )
@@ -724,6 +739,7 @@ def finish(actor, post: Post, *, thanks="") -> Post:
     with transaction.atomic():
         now = timezone.now()
         workflow.apply(post, "finish", actor, done_at=now)
+        _settle(post)
         if handoff is not None:
             Handoff.objects.filter(pk=handoff.pk).update(done_at=now, thanks=thanks)
             notify(
@@ -732,6 +748,7 @@ def finish(actor, post: Post, *, thanks="") -> Post:
                 title=gettext_lazy("Done, thank you! %(thanks)s"),
                 params={"thanks": thanks},
                 link=_link(post),
+                subject=subject_of(post),
                 path=post.path,
                 dedupe_key=f"mutual_aid.done:{post.pk}",
                 actor=actor,
@@ -753,6 +770,7 @@ def withdraw(actor, post: Post, *, reason="") -> Post:
     before = post.state
     with transaction.atomic():
         workflow.apply(post, "withdraw", actor, widen_at=None)
+        _settle(post)
         helpers = [
             r.helper
             for r in Response.objects.filter(
@@ -765,6 +783,7 @@ def withdraw(actor, post: Post, *, reason="") -> Post:
             title=gettext_lazy("A post you offered help on was withdrawn: %(text)s"),
             params={"text": _snippet(post.text)},
             link=_link(post),
+            subject=subject_of(post),
             path=post.path,
             dedupe_key=f"mutual_aid.withdrawn:{post.pk}",
             actor=actor,
@@ -979,6 +998,7 @@ def _tell_author_hidden(actor, post: Post, reason: str) -> None:
         body=gettext_lazy("Reason: %(reason)s"),
         params={"text": _snippet(post.text), "reason": reason or "—"},
         link=_link(post),
+        subject=subject_of(post),
         path=post.path,
         dedupe_key=f"mutual_aid.hidden:{post.pk}:{timezone.now().isoformat()}",
         actor=actor,
@@ -996,6 +1016,7 @@ def hide(actor, post: Post, *, reason) -> Post:
     before = post.state
     with transaction.atomic():
         workflow.apply(post, "hide", actor, hidden_reason=reason, widen_at=None)
+        _settle(post)
         _tell_author_hidden(actor, post, reason)
         audit.record(
             "mutual_aid.post.hidden",
@@ -1025,6 +1046,7 @@ def restore(actor, post: Post) -> Post:
             title=gettext_lazy("Your post is shown again: %(text)s"),
             params={"text": _snippet(post.text)},
             link=_link(post),
+            subject=subject_of(post),
             path=post.path,
             dedupe_key=f"mutual_aid.restored:{post.pk}:{now.isoformat()}",
             actor=actor,

@@ -137,3 +137,84 @@ def test_mark_all_read_and_login_required(client, login, resident_a):
     login(resident_a)
     client.post(reverse("notifications:mark_all_read"))
     assert not Notification.objects.filter(user=resident_a, read_at__isnull=True).exists()
+
+
+# --- subjects: grouping, reading on open and on move-on, language ------------------------------------------
+def test_each_recipient_reads_the_same_message_in_their_own_language(resident_a, resident_b):
+    from django.utils.translation import gettext_lazy
+
+    resident_a.language = "en"
+    resident_a.save(update_fields=["language"])
+    with translation.override("zh-hans"):  # the sender's language does not matter
+        services.notify(
+            [resident_a, resident_b],
+            kind="test",
+            title=gettext_lazy("Request %(number)s is resolved: please rate it"),
+            params={"number": "20261207000001"},
+            subject="service_requests.servicerequest:1",
+        )
+    titles = dict(Notification.objects.values_list("user_id", "title"))
+    assert titles[resident_a.pk] == "Request 20261207000001 is resolved: please rate it"
+    assert titles[resident_b.pk] == "诉求 20261207000001 已办结，请评价"
+
+
+def test_the_inbox_shows_one_row_per_object_with_the_newest_message_and_a_count(client, login, resident_a):
+    services.notify(
+        [resident_a], kind="test", title="诉求一：待受理", subject="service_requests.servicerequest:1"
+    )
+    services.notify([resident_a], kind="test", title="无关的通知")
+    services.notify(
+        [resident_a], kind="test", title="诉求一：已办结", subject="service_requests.servicerequest:1"
+    )
+    login(resident_a)
+    with translation.override("en"):
+        page = client.get(reverse("notifications:inbox")).content.decode()
+    assert page.count('<li class="list-group-item') == 2
+    assert "诉求一：已办结" in page and "诉求一：待受理" not in page  # the newest message of the group
+    assert "2 messages about this" in page
+    assert page.index("诉求一：已办结") < page.index("无关的通知")
+
+
+def test_mark_read_reads_the_whole_group_and_nothing_else(client, login, resident_a, resident_b):
+    subject = "service_requests.servicerequest:7"
+    first = services.notify([resident_a], kind="test", title="一", subject=subject)[0]
+    newest = services.notify([resident_a], kind="test", title="二", subject=subject)[0]
+    other = services.notify(
+        [resident_a], kind="test", title="别的", subject="service_requests.servicerequest:8"
+    )[0]
+    theirs = services.notify([resident_b], kind="test", title="别人的", subject=subject)[0]
+    login(resident_a)
+    client.post(reverse("notifications:mark_read", args=[newest.pk]))
+    read = dict(Notification.objects.values_list("pk", "read_at"))
+    assert read[first.pk] and read[newest.pk]
+    assert read[other.pk] is None and read[theirs.pk] is None
+
+
+def test_opening_an_object_and_its_moving_on_mark_read(resident_a, resident_b):
+    subject = "service_requests.servicerequest:9"
+    services.notify([resident_a, resident_b], kind="request.new", title="请受理", subject=subject)
+    services.notify([resident_a], kind="request.accepted", title="已受理", subject=subject)
+    assert services.mark_subject_read(resident_b, subject) == 1
+    assert services.mark_subject_read(resident_b, subject) == 0  # twice is harmless
+    assert services.settle(subject, kinds=["request.new"], keep=[resident_b]) == 1
+    unread = set(Notification.objects.filter(read_at__isnull=True).values_list("user_id", "kind"))
+    assert unread == {(resident_a.pk, "request.accepted")}  # an informational message stays
+
+
+def test_the_inbox_query_count_does_not_grow_with_the_inbox(
+    client, login, resident_a, django_assert_max_num_queries
+):
+    login(resident_a)
+    services.notify([resident_a], kind="test", title="一", subject="x.y:1")
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("notifications:inbox"))
+    services.notify_many(
+        [
+            services.Message(users=[resident_a], kind="test", title=f"通知 {i}", subject=f"x.y:{i % 40}")
+            for i in range(120)
+        ]
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("notifications:inbox")).content.decode()
+    assert page.count('<li class="list-group-item') == 30  # 40 groups, 30 a page
+    assert "?page=2" in page

@@ -209,13 +209,15 @@ def test_reminder_points_in_working_days(db):
 def test_notices_are_tasks_in_the_sweeps_transaction(tree, resident_a, entrance_leader_a, grid_worker):
     policy(accept=(24, "hours"))
     req = submit(resident_a, tree.household_a1, at(2026, 11, 2, 9, 0))
+    before = (Notification.objects.count(), DBTaskResult.objects.count())  # the submission's own notice
     with pytest.raises(RuntimeError), transaction.atomic():
         run(at(2026, 11, 3, 9, 1))
-        assert notices(kind="request.escalated").exists() and DBTaskResult.objects.exists()
+        assert notices(kind="request.escalated").exists()
+        assert DBTaskResult.objects.count() > before[1]
         raise RuntimeError("the sweep's transaction fails")
     req.refresh_from_db()
     assert req.state == State.SUBMITTED and req.level == HandlingLevel.ENTRANCE
-    assert not Notification.objects.exists() and not DBTaskResult.objects.exists()
+    assert (Notification.objects.count(), DBTaskResult.objects.count()) == before
     run(at(2026, 11, 3, 9, 1))
     (notice,) = notices(kind="request.escalated")
     (task,) = DBTaskResult.objects.filter(task_path="linjialin.notifications.tasks.deliver_many")
