@@ -153,10 +153,10 @@ def _desk_section(requests_home) -> Section:
     d = requests_home.desk
     links = [
         Link(_("To dispatch"), _url("requests:desk", tab="incoming"), d["incoming"]),
-        Link(_("Returned to review"), _url("requests:desk", tab="returned"), d["returned"]),
+        Link(_("Returned (退单) to review"), _url("requests:desk", tab="returned"), d["returned"]),
         Link(_("Overdue"), _url("requests:desk", tab="overdue"), d["overdue"], alert=d["overdue"] > 0),
-        Link(_("Under supervision"), _url("requests:desk", tab="supervised"), d["supervised"]),
-        Link(_("12345 hotline import"), reverse("requests:hotline_import")),
+        Link(_("Under supervision (督办)"), _url("requests:desk", tab="supervised"), d["supervised"]),
+        Link(_("12345 import"), reverse("requests:hotline_import")),
         Link(_("Rates"), reverse("requests:rates")),
         Link(_("Hotspots"), reverse("hotspots:index")),
     ]
@@ -209,16 +209,21 @@ def _mediation_section(user) -> Section | None:
     if mediation.desk is not None:
         d = mediation.desk
         links += [
-            Link(_("Waiting for consent"), reverse("mediation:desk"), d["consent"]),
-            Link(_("In mediation"), reverse("mediation:desk"), d["mediation"]),
-            Link(_("Overdue cases"), reverse("mediation:desk"), d["overdue"], alert=d["overdue"] > 0),
-            Link(_("Follow-ups due"), reverse("mediation:desk"), d["followups"]),
+            Link(_("waiting for consent"), _url("mediation:desk", tab="consent"), d["consent"]),
+            Link(_("in mediation"), _url("mediation:desk", tab="mediation"), d["mediation"]),
+            Link(
+                _("Overdue cases"),
+                _url("mediation:desk", tab="overdue"),
+                d["overdue"],
+                alert=d["overdue"] > 0,
+            ),
+            Link(_("follow-ups due"), _url("mediation:desk", tab="followups"), d["followups"]),
             Link(_("Screening"), reverse("mediation:screenings")),
             Link(_("Legal consultations"), reverse("mediation:consultations")),
             Link(_("Prevention tasks"), reverse("mediation:tasks"), d["tasks"]),
         ]
     if figures:
-        links.append(Link(_("Mediation reports"), reverse("mediation:reports")))
+        links.append(Link(_("Mediation figures"), reverse("mediation:reports")))
     return Section("mediation", _("Mediation centre"), links)
 
 
@@ -241,7 +246,7 @@ def _admin_section() -> Section:
         Link(_("Places"), reverse("places:browse")),
         Link(_("Entrance leader coverage"), reverse("accounts:coverage")),
         Link(_("Import roster"), reverse("places:import")),
-        Link(_("Mutual-aid figures"), reverse("mutual_aid:figures")),
+        Link(_("Mutual aid figures"), reverse("mutual_aid:figures")),
         Link(_("API tokens"), reverse("accounts:tokens")),
         Link(_("Site administration"), reverse("admin:index")),
     ]

@@ -226,7 +226,7 @@ def test_dispatcher_home_counts_the_desk_as_the_desk_tab_does(
     client = login(subdistrict_dispatcher)
     response = home(client)
     desk = counts(section(response, "desk"))
-    assert (desk["To dispatch"], desk["Returned to review"], desk["Overdue"], desk["Under supervision"]) == (
+    assert (desk["To dispatch"], desk["Returned (退单) to review"], desk["Overdue"], desk["Under supervision (督办)"]) == (
         1,
         0,
         0,
