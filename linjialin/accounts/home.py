@@ -145,7 +145,9 @@ def _aid_section(user, aid) -> Section:
             Link(_("Care visits due"), reverse("mutual_aid:care"), aid.care_due, alert=aid.care_due > 0)
         )
     if aid.at_entrances is not None:
-        links.append(Link(_("Mutual-aid posts here"), reverse("mutual_aid:open"), aid.at_entrances))
+        links.append(
+            Link(_("Open mutual-aid posts in my area"), reverse("mutual_aid:open"), aid.at_entrances)
+        )
     return Section("aid", _("Neighbours and care"), links)
 
 

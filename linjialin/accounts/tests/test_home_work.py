@@ -157,7 +157,7 @@ def test_entrance_leader_home_counts_care_visits_due_and_posts_at_the_entrance(
     make_post(resident_a, tree.household_a1)
     client = login(entrance_leader_a)
     response = home(client)
-    assert counts(section(response, "aid")) == {"Care visits due": 1, "Mutual-aid posts here": 1}
+    assert counts(section(response, "aid")) == {"Care visits due": 1, "Open mutual-aid posts in my area": 1}
     assert_links_open(client, response)
     # the entrance profile figures stay on the page, after the work
     page = response.content.decode()
@@ -226,7 +226,12 @@ def test_dispatcher_home_counts_the_desk_as_the_desk_tab_does(
     client = login(subdistrict_dispatcher)
     response = home(client)
     desk = counts(section(response, "desk"))
-    assert (desk["To dispatch"], desk["Returned (退单) to review"], desk["Overdue"], desk["Under supervision (督办)"]) == (
+    assert (
+        desk["To dispatch"],
+        desk["Returned (退单) to review"],
+        desk["Overdue"],
+        desk["Under supervision (督办)"],
+    ) == (
         1,
         0,
         0,
