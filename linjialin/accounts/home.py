@@ -26,7 +26,6 @@ from linjialin.service_requests import selectors as request_selectors
 from . import selectors
 from .roles import Perm, Role
 
-LEADERS = {Role.FLOOR_LEADER, Role.ENTRANCE_LEADER, Role.BUILDING_LEADER}
 COMMUNITY_STAFF = {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY}
 MEDIATION_DESK = ("consent", "mediation", "overdue", "court", "followups", "tasks", "mine")
 
@@ -72,7 +71,7 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
         resident = {"submit_url": reverse("requests:submit")}
         sections.append(_resident_section(user, resident_grant, requests_home, aid))
     if requests_home.queue is not None:
-        sections.append(_queue_section(requests_home, leader=bool(roles & LEADERS)))
+        sections.append(_queue_section(requests_home, roles))
     if aid.care_due is not None or aid.at_entrances is not None:
         sections.append(_aid_section(user, aid))
     if requests_home.desk is not None:
@@ -117,7 +116,7 @@ def _resident_section(user, grant, requests_home, aid) -> Section:
     return Section("resident", _("My neighbourhood"), links)
 
 
-def _queue_section(requests_home, *, leader: bool) -> Section:
+def _queue_section(requests_home, roles: set[Role]) -> Section:
     q = requests_home.queue
     links = [
         Link(_("New"), _url("requests:queue", tab="new"), q["new"], _("waiting to be accepted")),
@@ -134,7 +133,12 @@ def _queue_section(requests_home, *, leader: bool) -> Section:
                 alert=True,
             )
         )
-    title = _("Requests at my entrance") if leader else _("My request queue")
+    if roles & {Role.ENTRANCE_LEADER, Role.FLOOR_LEADER}:
+        title = _("Requests at my entrance")
+    elif Role.BUILDING_LEADER in roles:
+        title = _("Requests in my building")
+    else:
+        title = _("My request queue")
     return Section("queue", title, links)
 
 

@@ -164,22 +164,29 @@ def is_due_soon(req: ServiceRequest, now: datetime, soon: datetime) -> bool:
     return due is not None and now <= due <= soon
 
 
+def handles_requests(user) -> bool:
+    """Whether the user handles requests somewhere (requests.handle, or a handling unit's member)."""
+    return not scope_for(user, "requests.handle").is_empty or bool(unit_roles(user))
+
+
 def queue_buckets(user, now: datetime | None = None) -> dict[str, list[ServiceRequest]]:
     """The handler's queue over their places: new (to accept at their level), mine, due soon, overdue
-    — the open requests the user handles at their level or owns, oldest first (one query)."""
+    — the open requests the user handles at their level or owns, oldest first (one query). Someone who
+    sees requests but handles none (a 楼长 or 层长) follows every open request in their view instead."""
     from .photos import photo_rules
     from .services import is_overdue
     from .workflow import handler
 
     now = now or timezone.now()
     soon = now + timedelta(hours=photo_rules().due_soon_hours)
+    watcher = not handles_requests(user) and scope_for(user, "requests.dispatch").is_empty  # desk has its own
     open_reqs = [
         r
         for r in ServiceRequest.objects.visible_to(user, "requests.view")
         .filter(state__in=OPEN_STATES)
         .select_related("place", "category")
         .order_by("submitted_at")
-        if handler(user, r) or r.handler_id == user.pk
+        if watcher or handler(user, r) or r.handler_id == user.pk
     ]
     return {
         "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
@@ -223,7 +230,8 @@ def home_counts_for_user(user, now: datetime | None = None) -> RequestHome:
         to_rate=Count("pk", filter=Q(state=State.RESOLVED, requester=user)),
     )
     out.my_open, out.my_to_rate = mine["open"], mine["to_rate"]
-    if not scope_for(user, "requests.handle").is_empty or unit_roles(user):
+    dispatcher_only = not scope_for(user, "requests.dispatch").is_empty and not handles_requests(user)
+    if not scope_for(user, "requests.view").is_empty and not dispatcher_only:
         buckets = queue_buckets(user, now)
         out.queue = {key: len(rows) for key, rows in buckets.items()}
         out.first_overdue = buckets["overdue"][0] if buckets["overdue"] else None

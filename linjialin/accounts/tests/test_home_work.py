@@ -19,6 +19,7 @@ from linjialin.mutual_aid.tests.test_care_fixtures import tag
 from linjialin.notifications import services as notices
 from linjialin.service_requests import services
 from linjialin.service_requests.models import Category, ServiceRequest
+from linjialin.testing.plugin import make_user
 
 
 @pytest.fixture(autouse=True)
@@ -164,6 +165,29 @@ def test_entrance_leader_home_counts_care_visits_due_and_posts_at_the_entrance(
     assert page.index('id="home-queue"') < page.index("figure-label")
 
 
+@pytest.mark.parametrize(
+    ("role", "grant", "title"),
+    [
+        ("floor_leader", {"floor": 1}, "Requests at my entrance"),
+        ("building_leader", {"building": "building_1"}, "Requests in my building"),
+    ],
+)
+def test_floor_and_building_leaders_follow_the_requests_around_them(
+    tree, resident_a, resident_b, login, role, grant, title
+):
+    req = submit(resident_a, tree.household_a1)
+    place = tree.entrance_a if role == "floor_leader" else tree.community_1
+    grant = {k: getattr(tree, v) if isinstance(v, str) else v for k, v in grant.items()}
+    leader = make_user("13700003001", "楼里的带头人", role, place, **grant)
+    client = login(leader)
+    response = home(client)
+    queue = section(response, "queue")
+    assert queue.title == title
+    assert (counts(queue)["New"], counts(queue)["Mine"]) == (1, 0)
+    assert_links_open(client, response)
+    assert req.number in client.get(reverse("requests:queue") + "?tab=new").content.decode()
+
+
 # --- community staff ------------------------------------------------------------------------------------
 def test_community_worker_home_leads_to_an_overdue_item_and_this_months_rates(
     tree, resident_a, resident_b, entrance_leader_a, community_worker, login
@@ -210,6 +234,15 @@ def test_grid_worker_home_counts_requests_escalated_to_the_grid(
     response = home(login(grid_worker))
     assert counts(section(response, "queue"))["New"] == 1
     assert section(response, "community").title == "This month at 网格一"
+
+
+def test_community_secretary_home_adds_mediation_figures_and_the_audit(tree, community_secretary, login):
+    client = login(community_secretary)
+    response = home(client)
+    keys = [s.key for s in response.context["sections"]]
+    assert keys == ["queue", "aid", "community", "mediation", "audit"]
+    assert [link.url for link in section(response, "mediation").links] == [reverse("mediation:reports")]
+    assert_links_open(client, response)
 
 
 # --- dispatcher, department handler ---------------------------------------------------------------------
