@@ -317,8 +317,10 @@ def test_mediator_of_another_community_counts_none_of_its_cases(
         facts="楼上每晚十二点后还在装修",
         other_party_name="李四",
     )
-    response = home(login(mediator_b))
+    client = login(mediator_b)
+    response = home(client)
     assert all(not link.count for link in section(response, "mediation").links)
+    assert_links_open(client, response)
 
 
 # --- auditor, admin, notices ------------------------------------------------------------------------------

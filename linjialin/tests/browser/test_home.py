@@ -33,7 +33,7 @@ def test_resident_submits_from_the_home_page_in_two_taps(phone, tree, resident_a
     box = submit.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 300  # a big button, the first thing of the page
     assert "我的诉求" in page.locator("#home-resident").inner_text()
-    screenshot(page, "home-resident")
+    screenshot(page, "home-resident-work")
 
     submit.click()  # tap 1
     page.wait_for_url(page.url_for(reverse("requests:submit")))
