@@ -24,7 +24,7 @@ from linjialin.service_requests import metrics
 from linjialin.service_requests import selectors as request_selectors
 
 from . import selectors
-from .roles import Perm, Role
+from .roles import ROLES, Perm, Role
 
 COMMUNITY_STAFF = {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY}
 MEDIATION_DESK = ("consent", "mediation", "overdue", "court", "followups", "tasks", "mine")
@@ -71,7 +71,11 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
         resident = {"submit_url": reverse("requests:submit")}
         sections.append(_resident_section(user, resident_grant, requests_home, aid))
     if requests_home.queue is not None:
-        sections.append(_queue_section(requests_home, roles))
+        queue = _queue_section(requests_home, roles)
+        # 代报 for the staff and leaders who may submit (a resident's own button is above)
+        if any(r != Role.RESIDENT and Perm.SUBMIT_REQUEST in ROLES[r].perms for r in roles):
+            queue.links.append(Link(_("Submit for a resident (代报)"), reverse("requests:behalf")))
+        sections.append(queue)
     if aid.care_due is not None or aid.at_entrances is not None:
         sections.append(_aid_section(user, aid))
     if requests_home.desk is not None:

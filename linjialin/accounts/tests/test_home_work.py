@@ -114,6 +114,7 @@ def test_a_neighbours_requests_do_not_count_on_a_residents_home(tree, resident_a
     response = home(login(resident_a))
     assert counts(section(response, "resident"))["My requests"] == 0
     assert [s.key for s in response.context["sections"]] == ["resident"]
+    assert reverse("requests:behalf") not in urls(response)
 
 
 # --- 楼门长 ----------------------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def test_entrance_leader_home_counts_new_mine_due_soon_and_overdue(
 
     queue = counts(section(home(client), "queue"))
     assert (queue["New"], queue["Mine"], queue["Overdue"]) == (2, 1, 0)
+    assert "Submit for a resident (代报)" in queue
 
     # an hour before the 24-hour acceptance window closes the two new ones are due soon, then overdue
     with time_machine.travel(waiting.accept_by - timedelta(hours=1), tick=False):
