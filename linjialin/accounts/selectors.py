@@ -136,3 +136,14 @@ def users_holding(perm: str, path: str, *, levels: set[int] | None = None):
             q |= Q(role=Role.DEPARTMENT_HANDLER)
         grants = grants.filter(q)
     return User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("pk")
+
+
+def personal_data_events(user, *, since) -> int | None:
+    """How many "personal data seen or exported" events (full numbers shown, roster exports …) the
+    user may audit since `since`; None when the user audits nothing."""
+    from linjialin.core import audit, audit_labels
+
+    events = audit.events_for_user(user, since=since)
+    if events is None:
+        return None
+    return events.filter(action__in=list(audit_labels.personal())).count()

@@ -12,6 +12,7 @@ from linjialin.places.models import Level, Place
 
 from . import selectors, services
 from .forms import MobileLoginForm
+from .home import home_sections
 from .models import RoleGrant
 from .roles import ROLES, Perm, Role
 from .selectors import home_roles
@@ -40,7 +41,9 @@ def translated_home(language: str) -> str:
 
 @login_required
 def home(request):
-    """One home page; what it shows depends on the roles the user holds (one card per current grant).
+    """One home page; what it shows depends on the roles the user holds: first the work waiting
+    (home.py: the resident's submit button, queues, desks, rates, each one tap from its task), then one
+    card per current grant with the place's facts.
 
     resident → my household and the entrance's 楼门长; 楼门长 → the entrance profile and quick links;
     层长 / 楼长 → their households / entrances; staff → their place with counts and the tools they may
@@ -48,14 +51,25 @@ def home(request):
     """
     user = request.user
     perms = {p for p in Perm if not scope_for(user, p).is_empty}
-    cards = [_home_card(user, grant) for grant in home_roles(user)]
+    grants = home_roles(user)
+    cards = [_home_card(user, grant) for grant in grants]
+    resident, sections = home_sections(user, grants)
     tools = {
         "coverage": Perm.MANAGE_COVERAGE in perms,
         "import": Perm.IMPORT_ROSTER in perms,
         "audit": Perm.VIEW_AUDIT in perms,
     }
     return render(
-        request, "accounts/home.html", {"cards": cards, "held_perms": perms, "Perm": Perm, "tools": tools}
+        request,
+        "accounts/home.html",
+        {
+            "cards": cards,
+            "resident": resident,
+            "sections": sections,
+            "held_perms": perms,
+            "Perm": Perm,
+            "tools": tools,
+        },
     )
 
 

@@ -15,7 +15,15 @@ from linjialin.places.models import Level, Place
 from linjialin.service_requests.models import Category, ServiceRequest, State
 
 from . import detection
-from .models import DetectionRun, Hotspot, HotspotRules, MonthlyTheme, PlaceLevel, ProactiveTask
+from .models import (
+    DetectionRun,
+    Hotspot,
+    HotspotRules,
+    MonthlyTheme,
+    PlaceLevel,
+    ProactiveTask,
+    TaskState,
+)
 
 BUILDING_PREFIX = "【"  # a request "at my building" is filed at the entrance's grid as 【N号楼】…
 SKIPPED_STATES = (State.WITHDRAWN,)
@@ -263,3 +271,17 @@ def theme_places(user) -> list[Place]:
     if not scope.everywhere:
         qs = qs.filter(scope.q())
     return list(qs.order_by("path")[:200])
+
+
+# --- the home page ---------------------------------------------------------------------------------------
+def home_counts_for_user(user) -> dict[str, int] | None:
+    """Hotspots of the latest detection run and open proactive tasks in the user's requests.view scope,
+    or None for someone who sees no requests."""
+    if scope_for(user, "requests.view").is_empty:
+        return None
+    run = latest_run()
+    hotspots = Hotspot.objects.visible_to(user, "requests.view").filter(run=run).count() if run else 0
+    tasks = ProactiveTask.objects.visible_to(user, "requests.view").filter(
+        state__in=[TaskState.OPEN, TaskState.IN_PROGRESS]
+    )
+    return {"hotspots": hotspots, "tasks": tasks.count()}

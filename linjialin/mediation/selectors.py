@@ -395,3 +395,21 @@ def party_view(user, case_id) -> PartyView:
         court=_court(case),
         followups=list(case.followups.all()),
     )
+
+
+# --- the home page ---------------------------------------------------------------------------------------
+@dataclass
+class MediationHome:
+    my_cases: int = 0  # the user's open cases as a party
+    desk: dict[str, int] | None = None  # the desk's queue counts, for the centre's staff
+
+
+def home_counts_for_user(user, today: date | None = None) -> MediationHome:
+    """The mediation figures of the user's home page: counts only (no names, no contents)."""
+    out = MediationHome()
+    if not _authenticated(user):
+        return out
+    out.my_cases = my_cases(user).exclude(state__in=TERMINAL).count()
+    if not (scope_for(user, "mediation.work").is_empty and scope_for(user, "mediation.manage").is_empty):
+        out.desk = {name: q.count for name, q in desk_queues(user, today).items()}
+    return out

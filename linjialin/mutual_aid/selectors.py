@@ -36,6 +36,7 @@ from linjialin.places.models import Level, Place, Resident
 
 from .models import (
     AidRules,
+    CareVisit,
     ContactKind,
     FeedEntry,
     Handoff,
@@ -467,3 +468,34 @@ def get_report_for_user(user, report_id) -> Report:
 
 def hidden_posts_for_moderator(user) -> QuerySet[Post]:
     return Post.objects.visible_to(user, "mutual_aid.moderate").filter(state=S.HIDDEN)
+
+
+# --- the home page ---------------------------------------------------------------------------------------
+@dataclass
+class AidHome:
+    my_posts: int = 0  # the user's own posts still open or matched
+    nearby: int = 0  # neighbours' open posts in reach of the user's household (the open page's)
+    at_entrances: int | None = None  # open posts under the user's moderation scope (a 楼门长's entrance)
+    care_due: int | None = None  # planned care visits due today or earlier, for those who keep the list
+
+
+def home_counts_for_user(user, *, today=None) -> AidHome:
+    """The mutual-aid figures of the user's home page: a few counts, nothing listed."""
+    out = AidHome()
+    if not _authenticated(user):
+        return out
+    out.my_posts = Post.objects.filter(state__in=LIVE_STATES, author_id=user.pk).count()
+    open_posts = Post.objects.filter(state=S.OPEN)
+    user_homes = homes(user)
+    if user_homes:
+        out.nearby = open_posts.filter(_reach_q(user_homes)).exclude(author_id=user.pk).count()
+    moderate = scope_for(user, "mutual_aid.moderate")
+    if not moderate.is_empty:
+        out.at_entrances = open_posts.filter(moderate.q("path")).count()
+    care = scope_for(user, "mutual_aid.care")
+    if not care.is_empty:
+        today = today or timezone.localdate()
+        out.care_due = CareVisit.objects.filter(
+            care.q("path"), done_at__isnull=True, planned_on__lte=today
+        ).count()
+    return out

@@ -52,13 +52,7 @@ PAGE_SIZE = 50
 
 
 def _tab_q(tab: str, now) -> Q:
-    return {
-        "incoming": Q(state__in=[State.SUBMITTED, State.ESCALATED], level=HandlingLevel.SUBDISTRICT),
-        "returned": Q(state=State.RETURNED),
-        "open": Q(state__in=OPEN_STATES),
-        "overdue": selectors.overdue_q(now),
-        "supervised": Q(supervised=True, state__in=OPEN_STATES),
-    }[tab]
+    return selectors.desk_tab_q(tab, now)
 
 
 def _due_soon_q(now, soon) -> Q:

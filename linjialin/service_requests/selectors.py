@@ -8,9 +8,9 @@ requester themselves); showing it unmasked leaves an audit event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from linjialin.core import audit
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for, under
 
-from .models import HandlingLevel, HandlingUnit, ServiceRequest, State
+from .models import OPEN_STATES, HandlingLevel, HandlingUnit, ServiceRequest, State
 from .workflow import dispatcher, unit_roles
 
 
@@ -150,3 +150,93 @@ def my_assists(user, req: ServiceRequest) -> list:
     """The assists on `req` that the user may act on (报到, report back) as a member of the unit."""
     units = unit_roles(user) if user is not None and user.is_authenticated else {}
     return [a for a in req.assists.select_related("unit") if a.unit_id in units]
+
+
+# --- the handler's queue and the home page --------------------------------------------------------------
+def due_at(req: ServiceRequest) -> datetime | None:
+    """The deadline the request runs against now: acceptance while waiting, resolution once taken on."""
+    return req.accept_by if req.state in (State.SUBMITTED, State.ESCALATED) else req.resolve_by
+
+
+def is_due_soon(req: ServiceRequest, now: datetime, soon: datetime) -> bool:
+    """The one "due soon" rule of the queue and the home page: the deadline is between now and `soon`."""
+    due = due_at(req)
+    return due is not None and now <= due <= soon
+
+
+def handles_requests(user) -> bool:
+    """Whether the user handles requests somewhere (requests.handle, or a handling unit's member)."""
+    return not scope_for(user, "requests.handle").is_empty or bool(unit_roles(user))
+
+
+def queue_buckets(user, now: datetime | None = None) -> dict[str, list[ServiceRequest]]:
+    """The handler's queue over their places: new (to accept at their level), mine, due soon, overdue
+    — the open requests the user handles at their level or owns, oldest first (one query). Someone who
+    sees requests but handles none (a 楼长 or 层长) follows every open request in their view instead."""
+    from .photos import photo_rules
+    from .services import is_overdue
+    from .workflow import handler
+
+    now = now or timezone.now()
+    soon = now + timedelta(hours=photo_rules().due_soon_hours)
+    watcher = not handles_requests(user) and scope_for(user, "requests.dispatch").is_empty  # desk has its own
+    open_reqs = [
+        r
+        for r in ServiceRequest.objects.visible_to(user, "requests.view")
+        .filter(state__in=OPEN_STATES)
+        .select_related("place", "category")
+        .order_by("submitted_at")
+        if watcher or handler(user, r) or r.handler_id == user.pk
+    ]
+    return {
+        "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
+        "mine": [r for r in open_reqs if r.handler_id == user.pk],
+        "due": [r for r in open_reqs if is_due_soon(r, now, soon)],
+        "overdue": [r for r in open_reqs if is_overdue(r, now)],
+    }
+
+
+def desk_tab_q(tab: str, now: datetime) -> Q:
+    """The dispatcher desk's tabs as queries (the desk page and the home page count the same)."""
+    return {
+        "incoming": Q(state__in=[State.SUBMITTED, State.ESCALATED], level=HandlingLevel.SUBDISTRICT),
+        "returned": Q(state=State.RETURNED),
+        "open": Q(state__in=OPEN_STATES),
+        "overdue": overdue_q(now),
+        "supervised": Q(supervised=True, state__in=OPEN_STATES),
+    }[tab]
+
+
+@dataclass
+class RequestHome:
+    """What the home page shows of requests: counts, and the oldest overdue item to open at once."""
+
+    my_open: int = 0  # the user's own requests (as requester, co-requester or submitter) still open
+    my_to_rate: int = 0  # resolved and waiting for the user's rating
+    queue: dict[str, int] | None = None  # new / mine / due / overdue, for handlers
+    first_overdue: ServiceRequest | None = None
+    desk: dict[str, int] | None = None  # to dispatch / returned / overdue / supervised, for dispatchers
+
+
+def home_counts_for_user(user, now: datetime | None = None) -> RequestHome:
+    """The request figures of the user's home page (a few aggregate queries, no list of requests)."""
+    now = now or timezone.now()
+    out = RequestHome()
+    own = ServiceRequest.objects.filter(
+        Q(requester=user) | Q(submitted_by=user) | Q(pk__in=joined_request_ids(user))
+    )
+    mine = own.aggregate(
+        open=Count("pk", filter=Q(state__in=OPEN_STATES)),
+        to_rate=Count("pk", filter=Q(state=State.RESOLVED, requester=user)),
+    )
+    out.my_open, out.my_to_rate = mine["open"], mine["to_rate"]
+    dispatcher_only = not scope_for(user, "requests.dispatch").is_empty and not handles_requests(user)
+    if not scope_for(user, "requests.view").is_empty and not dispatcher_only:
+        buckets = queue_buckets(user, now)
+        out.queue = {key: len(rows) for key, rows in buckets.items()}
+        out.first_overdue = buckets["overdue"][0] if buckets["overdue"] else None
+    if not scope_for(user, "requests.dispatch").is_empty:
+        base = ServiceRequest.objects.visible_to(user, "requests.dispatch")
+        tabs = ("incoming", "returned", "overdue", "supervised")
+        out.desk = base.aggregate(**{tab: Count("pk", filter=desk_tab_q(tab, now)) for tab in tabs})
+    return out

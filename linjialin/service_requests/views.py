@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -38,8 +37,8 @@ from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
-from .selectors import get_request_for_user, joined_request_ids
-from .workflow import dispatcher, handler, workflow
+from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets
+from .workflow import dispatcher, workflow
 
 # transition → (service, the keyword its text goes to, is the text required)
 ACTIONS = {
@@ -481,8 +480,7 @@ def mine(request):
     )
 
 
-def _due(req: ServiceRequest):
-    return req.accept_by if req.state in (State.SUBMITTED, State.ESCALATED) else req.resolve_by
+_due = due_at  # the deadline a request runs against now (one rule: selectors.due_at)
 
 
 TABS = [
@@ -502,25 +500,10 @@ def queue(request):
     tab = request.GET.get("tab", "new")
     if tab not in dict(TABS):
         tab = "new"
-    now = timezone.now()
-    soon = now + timedelta(hours=photo_rules().due_soon_hours)
-    open_reqs = [
-        r
-        for r in ServiceRequest.objects.visible_to(user, "requests.view")
-        .filter(state__in=OPEN_STATES)
-        .select_related("place", "category")
-        .order_by("submitted_at")
-        if handler(user, r) or r.handler_id == user.pk
-    ]
-    rows = {
-        "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
-        "mine": [r for r in open_reqs if r.handler_id == user.pk],
-        "due": [r for r in open_reqs if _due(r) and now <= _due(r) <= soon],
-        "overdue": [r for r in open_reqs if services.is_overdue(r, now)],
-    }
+    rows = queue_buckets(user)
     tabs = [(key, label, len(rows[key])) for key, label in TABS]
     for r in rows[tab]:
-        r.due = _due(r)
+        r.due = due_at(r)
     context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _staff_submitter(user)}
     return render(request, "service_requests/queue.html", context)
 

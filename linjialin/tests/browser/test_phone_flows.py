@@ -79,7 +79,7 @@ def test_resident_sees_only_their_own_household(phone, tree, resident_a, entranc
     main = page.locator("main").inner_text()
     assert "楼门长A" in main  # their entrance leader's name
     screenshot(page, "home-resident")
-    page.locator("main a.btn").first.click()
+    page.locator("main a.btn", has_text="查看我家").click()  # the first button is 提交诉求
     page.wait_for_url(page.url_for(reverse("places:detail", args=[tree.household_a1.pk])))
     fits_phone(page)
     text = page.locator("main").inner_text()
