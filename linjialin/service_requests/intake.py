@@ -33,6 +33,7 @@ from . import policy_cache
 from .models import OPEN_STATES, Diversion, DiversionRule, ServiceRequest
 
 KIND_ORDER = (Diversion.EMERGENCY, Diversion.LITIGATION, Diversion.ARBITRATION, Diversion.PETITION)
+EMERGENCY_NUMBER = re.compile(r"(?<!\d)1(?:10|19|20|22)(?!\d)")
 REPEAT_CANDIDATES = 50  # the most recent open requests at the place compared with a new submission
 
 
@@ -87,6 +88,14 @@ class Match:
     @property
     def kind_label(self) -> str:
         return str(Diversion(self.kind).label)
+
+    @property
+    def call_number(self) -> str:
+        """The emergency number this rule tells the person to call (110 / 119 / 120 / 122), or ""."""
+        if not self.emergency:
+            return ""
+        found = EMERGENCY_NUMBER.search(self.referred_to) or EMERGENCY_NUMBER.search(self.message_zh)
+        return found.group(0) if found else ""
 
     def data(self) -> dict:
         """What the timeline keeps, so the explanation survives later edits of the rule."""

@@ -37,7 +37,7 @@ EVENT_LABELS = {
     "merged_in": _("another request merged into this one"),
     "unmerged_out": _("a merged request taken out again"),
     # intake (service_requests/intake.py)
-    "diverted": _("not accepted: belongs to another channel"),
+    "diverted": _("passed on: another office can settle it"),
     "diversion_overridden": _("submitted as a normal request after a keyword match"),
     "repeat_linked": _("linked to the open request (no new facts)"),
     "repeat": _("asked about again"),

@@ -366,6 +366,16 @@ class ServiceRequest(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def state_label(self) -> str:
+        """The state as the requester reads it: a submission sent to another channel (or an emergency
+        number) is not "not accepted" to the person who wrote it, but told where help is."""
+        if self.state == State.NOT_ACCEPTED and self.diversion == Diversion.EMERGENCY:
+            return str(_("emergency: call for help now"))
+        if self.state == State.NOT_ACCEPTED and self.diversion:
+            return str(_("for another channel"))
+        return self.get_state_display()
+
 
 class AssistKind(models.TextChoices):
     CO_HANDLE = "co_handle", _("co-handling unit")
