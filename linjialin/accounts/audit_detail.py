@@ -6,6 +6,8 @@ audit page needs to know no domain app."""
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -14,6 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from linjialin.core import audit_labels
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
 
 
 def _model(object_type: str) -> type[models.Model] | None:
@@ -61,15 +65,24 @@ def value_text(model, key: str, value) -> str:
     registered = audit_labels.value_label(key, value)
     if registered is not None:
         return registered
+    if isinstance(value, str) and key not in ("file", "format") and _CODE.fullmatch(value):
+        # a code no field or app names (a notice kind, a state of another model): never shown as is
+        return audit_labels.label(value) if value in audit_labels.known() else re.sub(r"[._]", " ", value)
     return str(value)
 
 
 def object_kind(object_type: str) -> str:
-    """What kind of thing the event is about ("Request", "Household" …), or "" when not a model."""
+    """What kind of thing the event is about ("Request", "Household" …), or "" when nobody named it in
+    words (a model without a translatable verbose name is not shown by its class name)."""
+    registered = audit_labels.object_label(object_type)
+    if registered is not None:
+        return registered
     model = _model(object_type)
-    if model is not None:
-        return str(model._meta.verbose_name).capitalize()
-    return audit_labels.object_label(object_type) or ""
+    verbose = model._meta.verbose_name if model is not None else None
+    if not isinstance(verbose, Promise):
+        return ""
+    text = str(verbose)
+    return text[:1].upper() + text[1:]
 
 
 def changes(event) -> list[dict]:

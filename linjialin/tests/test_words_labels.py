@@ -156,14 +156,23 @@ def test_audit_detail_names_keys_that_are_no_model_field(accepted, auditor, logi
     event = AuditEvent(
         object_type="service_requests.servicerequest",
         before={},
-        after={"voices": 3, "solved": True, "units": ["城管", "供电"]},
+        after={"voices": 3, "solved": True, "units": ["城管", "供电"], "kind": "mutual_aid.some_notice"},
     )
     with translation.override("en"):
         rows = {r["label"]: r["after"] for r in audit_detail.changes(event)}
-    assert rows == {"voices (我也遇到)": "3", "solved": "yes", "units": "城管, 供电"}
+    assert rows == {
+        "voices (我也遇到)": "3",
+        "solved": "yes",
+        "units": "城管, 供电",
+        "kind": "mutual aid some notice",  # a code nobody named: at least not shown as an identifier
+    }
     with translation.override("zh-hans"):
         rows = audit_detail.changes(event)
+        kinds = [audit_detail.object_kind(t) for t in ("service_requests.servicerequest", "places.roster")]
     assert all(CJK.search(r["label"]) for r in rows)
+    assert all(CJK.search(kind) for kind in kinds)
+    # a model nobody named in words, or no model at all: no class name shown
+    assert audit_detail.object_kind("mediation.caseevent") == audit_detail.object_kind("no.such") == ""
 
 
 def test_request_timeline_says_each_step_in_the_viewers_language(accepted, resident_a, login):
@@ -175,3 +184,27 @@ def test_request_timeline_says_each_step_in_the_viewers_language(accepted, resid
         response = client.get(reverse("requests:detail", args=[accepted.pk]))
     labels = [e.label for e in response.context["events"]]
     assert labels == ["submitted", "accepted"]
+
+
+def test_every_workflow_transition_has_a_label_in_both_languages():
+    from linjialin.hotspots.workflow import workflow as task_workflow
+    from linjialin.mediation.workflow import screening_workflow
+    from linjialin.mediation.workflow import workflow as case_workflow
+    from linjialin.mutual_aid.services.emergency import task_workflow as emergency_workflow
+    from linjialin.mutual_aid.workflow import workflow as post_workflow
+    from linjialin.service_requests.labels import event_label
+    from linjialin.service_requests.workflow import workflow as request_workflow
+
+    declared = sum(
+        len(re.findall(r"^\w+ = Workflow\(", text, re.M)) for _path, text in _sources() if "Workflow(" in text
+    )
+    others = (task_workflow, screening_workflow, case_workflow, emergency_workflow, post_workflow)
+    assert declared == len(others) + 1, "a new workflow: add it to this test"
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            # a request's steps are named by their timeline labels (the transition table keeps plain words)
+            for t in request_workflow.transitions:
+                _assert_words(event_label(t.name), t.name, language)
+            for workflow in others:
+                for t in workflow.transitions:
+                    _assert_words(str(t.label), t.name, language)
