@@ -8,11 +8,11 @@ from django.db import migrations
 REWORDED = [
     (
         "litigation",
-        "已经起诉或需要由法院裁判的事项，请向人民法院提出，可拨打 12368 诉讼服务热线或到法院诉讼服务中心咨询。"
-        "接诉即办不能改变法院的程序和裁判。本次留言登记为“不予受理”，原因如上；社区可以告诉您人民调解和法律援助"
+        "已经起诉或需要由法院裁判的事项，请向人民法院提出，可拨打 12368 诉讼服务热线或到法院"
+        "诉讼服务中心咨询。接诉即办不能改变法院的程序和裁判。本次留言登记为“不予受理”，原因如上；社区可以告诉您人民调解和法律援助"
         "（12348）在哪里办理。",
-        "这件事需要由人民法院来处理，社区不能替法院作决定。您可以拨打 12368 诉讼服务热线，或到法院诉讼服务中心"
-        "问一问下一步怎么办。如果需要帮助，社区可以告诉您人民调解和法律援助（12348）在哪里办理。",
+        "这件事需要由人民法院来处理，社区不能替法院作决定。您可以拨打 12368 诉讼服务热线，"
+        "或到法院诉讼服务中心问一问下一步怎么办。如果需要帮助，社区可以告诉您人民调解和法律援助（12348）在哪里办理。",
         "This is something the people's court decides, and we cannot decide it for the court. You can call "
         "the court's service line 12368 or visit the court's service centre to ask what to do next. If you "
         "would like help, your community can tell you where to find mediation and free legal aid (12348).",
