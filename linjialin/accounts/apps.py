@@ -8,4 +8,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from linjialin.core import audit_labels
+
         from . import signals  # noqa: F401  (login audit)
+        from .audit_detail import COMMON_FIELDS
+        from .audit_views import ACTION_LABELS
+
+        audit_labels.register(ACTION_LABELS)
+        audit_labels.register_fields(COMMON_FIELDS)

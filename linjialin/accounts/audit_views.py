@@ -32,6 +32,7 @@ from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import Scope, scope_for, under
 from linjialin.places.models import Level, Place
 
+from . import audit_detail
 from .roles import Perm
 
 PAGE_SIZE = 50
@@ -39,24 +40,16 @@ PERSONAL_DATA = "personal_data"
 ACTION_LABELS = {
     "login.success": _("Logged in"),
     "login.failure": _("Login failed"),
+    "login.locked": _("Login locked after repeated failures"),
     "logout": _("Logged out"),
     "user.created": _("Account created"),
-    "resident.unmasked": _("Full number shown"),
-    "roster.exported": _("Roster exported"),
-    "roster.imported": _("Roster imported"),
     "grant.created": _("Role given"),
     "grant.ended": _("Role ended"),
-    "entrance_profile.updated": _("Entrance profile changed"),
-    "resident.tagged": _("Tag added to a resident"),
-    "resident.untagged": _("Tag removed from a resident"),
-    "place.created": _("Place created"),
-    "demo.loaded": _("Demo data loaded"),
     "api_token.created": _("API token created"),
     "api_token.revoked": _("API token revoked"),
 }
 
 
-audit_labels.register(ACTION_LABELS, personal=("resident.unmasked", "roster.exported"))
 action_label = audit_labels.label
 
 
@@ -125,6 +118,8 @@ def audit_list(request):
         {
             "event": e,
             "label": action_label(e.action),
+            "object_kind": audit_detail.object_kind(e.object_type) if e.object_type else "",
+            "changes": audit_detail.changes(e),
             "place": place_names.get(e.path, ""),
             "actor_mobile": mask_mobile(e.actor.mobile) if e.actor_id and e.actor else "",
             "personal": e.action in audit_labels.personal(),

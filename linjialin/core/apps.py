@@ -8,4 +8,14 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import calendar  # noqa: F401  (cache-invalidation receivers and the calendar system check)
+        from . import (
+            audit_labels,
+            calendar,  # noqa: F401  (cache-invalidation receivers and the calendar system check)
+        )
+
+        audit_labels.register(
+            {
+                "calendar.day_saved": _("Holiday calendar: day saved"),
+                "calendar.day_deleted": _("Holiday calendar: day removed"),
+            }
+        )

@@ -87,6 +87,7 @@ EVENT_LABELS = {
     "task_created": gettext_lazy("prevention task created"),
     "overdue": gettext_lazy("past the time limit"),
     "closed": gettext_lazy("closed"),
+    "filing_pack_exported": gettext_lazy("filing pack exported (卷宗)"),
 }
 
 

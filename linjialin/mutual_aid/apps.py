@@ -15,3 +15,4 @@ class MutualAidConfig(AppConfig):
         # each services module declares the audit actions it writes, and which are views of personal data
         for module in (posts, care, emergency):
             audit_labels.register(module.AUDIT_LABELS, personal=module.AUDIT_PERSONAL)
+        audit_labels.register_fields({}, objects={"mutual_aid.carelist": _("Care list")})

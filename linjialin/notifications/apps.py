@@ -6,3 +6,8 @@ class NotificationsConfig(AppConfig):
     name = "linjialin.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from linjialin.core import audit_labels
+
+        audit_labels.register({"notification.sent": _("Notices sent")})

@@ -11,29 +11,36 @@ class ServiceRequestsConfig(AppConfig):
     def ready(self):
         from linjialin.core import audit_labels
 
-        from .workflow import workflow
+        from .labels import EVENT_LABELS
 
         request = _("Request")
-        labels = {f"request.{t.name}": format_lazy("{}: {}", request, t.label) for t in workflow.transitions}
+        # the audit action of a step is "request.<its timeline kind>": one wording for both pages
+        labels = {
+            f"request.{kind}": format_lazy("{}: {}", request, text)
+            for kind, text in EVENT_LABELS.items()
+        }
         labels |= {
             f"request.{name}": format_lazy("{}: {}", request, text)
             for name, text in {
-                "submitted": _("submitted"),
-                "photos": _("photos added"),
-                "supervised": _("put under supervision (督办)"),
-                "overdue": _("overdue: put under supervision (督办)"),
-                "whistle": _("units summoned (吹哨)"),
-                "co_handle": _("co-handling units added"),
-                "check_in": _("a unit reported for duty (报到)"),
-                "report_back": _("a unit reported back"),
-                "recategorise": _("category corrected"),
-                "diverted": _("not accepted: belongs to another channel"),
                 "emergency": _("emergency: told to call 110 / 119 / 120 / 122"),
-                "diversion_overridden": _("submitted although a diversion rule matched"),
-                "repeat_linked": _("linked to the open request it repeats"),
                 "hotline_import": _("hotline work orders imported"),
                 "contact_viewed": _("requester's contact shown in full"),
+                "co_rated": _("a neighbour rated it"),
             }.items()
         }
         labels["requests.rates_exported"] = _("Rates exported")
         audit_labels.register(labels, personal=("request.contact_viewed",))
+        audit_labels.register_fields(
+            {
+                "voices": _("voices (我也遇到)"),
+                "merged": _("merged request"),
+                "unmerged": _("request taken out"),
+                "repeat_of": _("repeats request"),
+                "keyword": _("matched words"),
+                "referred_to": _("referred to"),
+                "solved": _("solved"),
+                "satisfaction": _("satisfaction"),
+                "diversion": _("other channel"),
+            },
+            objects={"service_requests.hotline_import": _("Hotline work orders")},
+        )

@@ -4,9 +4,9 @@ Shown: resolved, called-back and closed requests whose requester agreed to the b
 (`board_consent`), placed at the entrance or one of its households, at its grid (items of its own
 building — filed at the grid as 【N号楼】… — or of the whole grid) or at its community (public areas);
 the most recent `PageRules.board_items` by resolution time. Each item says category, type, where (this
-entrance / building / grid / community — never the household), when it was submitted and resolved,
-how long it took, the result note anonymised (`anonymise`) and the rating if there is one. Never the
-description, a name, a number or a room.
+entrance / building / grid / community — never the household), the problem (the start of the
+description) and the result note, both anonymised (`anonymise`), when it was submitted and resolved,
+how long it took and the rating if there is one. Never a name, a phone or ID number or a room.
 
 Who sees it: the residents of the entrance (a current resident grant on one of its households) and
 staff whose requests.view scope covers it; anyone else gets 404.
@@ -23,8 +23,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from linjialin.accounts.roles import Role
 from linjialin.accounts.scope import current_grants
@@ -34,6 +34,7 @@ from linjialin.places.models import Level, Place
 from .models import PageRules, RequestEvent, ServiceRequest, State
 
 BOARD_STATES = (State.RESOLVED, State.CALLED_BACK, State.CLOSED)
+PROBLEM_CHARS = 80  # the board shows the problem in short: the start of the description
 ENTRANCES_PER_PAGE = 50
 
 # --- anonymising free text ---------------------------------------------------------------------------
@@ -139,7 +140,6 @@ def board_items(entrance: Place, rules: PageRules) -> list[dict]:
     ):
         actors.setdefault(request_id, set()).add(name)
     honorifics = rules.board_honorifics.splitlines()
-    english = (get_language() or "").startswith("en")
     items = []
     for r in reqs:
         names = {r.contact_name, *actors.get(r.pk, ())}
@@ -150,13 +150,11 @@ def board_items(entrance: Place, rules: PageRules) -> list[dict]:
             place = _("this community")
         else:
             place = _("this entrance")
-        category = ""
-        if r.category_id:
-            category = (r.category.name_en if english and r.category.name_en else r.category.name_zh) or ""
         items.append(
             {
                 "pk": r.pk,
-                "category": category,
+                "category": r.category.label if r.category_id else "",
+                "problem": problem(r.description, names=names, honorifics=honorifics),
                 "type": r.get_request_type_display(),
                 "where": place,
                 "submitted": r.submitted_at,
@@ -168,6 +166,15 @@ def board_items(entrance: Place, rules: PageRules) -> list[dict]:
             }
         )
     return items
+
+
+def problem(description: str, *, names: Iterable[str] = (), honorifics: Iterable[str] = ()) -> str:
+    """The problem in short for the board: the description without the building tag of a grid-level
+    request (【3号楼】), anonymised, cut at PROBLEM_CHARS (after anonymising, so no number is cut in two
+    and left half visible)."""
+    text = re.sub(r"^【[^】]*】\s*", "", (description or "").strip())
+    text = " ".join(anonymise(text, names=names, honorifics=honorifics).split())
+    return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1].rstrip() + "…"
 
 
 def took(delta) -> str:

@@ -94,7 +94,7 @@ def send_to_choices(units) -> list[tuple[str, str]]:
             HandlingLevel.ENTRANCE,
         )
     ]
-    return levels + [(f"unit:{u.pk}", u.name_zh) for u in units]
+    return levels + [(f"unit:{u.pk}", u.label) for u in units]
 
 
 def parse_send_to(value: str) -> tuple[int, HandlingUnit | None]:

@@ -6,6 +6,7 @@ Time limits and categories are data (TimeLimitPolicy, Category), seeded with mar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from linjialin.core.scope import PathField, ScopedQuerySet
@@ -88,6 +89,13 @@ class UnitKind(models.TextChoices):
     OTHER = "other", _("other unit")
 
 
+def bilingual(name_zh: str, name_en: str) -> str:
+    """A name kept in both languages (taxonomy data), as the active language reads it."""
+    if name_en and not (get_language() or settings.LANGUAGE_CODE).startswith("zh"):
+        return name_en[:1].upper() + name_en[1:]
+    return name_zh
+
+
 class HandlingUnit(models.Model):
     """A unit that handles requests at the department level (a subdistrict office, a 区 department, a
     property or utility company). It serves the places under `place` (usually a subdistrict); its members
@@ -112,7 +120,12 @@ class HandlingUnit(models.Model):
         verbose_name_plural = _("handling units")
 
     def __str__(self):
-        return self.name_zh
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The unit's name in the active language (English when it has one, else Chinese)."""
+        return bilingual(self.name_zh, self.name_en)
 
 
 class UnitMember(models.Model):
@@ -158,7 +171,12 @@ class Category(models.Model):
         verbose_name_plural = _("request categories")
 
     def __str__(self):
-        return self.name_zh
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The category's name in the active language (forms, pages and notices show it this way)."""
+        return bilingual(self.name_zh, self.name_en)
 
     @property
     def entrance_level(self) -> bool:
@@ -347,6 +365,16 @@ class ServiceRequest(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def state_label(self) -> str:
+        """The state as the requester reads it: a submission sent to another channel (or an emergency
+        number) is not "not accepted" to the person who wrote it, but told where help is."""
+        if self.state == State.NOT_ACCEPTED and self.diversion == Diversion.EMERGENCY:
+            return str(_("emergency: call for help now"))
+        if self.state == State.NOT_ACCEPTED and self.diversion:
+            return str(_("for another channel"))
+        return self.get_state_display()
 
 
 class AssistKind(models.TextChoices):

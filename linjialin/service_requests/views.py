@@ -35,6 +35,7 @@ from . import intake, services
 from .desk_views import desk_context
 from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
+from .labels import event_label
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_rules
 from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets
@@ -51,33 +52,6 @@ ACTIONS = {
 }
 
 
-# timeline event kinds (the transition names, and a few events of their own) as the pages say them
-EVENT_LABELS = {
-    "submitted": gettext_lazy("submitted"),
-    "photos": gettext_lazy("photos added"),
-    "supervised": gettext_lazy("put under supervision (督办)"),
-    "accept": gettext_lazy("accepted"),
-    "contact": gettext_lazy("requester contacted"),
-    "resolve": gettext_lazy("resolved"),
-    "escalate": gettext_lazy("escalated"),
-    "return": gettext_lazy("returned to the dispatcher"),
-    "dispatch": gettext_lazy("dispatched"),
-    "not_accept": gettext_lazy("not accepted"),
-    "request_extension": gettext_lazy("extension requested"),
-    "grant_extension": gettext_lazy("extension granted"),
-    "refuse_extension": gettext_lazy("extension refused"),
-    "call_back": gettext_lazy("rated / called back"),
-    "close": gettext_lazy("closed"),
-    "reopen": gettext_lazy("reopened (重办)"),
-    "merge": gettext_lazy("merged"),
-    "withdraw": gettext_lazy("withdrawn"),
-    "reassign": gettext_lazy("reassigned to another unit"),
-    "whistle": gettext_lazy("units summoned (吹哨)"),
-    "co_handle": gettext_lazy("co-handling units added"),
-    "check_in": gettext_lazy("a unit reported for duty (报到)"),
-    "report_back": gettext_lazy("a unit reported back"),
-    "recategorise": gettext_lazy("category corrected"),
-}
 ACTION_DONE = {
     "accept": gettext_lazy("You accepted the request: it is yours now."),
     "contact": gettext_lazy("The contact is recorded."),
@@ -238,17 +212,6 @@ def _render_form(request, template, form, status, **context):
 
 
 # --- intake: what the page says after screening (service_requests/intake.py, docs/intake.md) ----------
-EVENT_LABELS.update(
-    {
-        "diverted": gettext_lazy("not accepted: belongs to another channel"),
-        "diversion_overridden": gettext_lazy("submitted as a normal request after a keyword match"),
-        "repeat_linked": gettext_lazy("linked to the open request (no new facts)"),
-        "repeat": gettext_lazy("asked about again"),
-        "repeat_new_facts": gettext_lazy("submitted as new (new facts)"),
-    }
-)
-
-
 def _after_submit(request, req: ServiceRequest):
     """Where the submitter goes: a diversion or a risk to life or property → the notice page; a repeat
     → the open request it was linked to (its progress); otherwise the new request."""
@@ -282,7 +245,7 @@ def _repeat_context(user, existing: ServiceRequest) -> dict:
     return {
         "req": existing,
         "visible": visible is not None,
-        "last": EVENT_LABELS.get(last.kind, last.kind) if last else "",
+        "last": event_label(last.kind) if last else "",
         "last_at": last.at if last else None,
         "due": _due(existing),
     }
@@ -526,7 +489,7 @@ def _detail(
     sees_contact = own or req.handler_id == user.pk or dispatcher(user, req)
     events = list(req.events.all())
     for e in events:
-        e.label = EVENT_LABELS.get(e.kind, e.kind)
+        e.label = event_label(e.kind)
         if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
     contact_name = req.contact_name or (req.requester.display_name if req.requester else "")

@@ -167,5 +167,5 @@ def test_a_requesters_contact_shown_in_full_counts_as_personal_data(
         response = login(auditor).get(reverse(URL), {"action": "personal_data"})
         labels = dict(response.context["form"].fields["action"].choices)
     assert [(e.action, e.actor_name) for e in rows(response)] == [("request.contact_viewed", "楼门长A")]
-    assert labels["request.accept"] == "Request: accept"
+    assert labels["request.accept"] == "Request: accepted"
     assert labels["request.contact_viewed"] == "Request: requester's contact shown in full"

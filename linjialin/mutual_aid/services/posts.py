@@ -93,8 +93,9 @@ MAX_EXPIRY_HOURS = 14 * 24
 MAX_PHOTO = 10 * 1024 * 1024
 PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"RIFF", b"GIF8")
 MEDICINE_REFUSAL = gettext_lazy(
-    "“%(word)s”: prescription-only drugs and injections may not be offered or asked for between "
-    "neighbours. Please contact the community doctor, or call 120 in an emergency."
+    "“%(word)s” needs a doctor's prescription, so it cannot be passed between neighbours here: this keeps "
+    "everyone safe. The community doctor or a pharmacist can help you get it; if someone is very unwell "
+    "now, call 120."
 )
 
 
@@ -994,8 +995,11 @@ def _tell_author_hidden(actor, post: Post, reason: str) -> None:
     notify(
         [post.author],
         kind="mutual_aid.hidden",
-        title=gettext_lazy("Your post was hidden by a moderator: %(text)s"),
-        body=gettext_lazy("Reason: %(reason)s"),
+        title=gettext_lazy("Your post is not shown for now: %(text)s"),
+        body=gettext_lazy(
+            "A moderator looked at it: %(reason)s. You may write it again in other words, or ask your "
+            "entrance leader (楼门长) for help."
+        ),
         params={"text": _snippet(post.text), "reason": reason or "—"},
         link=_link(post),
         subject=subject_of(post),

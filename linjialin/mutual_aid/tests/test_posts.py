@@ -226,7 +226,7 @@ def test_prescription_drugs_and_injections_are_refused_saying_why(tree, resident
     message = " ".join(exc.value.message_dict["text"])
     word = posts.blocked_medicine(text)
     assert word and f"“{word}”" in message
-    assert "prescription-only drugs and injections" in message and "120" in message
+    assert "needs a doctor's prescription" in message and "120" in message
     assert not Post.objects.exists() and not FeedEntry.objects.exists()
     assert AuditEvent.objects.count() == audits and Notification.objects.count() == notices
 

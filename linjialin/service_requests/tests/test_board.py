@@ -78,7 +78,9 @@ def test_resident_sees_only_consented_solved_items_around_their_entrance(items, 
         assert hidden not in html
     shown = [item["pk"] for item in response.context["items"]]
     assert items["entrance"].pk in shown and items["household"].pk in shown
-    assert "楼顶漏水" not in html  # the description is never on the board
+    # the problem in short, without the grid-level request's building tag
+    problems = {item["pk"]: item["problem"] for item in response.context["items"]}
+    assert problems[items["my_building"].pk] == "楼顶漏水" and "【1号楼】" not in html
     where = {item["pk"]: str(item["where"]) for item in response.context["items"]}
     assert where[items["household"].pk] == "this entrance"  # never the household
     assert where[items["my_building"].pk] == "this building"
@@ -95,11 +97,35 @@ def test_the_board_is_anonymised(items, tree, resident_a, login):
     item = next(i for i in response.context["items"] if i["pk"] == items["entrance"].pk)
     assert item["result"] == "已联系**（电话**），**门口的灯已更换，*师傅处理"
     assert (item["category"], str(item["type"]), item["took"]) == (
-        "stairwell lights",
+        "Stairwell lights",
         "request for help (求助)",
         "2 days 3 hours",
     )
     assert str(item["satisfaction"]) == "satisfied (满意)"
+
+
+def test_the_board_shows_the_problem_anonymised_and_in_short(tree, resident_a, login):
+    long = "3单元502的张三家门口楼道灯坏了，电话13800000001，" + "晚上很黑老人下楼不方便" * 10
+    item = solved(tree.entrance_a, "已更换灯泡", description=long, contact_name="张三")
+    [shown] = login(resident_a).get(board_url(tree.entrance_a)).context["items"]
+    assert shown["pk"] == item.pk
+    assert shown["problem"].startswith("**的**家门口楼道灯坏了，电话**，晚上很黑")
+    assert len(shown["problem"]) == 80 and shown["problem"].endswith("…")
+    for bit in ("张三", "502", "13800000001"):
+        assert bit not in shown["problem"]
+
+
+def test_the_board_title_and_category_are_in_the_viewers_language(items, tree, resident_a, login):
+    client = login(resident_a)
+    with translation.override("zh-hans"):
+        response = client.get(board_url(tree.entrance_a))
+    page = response.content.decode()
+    assert "<h1 class=\"h2 mb-1\">楼门公告</h1>" in page and "Entrance board" not in page
+    assert "楼道照明" in [i["category"] for i in response.context["items"]]
+    response = client.get(board_url(tree.entrance_a))  # English (this module's default)
+    assert "<h1 class=\"h2 mb-1\">Entrance board</h1>" in response.content.decode()
+    assert "楼门公告" not in response.content.decode().split("<main", 1)[1]
+    assert "Stairwell lights" in [i["category"] for i in response.context["items"]]
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_the_desk_lists_what_waits_for_dispatch_with_bounded_queries(
         page = client.get(reverse("requests:desk")).content.decode()
     for r in climbed:
         assert r.number in page
-    assert "区住建委" in page  # the unit table and the "send to" choices
+    assert "District housing commission" in page  # the unit table and the "send to" choices (English page)
 
 
 def test_filters_narrow_the_queue(login, climbed, subdistrict_dispatcher, housing_unit):
@@ -132,7 +132,7 @@ def test_whistle_check_in_and_report_back_from_the_request_page(
     assist.refresh_from_db()
     assert assist.checked_in_at and assist.report == "已到场配合"
     page = login(housing_handler).get(reverse("requests:detail", args=[req.pk])).content.decode()
-    assert "已到场配合" in page and "区城管委" in page
+    assert "已到场配合" in page and "District city management" in page
 
 
 def test_reassign_needs_a_reason_and_not_accept_records_where_it_went(

@@ -161,7 +161,8 @@ def test_litigation_is_not_accepted_with_the_channel_explained(login, resident_a
     # under "my requests", with the explanation on its timeline
     assert req in client.get(reverse("requests:mine")).context["reqs"]
     detail = client.get(reverse("requests:detail", args=[req.pk])).content.decode()
-    assert "belongs to another channel" in detail and "12368" in detail
+    assert "another office can settle it" in detail and "12368" in detail
+    assert "not accepted" not in detail  # the requester is told where help is, not refused
     assert req.pk not in queue_ids(login(entrance_leader_a))
     audit = AuditEvent.objects.get(action="request.diverted", object_id=str(req.pk))
     assert audit.after["diversion"] == "litigation" and audit.after["keyword"] == "起诉"
