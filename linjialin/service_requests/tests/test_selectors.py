@@ -57,6 +57,7 @@ def test_the_admin_sees_every_request_and_can_open_each_from_the_queue(two, admi
     for req in two:
         assert f"/requests/{req.pk}/" in queue.content.decode()
         assert client.get(f"/requests/{req.pk}/").status_code == 200
+    assert client.get("/requests/board/").status_code == 200  # the entrance boards of everywhere
 
 
 def test_overdue_filter_follows_the_acceptance_deadline(two, grid_worker, entrance_leader_a):
