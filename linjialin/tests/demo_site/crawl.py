@@ -22,6 +22,9 @@ from django.urls import Resolver404, resolve
 
 MAX_PAGES = 70
 PER_PATTERN = 2
+# Downloads (a whole subdistrict's roster as xlsx takes a minute) are fetched once per URL pattern in the
+# whole run, by the first persona that is shown one; their permissions are tested where they are made.
+_downloads_fetched: set[str] = set()
 DOWNLOADS = (".pdf", ".xlsx", ".docx", ".csv", ".xls", ".zip")
 # Not followed: signing out and switching language change the session; the Django admin is Django's own.
 SKIP_PREFIXES = (
@@ -37,8 +40,8 @@ SKIP_PREFIXES = (
 # A snake_case word (co_requester_joined) or a dotted code (request.accept) standing alone in visible
 # text. ASCII look-arounds, not \b: a Chinese character next to the code is a word character to \b.
 SNAKE = re.compile(r"(?<![A-Za-z0-9_./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_@])")
-DOTTED = re.compile(r"(?<![A-Za-z0-9_./@-])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+(?![A-Za-z0-9_(/@-])")
-# file names and addresses are not codes
+DOTTED = re.compile(r"(?<![A-Za-z0-9_./@-])[a-z][a-z0-9_]+(?:\.[a-z][a-z0-9_]+)+(?![A-Za-z0-9_(/@-])")
+# file names and addresses are not codes (nor "e.g.": a segment has two characters at least)
 NOT_CODES = (
     "com",
     "cn",
@@ -115,6 +118,12 @@ def internal_codes(text: str) -> list[str]:
     return found
 
 
+def is_download(url: str) -> bool:
+    parts = urlsplit(url)
+    formats = {f"fmt={ext.lstrip('.')}" for ext in DOWNLOADS}
+    return parts.path.endswith(DOWNLOADS) or bool(formats & set(parts.query.split("&")))
+
+
 def _pattern(url: str) -> str:
     parts = urlsplit(url)
     try:
@@ -163,7 +172,7 @@ def crawl(user, persona: str, start: str = "/") -> CrawlResult:
                 reason = f" ({response.exc_info[0].__name__}: {response.exc_info[1]})"
             result.broken.append(Problem(persona, source, f"{url} answers {response.status_code}{reason}"))
             continue
-        if response.status_code != 200 or urlsplit(url).path.endswith(DOWNLOADS):
+        if response.status_code != 200 or is_download(url):
             continue
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
@@ -179,6 +188,11 @@ def crawl(user, persona: str, start: str = "/") -> CrawlResult:
                 continue
             seen.add(target)
             key = _pattern(target)
+            if is_download(target):
+                if key in _downloads_fetched:
+                    result.skipped += 1
+                    continue
+                _downloads_fetched.add(key)
             if per_pattern.get(key, 0) >= PER_PATTERN:
                 result.skipped += 1
                 continue
