@@ -120,7 +120,7 @@ def internal_codes(text: str) -> list[str]:
 
 def is_download(url: str) -> bool:
     parts = urlsplit(url)
-    formats = {f"fmt={ext.lstrip('.')}" for ext in DOWNLOADS}
+    formats = {f"{key}={ext.lstrip('.')}" for ext in DOWNLOADS for key in ("fmt", "format")}
     return parts.path.endswith(DOWNLOADS) or bool(formats & set(parts.query.split("&")))
 
 
