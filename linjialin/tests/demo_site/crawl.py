@@ -87,7 +87,8 @@ class CrawlResult:
 class _Page(HTMLParser):
     """The links and the visible text of one page."""
 
-    HIDDEN = {"script", "style", "template", "noscript", "head", "title"}
+    # not read: what is not shown, and literal text a user types (an import's accepted column headers)
+    HIDDEN = {"script", "style", "template", "noscript", "head", "title", "code", "kbd", "samp"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)

@@ -57,14 +57,16 @@ def _report(problems) -> str:
 def test_every_link_a_persona_is_shown_opens(mobile, language):
     result = crawled(mobile, language)
     assert result.fetched > 1, f"{result.persona}: the home page leads nowhere"
-    assert not result.broken, "links that answer an error:\n" + _report(result.broken)
+    if result.broken:
+        pytest.fail("links that answer an error:\n" + _report(result.broken), pytrace=False)
 
 
 @pytest.mark.parametrize(("mobile", "language"), RUNS, ids=[f"{m}-{lang}" for m, lang in RUNS])
 def test_no_page_shows_an_internal_code(mobile, language):
     result = crawled(mobile, language)
     assert result.pages
-    assert not result.codes, "internal codes in visible text:\n" + _report(result.codes)
+    if result.codes:
+        pytest.fail("internal codes in visible text:\n" + _report(result.codes), pytrace=False)
 
 
 def _phone_mobiles() -> list[str]:
@@ -134,4 +136,5 @@ def test_resident_and_building_leader_pages_fit_a_phone():
                 )
                 too_wide.append(f"{result.persona} · {url}: {width} px wide ({', '.join(culprits)})")
         browser.close()
-    assert not too_wide, "pages wider than 375 px:\n" + "\n".join(too_wide)
+    if too_wide:
+        pytest.fail("pages wider than 375 px:\n" + "\n".join(too_wide), pytrace=False)
