@@ -23,7 +23,8 @@ from .crawl import CrawlResult, crawl
 
 pytestmark = [pytest.mark.xdist_group("demo-site"), pytest.mark.usefixtures("demo_site", "db")]
 
-ENGLISH = {"13800000001", "13800000004", "13800000007", "13800000010", "13800000021"}
+# English for a resident, a 楼门长, a community worker and the dispatcher (the admin's crawl is the longest)
+ENGLISH = {"13800000001", "13800000004", "13800000007", "13800000010"}
 RUNS = [(login.mobile, "zh-hans") for login in DEMO_LOGINS] + [
     (login.mobile, "en") for login in DEMO_LOGINS if login.mobile in ENGLISH
 ]
