@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from .accounts import views as account_views
 from .api import api
+from .core import error_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -27,3 +28,9 @@ urlpatterns += i18n_patterns(
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,
 )
+
+# Localised error pages inside the site's frame (core/error_views.py); CSRF failures: settings.
+handler400 = error_views.bad_request
+handler403 = error_views.permission_denied
+handler404 = error_views.page_not_found
+handler500 = error_views.server_error

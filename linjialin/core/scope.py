@@ -59,7 +59,9 @@ class Scope:
 
     def q(self, field: str = "path") -> Q:
         if self.everywhere:
-            return Q()
+            # Every row, also when OR-ed with another condition: Q() | other would be just `other`.
+            # Django compiles ~pk__in=[] to no SQL condition at all (a full result set).
+            return ~Q(pk__in=[])
         if not self.prefixes:
             return Q(pk__in=[])
         condition = Q()

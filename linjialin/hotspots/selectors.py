@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 
 from linjialin.core.scope import scope_for, under
@@ -252,7 +252,20 @@ def owners_for(path: str):
 
 # --- themes ----------------------------------------------------------------------------------------------
 def themes_for(user):
-    return MonthlyTheme.objects.visible_to(user, "requests.view").select_related("place")
+    """The themes of the places in the user's requests.view scope and of the places above them: the
+    subdistrict's 每月一题 is the work of its 网格员 and community workers too."""
+    scope = scope_for(user, "requests.view")
+    if scope.is_empty:
+        return MonthlyTheme.objects.none()
+    qs = MonthlyTheme.objects.select_related("place")
+    if scope.everywhere:
+        return qs
+    above = {prefix[: i + 1] for prefix in scope.prefixes for i, ch in enumerate(prefix) if ch == "."}
+    return qs.filter(scope.q() | Q(path__in=above))
+
+
+def may_see_themes(user) -> bool:
+    return not scope_for(user, "requests.view").is_empty or bool(theme_places(user))
 
 
 def get_theme(user, theme_id) -> MonthlyTheme:

@@ -80,6 +80,7 @@ class ChildRow:
     occupied: int = 0
     residents: int = 0
     entrances: int = 0
+    openable: bool = True  # its page opens for this user (a household needs places.view_household)
 
 
 def children_with_counts(user, place: Place) -> list[ChildRow]:
@@ -95,7 +96,11 @@ def children_with_counts(user, place: Place) -> list[ChildRow]:
     )
     if not children:
         return []
-    rows = {c.path: ChildRow(c) for c in children}
+    households = scope_for(user, "places.view_household")
+    rows = {
+        c.path: ChildRow(c, openable=c.level != Level.HOUSEHOLD or households.covers(c.path))
+        for c in children
+    }
     width = len(children[0].path)
     below = Place.objects.filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
     if place.level < Level.ENTRANCE:

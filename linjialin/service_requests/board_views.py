@@ -89,12 +89,15 @@ def _ascii_digits(text: str) -> str:
 
 # --- who may see which board -------------------------------------------------------------------------
 def _home_entrance_ids(user) -> set[int]:
-    """The entrances of the households the user currently lives in (resident grants)."""
-    return {
-        g.place.parent_id
-        for g in current_grants(user)
-        if g.role == Role.RESIDENT and g.place.level == Level.HOUSEHOLD and g.place.parent_id
-    }
+    """The entrances of the households the user currently lives in (resident grants) and of the floors
+    they lead (a 层长's requests.view reaches only the floor's households, not the entrance)."""
+    ids = set()
+    for g in current_grants(user):
+        if g.role == Role.RESIDENT and g.place.level == Level.HOUSEHOLD and g.place.parent_id:
+            ids.add(g.place.parent_id)
+        elif g.role == Role.FLOOR_LEADER and g.place.level == Level.ENTRANCE:
+            ids.add(g.place_id)
+    return ids
 
 
 def may_view_board(user, entrance: Place) -> bool:

@@ -57,11 +57,17 @@ def test_staff_create_a_theme_on_the_page_and_it_is_audited(tree, login, subdist
     assert bad.status_code == 422 and MonthlyTheme.objects.count() == 1
 
 
-def test_theme_pages_need_supervise(tree, login, grid_worker, outsider, theme):
+def test_theme_pages_need_supervise(tree, login, grid_worker, resident_a, theme):
     client = login(grid_worker)
     assert client.get(reverse("hotspots:theme_new")).status_code == 403
-    assert client.get(reverse("hotspots:theme", args=[theme.pk])).status_code == 404  # not under the grid
-    assert login(outsider).get(reverse("hotspots:theme", args=[theme.pk])).status_code == 404
+    # the subdistrict's theme is the grid's work too: shown, but not editable
+    page = client.get(reverse("hotspots:theme", args=[theme.pk]))
+    assert (
+        page.status_code == 200
+        and reverse("hotspots:theme_edit", args=[theme.pk]) not in page.content.decode()
+    )
+    assert client.post(reverse("hotspots:theme", args=[theme.pk]), {"form": "policy"}).status_code == 403
+    assert login(resident_a).get(reverse("hotspots:theme", args=[theme.pk])).status_code == 404
     with pytest.raises(PermissionDenied):
         services.add_policy(grid_worker, theme, title="x")
 
@@ -139,16 +145,40 @@ def test_monthly_report_pdf(theme_with_task, login, subdistrict_staff):
     assert AuditEvent.objects.filter(action="hotspots.report_exported", after__format="pdf").exists()
 
 
-def test_report_bad_month_and_outsider(theme_with_task, login, outsider, resident_a):
+def test_report_bad_month_and_outsider(
+    theme_with_task, tree, login, outsider, resident_a, community_secretary
+):
+    services.save_theme(community_secretary, None, place=tree.community_1, month=MONTH, title="一社区停车月")
     client = login(outsider)
     assert client.get(reverse("hotspots:report", args=["xlsx"]), {"month": "xx"}).status_code == 422
     ok = client.get(reverse("hotspots:report", args=["xlsx"]), {"month": "2027-01"})
     ws = load_workbook(io.BytesIO(ok.content)).worksheets[0]
-    assert all(r[0] != "楼道安全月" for r in ws.iter_rows(min_row=4, values_only=True))  # not theirs
+    titles = {r[0] for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert "一社区停车月" not in titles  # another community's theme is not theirs
+    assert "楼道安全月" in titles  # their subdistrict's is
     assert (
         login(resident_a).get(reverse("hotspots:report", args=["xlsx"]), {"month": "2027-01"}).status_code
         == 404
     )
+
+
+def test_the_theme_list_opens_for_every_staff_member_with_requests(tree, login, grid_worker, outsider):
+    # no theme yet: an empty list, not a 404, for whoever the menu shows it to
+    for user in (grid_worker, outsider):
+        response = login(user).get(reverse("hotspots:themes"))
+        assert response.status_code == 200 and list(response.context["themes"]) == []
+
+
+def test_a_community_theme_is_hidden_from_another_community(
+    tree, login, outsider, grid_worker, community_secretary
+):
+    theme = services.save_theme(
+        community_secretary, None, place=tree.community_1, month=MONTH, title="停车月"
+    )
+    assert login(outsider).get(reverse("hotspots:theme", args=[theme.pk])).status_code == 404
+    assert (
+        login(grid_worker).get(reverse("hotspots:theme", args=[theme.pk])).status_code == 200
+    )  # above the grid
 
 
 # --- the CLI ----------------------------------------------------------------------------------------------

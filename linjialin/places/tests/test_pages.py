@@ -218,3 +218,25 @@ def test_household_page_links_export_and_profile_edit_where_permitted(
     page = client.get(reverse("places:detail", args=[tree.entrance_a.pk])).content.decode()
     assert reverse("places:export", args=[tree.entrance_a.pk, "xlsx"]) not in page  # no export permission
     assert reverse("places:profile_edit", args=[tree.entrance_a.pk]) in page
+
+
+@pytest.mark.parametrize(
+    "who", ["subdistrict_dispatcher", "entrance_leader_a", "community_worker", "floor_leader_a"]
+)
+def test_an_entrance_page_links_only_the_households_its_viewer_may_open(tree, who, request, client):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    response = client.get(reverse("places:detail", args=[tree.entrance_a.pk]))
+    if response.status_code == 404:  # a 层长 may see only their floor, not the entrance page
+        assert who == "floor_leader_a"
+        return
+    page = response.content.decode()
+    for household in (tree.household_a1, tree.household_a2):
+        url = reverse("places:detail", args=[household.pk])
+        opens = client.get(url).status_code == 200
+        assert (f'href="{url}"' in page) == opens, (who, household.name, opens)
+    if who == "subdistrict_dispatcher":  # listed, but not as links: the dispatcher sees no households
+        assert (
+            tree.household_a1.name in page
+            and 'href="{}"'.format(reverse("places:detail", args=[tree.household_a1.pk])) not in page
+        )

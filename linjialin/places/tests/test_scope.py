@@ -1,3 +1,5 @@
+from django.db.models import Q
+
 from linjialin.core.scope import Scope
 from linjialin.places.models import Level, Place, Resident
 
@@ -11,6 +13,16 @@ def test_scope_drops_prefixes_covered_by_a_shorter_one():
 def test_empty_scope_sees_nothing_and_everywhere_sees_all():
     assert Scope.nowhere().is_empty
     assert Scope(everywhere=True).covers("anything.")
+
+
+def test_an_everywhere_scope_or_another_condition_still_sees_every_row(tree):
+    everything = Place.objects.count()
+    assert Place.objects.filter(Scope(everywhere=True).q()).count() == everything
+    only_one = Q(pk=tree.entrance_a.pk)
+    assert Place.objects.filter(Scope(everywhere=True).q() | only_one).count() == everything
+    assert Place.objects.filter(only_one | Scope(everywhere=True).q("path")).count() == everything
+    assert Place.objects.filter(Scope.nowhere().q() | only_one).count() == 1
+    assert Place.objects.filter(Scope(everywhere=True).q() & only_one).count() == 1
 
 
 def test_entrance_leader_sees_only_their_entrance(tree, entrance_leader_a):

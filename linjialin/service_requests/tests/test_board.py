@@ -201,6 +201,16 @@ def test_my_board_goes_to_the_resident_entrance_and_lists_for_staff(
     assert [e.pk for e in response.context["page"]] == [tree.entrance_a.pk, tree.entrance_b.pk]
 
 
+def test_a_floor_leader_goes_to_the_board_of_their_entrance(tree, login):
+    from linjialin.testing.plugin import make_user
+
+    floor_leader = make_user("13900000098", "层长", "floor_leader", tree.entrance_a, floor=1)
+    client = login(floor_leader)
+    assert client.get(reverse("requests:board"))["Location"] == board_url(tree.entrance_a)
+    assert client.get(board_url(tree.entrance_a)).status_code == 200
+    assert client.get(board_url(tree.entrance_b)).status_code == 404
+
+
 def test_nobody_board_is_404(tree, login):
     from linjialin.testing.plugin import make_user
 

@@ -47,6 +47,19 @@ def test_staff_see_their_scope_and_outsiders_nothing(two, grid_worker, outsider,
         selectors.get_request_for_user(outsider, two[0].pk)
 
 
+def test_the_admin_sees_every_request_and_can_open_each_from_the_queue(two, admin, client):
+    # the admin's scope is everywhere: it must not shrink to the requests the admin filed or handles
+    assert set(selectors.list_requests_for_user(admin)) == set(two)
+    assert selectors.get_request_for_user(admin, two[1].pk) == two[1]
+    client.force_login(admin)
+    queue = client.get("/requests/queue/")
+    assert queue.status_code == 200
+    for req in two:
+        assert f"/requests/{req.pk}/" in queue.content.decode()
+        assert client.get(f"/requests/{req.pk}/").status_code == 200
+    assert client.get("/requests/board/").status_code == 200  # the entrance boards of everywhere
+
+
 def test_overdue_filter_follows_the_acceptance_deadline(two, grid_worker, entrance_leader_a):
     services.accept_request(entrance_leader_a, two[0])
     submitted = two[1].submitted_at  # the acceptance window is 24 clock hours (the default policy)
