@@ -77,6 +77,7 @@ def leader_pages(tree, world) -> list[tuple[str, str]]:
     return [
         ("home", reverse("home")),
         ("queue", reverse("requests:queue")),
+        ("rates", reverse("requests:rates")),
         ("request-new", reverse("requests:detail", args=[world["waiting"].pk])),
         ("request-resolved", reverse("requests:detail", args=[world["done"].pk])),
         ("behalf", reverse("requests:behalf")),
@@ -136,6 +137,7 @@ def test_every_entrance_leader_page_passes_axe_and_the_phone_checks(phone, tree,
     phone.goto(phone.url_for(reverse("requests:queue")))
     phone.locator("button.navbar-toggler").click()
     phone.locator("#nav.show").wait_for()
+    screenshot(phone, "a11y-leader-menu")
     found += problems_on(phone, "leader menu")
     assert not found, "\n".join(found)
 
