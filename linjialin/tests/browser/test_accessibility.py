@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from linjialin.mediation.services import cases
 from linjialin.mutual_aid.services import posts
@@ -121,23 +122,34 @@ def visit_all(page, pages, prefix: str) -> list[str]:
     return found
 
 
-def test_every_resident_page_passes_axe_and_the_phone_checks(phone, tree, resident_a, world):
+LANGUAGES = pytest.mark.parametrize("lang", ["zh-hans", "en"])  # English words are longer
+
+
+@LANGUAGES
+def test_every_resident_page_passes_axe_and_the_phone_checks(phone, tree, resident_a, world, lang):
     log_in(phone, resident_a.mobile)
-    found = visit_all(phone, resident_pages(tree, world), "resident")
-    phone.goto(phone.url_for(reverse("home")))
+    with translation.override(lang):
+        pages, home = resident_pages(tree, world), reverse("home")
+    found = visit_all(phone, pages, f"resident-{lang}")
+    phone.goto(phone.url_for(home))
     phone.locator("button.navbar-toggler").click()  # the opened menu too
     phone.locator("#nav.show").wait_for()
     found += problems_on(phone, "resident menu")
     assert not found, "\n".join(found)
 
 
-def test_every_entrance_leader_page_passes_axe_and_the_phone_checks(phone, tree, entrance_leader_a, world):
+@LANGUAGES
+def test_every_entrance_leader_page_passes_axe_and_the_phone_checks(
+    phone, tree, entrance_leader_a, world, lang
+):
     log_in(phone, entrance_leader_a.mobile)
-    found = visit_all(phone, leader_pages(tree, world), "leader")
-    phone.goto(phone.url_for(reverse("requests:queue")))
+    with translation.override(lang):
+        pages, queue = leader_pages(tree, world), reverse("requests:queue")
+    found = visit_all(phone, pages, f"leader-{lang}")
+    phone.goto(phone.url_for(queue))
     phone.locator("button.navbar-toggler").click()
     phone.locator("#nav.show").wait_for()
-    screenshot(phone, "a11y-leader-menu")
+    screenshot(phone, f"a11y-leader-{lang}-menu")
     found += problems_on(phone, "leader menu")
     assert not found, "\n".join(found)
 
