@@ -131,6 +131,16 @@ def test_every_resident_page_passes_axe_and_the_phone_checks(phone, tree, reside
     with translation.override(lang):
         pages, home = resident_pages(tree, world), reverse("home")
     found = visit_all(phone, pages, f"resident-{lang}")
+    # the emergency numbers on the submit page are big call buttons, not links in a sentence
+    phone.goto(phone.url_for(pages[1][1]))
+    calls = phone.locator("main a.btn[href^='tel:']")
+    assert [calls.nth(i).get_attribute("href") for i in range(calls.count())] == [
+        "tel:110",
+        "tel:119",
+        "tel:120",
+        "tel:122",
+    ]
+    assert min(calls.nth(i).bounding_box()["height"] for i in range(4)) >= 60
     phone.goto(phone.url_for(home))
     phone.locator("button.navbar-toggler").click()  # the opened menu too
     phone.locator("#nav.show").wait_for()
