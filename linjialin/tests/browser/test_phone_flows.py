@@ -11,6 +11,7 @@ from django.utils import translation
 from linjialin.core.models import AuditEvent
 from linjialin.testing.plugin import PASSWORD
 
+from .axe import assert_axe_clean
 from .conftest import fits_phone, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,12 +32,14 @@ def test_entrance_leader_opens_entrance_household_and_shows_a_full_number(phone,
     fits_phone(page)
     assert "紫荆雅园1号楼1单元" in page.locator("main").inner_text()
     screenshot(page, "home-entrance-leader")
+    assert_axe_clean(page)
 
     page.locator("main a.btn", has_text=re.compile("entrance and its households|楼门")).first.click()
     page.wait_for_url(page.url_for(reverse("places:detail", args=[tree.entrance_a.pk])))
     fits_phone(page)
     assert page.locator("#profile-title").is_visible()
     screenshot(page, "entrance-profile")
+    assert_axe_clean(page)
 
     page.locator("main .list-group a", has_text="紫荆雅园1号楼1单元101").click()
     page.wait_for_url(page.url_for(reverse("places:detail", args=[tree.household_a1.pk])))
@@ -50,6 +53,7 @@ def test_entrance_leader_opens_entrance_household_and_shows_a_full_number(phone,
     assert "11010519491231002X" in numbers.inner_text()
     fits_phone(page)
     screenshot(page, "household-unmasked")
+    assert_axe_clean(page)
     event = AuditEvent.objects.get(action="resident.unmasked")
     assert (event.actor_id, event.object_id, event.reason) == (
         entrance_leader_a.pk,
@@ -79,6 +83,7 @@ def test_resident_sees_only_their_own_household(phone, tree, resident_a, entranc
     main = page.locator("main").inner_text()
     assert "楼门长A" in main  # their entrance leader's name
     screenshot(page, "home-resident")
+    assert_axe_clean(page)
     page.locator("main a.btn", has_text="查看我家").click()  # the first button is 提交诉求
     page.wait_for_url(page.url_for(reverse("places:detail", args=[tree.household_a1.pk])))
     fits_phone(page)
@@ -127,6 +132,7 @@ def test_staff_pages_fit_a_phone(phone, tree, community_secretary, entrance_lead
         assert response.status == 200, url
         fits_phone(page)
     screenshot(page, "audit-list")
+    assert_axe_clean(page)
     assert page.console_errors == []
 
 
@@ -143,6 +149,7 @@ def test_coverage_assign_with_search_and_end_in_place(phone, tree, community_wor
     page.locator("#messages .alert-success").wait_for()
     fits_phone(page)
     screenshot(page, "coverage-entrance")
+    assert_axe_clean(page)
     assert "王五" in page.locator("#post-panel .holder").first.inner_text()
     holder = page.locator("#post-panel .holder").first
     holder.locator("summary").click()

@@ -12,6 +12,7 @@ from PIL import Image
 
 from linjialin.service_requests.models import ServiceRequest, State
 
+from .axe import assert_axe_clean
 from .conftest import fits_phone, screenshot
 from .test_phone_flows import log_in
 
@@ -61,6 +62,7 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     page.locator("#id_place_1").check()  # my entrance
     page.locator("#id_photos").set_input_files(photo())
     screenshot(page, "request-submit")
+    assert_axe_clean(page)
     page.locator("main form button[type=submit]").click()
     req = None
     page.wait_for_url("**/requests/*/")
@@ -74,6 +76,7 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     assert page.locator("main .request-photos img").evaluate(loaded_width) > 0
     fits_phone(page)
     screenshot(page, "request-detail-resident")
+    assert_axe_clean(page)
 
     page.goto(page.url_for(reverse("requests:mine")))
     page.locator("main .request-list a", has_text=req.number).wait_for()
@@ -93,6 +96,7 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
         "0",
     ]
     screenshot(page, "request-queue")
+    assert_axe_clean(page)
     page.locator("main .request-list a", has_text=req.number).click()
     page.wait_for_url(page.url_for(reverse("requests:detail", args=[req.pk])))
     fits_phone(page)
@@ -106,6 +110,7 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     page.locator("#text-resolve").fill("已更换楼道灯泡，并检查了开关")
     fits_phone(page)
     screenshot(page, "request-detail-handler")
+    assert_axe_clean(page)
     page.locator("button[value=resolve]").click()
     page.locator("#request-state", has_text="已办结").wait_for()
     fits_phone(page)
@@ -117,10 +122,12 @@ def test_resident_request_to_rated_and_closed(phone, tree, resident_a, entrance_
     page.locator("#id_comment").fill("很快就修好了，谢谢")
     fits_phone(page)
     screenshot(page, "request-rate")
+    assert_axe_clean(page)
     page.locator("form[action$='/rate/'] button[type=submit]").click()
     page.locator("#request-state", has_text="已关闭").wait_for()
     fits_phone(page)
     screenshot(page, "request-closed")
+    assert_axe_clean(page)
     req.refresh_from_db()
     assert (req.state, req.satisfaction, req.handler) == (State.CLOSED, "satisfied", entrance_leader_a)
     assert page.console_errors == []
