@@ -29,6 +29,7 @@ from linjialin.accounts.scope import current_grants
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
+from linjialin.places import picker
 from linjialin.places.models import Level, Place
 
 from . import intake, services
@@ -103,9 +104,10 @@ def _staff_submitter(user) -> bool:
 
 
 def _behalf_households(user):
+    """The households the staff page accepts (a queryset, never listed whole: the page has a picker)."""
     if not _staff_submitter(user):
         return Place.objects.none()
-    return Place.objects.visible_to(user, "requests.submit").filter(level=Level.HOUSEHOLD).order_by("path")
+    return picker.picker_households(user, "requests")
 
 
 # --- where a request is filed when the place is not a household ------------------------------------
@@ -311,12 +313,17 @@ def _again_initial(req: ServiceRequest) -> dict:
     }
 
 
-def _form_page(request, form_class, template, *, form_kwargs, place_of, channel, **context):
-    """The submit and 代报 pages: screening outcomes, the repeat question and the 'not about that' box."""
+def _form_page(request, form_class, template, *, form_kwargs, place_of, channel, picker_for="", **context):
+    """The submit and 代报 pages: screening outcomes, the repeat question and the 'not about that' box.
+    `picker_for`: the page chooses a household with the picker (places/picker.py)."""
     user = request.user
     status = 200
     repeat = None
-    if request.method == "POST":
+    again = None
+    if request.method == "POST" and picker_for and picker.is_round_trip(request.POST):
+        # a search or a pick without JavaScript: the page again, with what was typed, nothing submitted
+        form = form_class(initial=picker.round_trip_initial(request.POST), **form_kwargs)
+    elif request.method == "POST":
         form = form_class(request.POST, request.FILES, **form_kwargs)
         if form.is_valid():
             place, description, extra = place_of(form.cleaned_data)
@@ -343,6 +350,9 @@ def _form_page(request, form_class, template, *, form_kwargs, place_of, channel,
         if again is not None:
             form.initial.update(_again_place(again, form))
     match = intake.diversion_of(again) if again else None
+    if picker_for:
+        data = request.POST if request.method == "POST" else {}
+        context["picker"] = picker.picker_context(user, picker_for, form, data=data)
     return _render_form(request, template, form, status, repeat=repeat, again=again, match=match, **context)
 
 
@@ -437,6 +447,7 @@ def behalf(request):
         },
         place_of=place_of,
         channel=Channel.ON_BEHALF,
+        picker_for="requests",
     )
 
 
