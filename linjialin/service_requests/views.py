@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,6 +33,7 @@ from linjialin.places.models import Level, Place
 
 from . import intake, services
 from .desk_views import desk_context
+from .due import DueSoon
 from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
@@ -513,7 +513,7 @@ def queue(request):
     if tab not in dict(TABS):
         tab = "new"
     now = timezone.now()
-    soon = now + timedelta(hours=photo_rules().due_soon_hours)
+    due_soon = DueSoon(now)
     open_reqs = [
         r
         for r in ServiceRequest.objects.visible_to(user, "requests.view")
@@ -525,7 +525,7 @@ def queue(request):
     rows = {
         "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
         "mine": [r for r in open_reqs if r.handler_id == user.pk],
-        "due": [r for r in open_reqs if _due(r) and now <= _due(r) <= soon],
+        "due": [r for r in open_reqs if due_soon(r)],
         "overdue": [r for r in open_reqs if services.is_overdue(r, now)],
     }
     tabs = [(key, label, len(rows[key])) for key, label in TABS]
