@@ -444,6 +444,8 @@ class RequestPhoto(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField()
+    # taken by the handler when resolving: what it looks like now (shown with the result, on the board)
+    after = models.BooleanField(_("after the work"), default=False)
 
     class Meta:
         ordering = ["id"]

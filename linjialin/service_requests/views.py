@@ -554,6 +554,8 @@ def _detail(
     events = list(req.events.all())
     for e in events:
         e.label = EVENT_LABELS.get(e.kind, e.kind)
+        if e.kind == "photos" and (e.data or {}).get("after"):
+            e.label = _("photos after the work added")
         if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
     contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
@@ -562,6 +564,8 @@ def _detail(
         "req": req,
         "events": events,
         "photos": photos,
+        "before_photos": [p for p in photos if not p.after],
+        "after_photos": [p for p in photos if p.after],
         "actions": [name for name in ACTIONS if name in available],
         "can_rate": "call_back" in available and req.requester_id == user.pk,
         "rate_form": rate_form or RateForm(),
@@ -598,8 +602,9 @@ def act(request, pk, name):
     service, keyword = ACTIONS[name]
     form = ActionForm(request.POST)
     text = form.data.get("text", "")[:2000]
+    extra = {"photos": request.FILES.getlist("photos")} if name == "resolve" else {}
     try:
-        service(user, req, **{keyword: text})
+        service(user, req, **{keyword: text}, **extra)
     except ValidationError as exc:
         return _detail(request, req, status=422, errors={name: exc.messages})
     except Conflict as exc:
