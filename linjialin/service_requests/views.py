@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from linjialin.core.scope import scope_for
 from linjialin.places import picker
 from linjialin.places.models import Level, Place
 
-from . import intake, services
+from . import duplicates, intake, services
 from .desk_views import desk_context
 from .due import DueSoon
 from .duplicate_views import co_rate_context
@@ -519,6 +519,7 @@ def queue(request):
         for r in ServiceRequest.objects.visible_to(user, "requests.view")
         .filter(state__in=OPEN_STATES)
         .select_related("place", "category")
+        .annotate(co_count=Count("co_requesters"))  # voices: the requester and the co-requesters
         .order_by("submitted_at")
         if handler(user, r) or r.handler_id == user.pk
     ]
@@ -529,8 +530,11 @@ def queue(request):
         "overdue": [r for r in open_reqs if services.is_overdue(r, now)],
     }
     tabs = [(key, label, len(rows[key])) for key, label in TABS]
+    hints = duplicates.queue_hints(rows[tab], open_reqs)
     for r in rows[tab]:
         r.due = _due(r)
+        r.voices = 1 + r.co_count
+        r.duplicate_of = hints.get(r.pk)
     context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _staff_submitter(user)}
     return render(request, "service_requests/queue.html", context)
 
