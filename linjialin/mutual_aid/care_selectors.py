@@ -148,6 +148,62 @@ def care_list_for_user(user, *, today: date | None = None) -> list[CareRow]:
     return sorted(_rows(households, today), key=_order)
 
 
+CARE_PAGE_SIZE = 50
+CARE_QUERY_MAX = 50
+
+
+@dataclass
+class CarePage:
+    rows: list[CareRow]  # this page's households, in full
+    page: object  # django.core.paginator.Page over the ordered household ids
+    total: int  # households matching (all pages)
+    overdue: int  # of them, with a planned visit overdue
+
+
+def care_page_for_user(
+    user, *, query: str = "", page=1, today: date | None = None, per_page: int = CARE_PAGE_SIZE
+) -> CarePage:
+    """One page of the care list (care_list_for_user's order: overdue first …), optionally only the
+    households whose name (compound, building, unit, room) or a resident's name contains every word of
+    `query`. The order is computed from two narrow queries over the ids; the names, tags and visits are
+    read only for the page's households — the list stays small whatever the scope."""
+    from django.core.paginator import Paginator
+    from django.db.models import Min
+
+    from linjialin.places.models import Resident
+
+    scope = care_scope(user)
+    today = today or timezone.localdate()
+    if scope.is_empty:
+        return CarePage([], Paginator([], per_page).get_page(1), 0, 0)
+    households = Place.objects.filter(scope.q(), pk__in=care_household_ids(scope.q()), level=Level.HOUSEHOLD)
+    for word in query[:CARE_QUERY_MAX].split()[:5]:
+        named = Resident.objects.filter(scope.q(), name__icontains=word).values("household_id")
+        households = households.filter(Q(name__icontains=word) | Q(pk__in=named))
+    paths = dict(households.values_list("pk", "path"))
+    next_planned = dict(
+        CareVisit.objects.filter(household_id__in=list(paths), done_at__isnull=True)
+        .values("household_id")
+        .annotate(first=Min("planned_on"))
+        .values_list("household_id", "first")
+    )
+
+    def order(pk):  # the same order as _order, from the ids alone
+        planned = next_planned.get(pk)
+        if planned is not None and planned < today:
+            return (0, planned, paths[pk])
+        if planned is None:
+            return (1, date.min, paths[pk])
+        return (2, planned, paths[pk])
+
+    ordered = sorted(paths, key=order)
+    current = Paginator(ordered, per_page).get_page(page)
+    chosen = {h.pk: h for h in Place.objects.filter(pk__in=list(current)).select_related("parent")}
+    rows = sorted(_rows([chosen[pk] for pk in current if pk in chosen], today), key=_order)
+    overdue = sum(1 for d in next_planned.values() if d < today)
+    return CarePage(rows, current, len(ordered), overdue)
+
+
 def get_care_household_for_user(user, household_id, *, today: date | None = None) -> CareRow:
     """One care-list household as a CareRow, or 404 when missing, outside the user's care scope or not
     on the care list (a tag without consent does not count)."""

@@ -70,9 +70,17 @@ def care(request):
     if selectors.care_scope(user).is_empty:
         raise PermissionDenied
     today = timezone.localdate()
-    rows = selectors.care_list_for_user(user, today=today)
-    services.record_care_list_view(user, rows=len(rows))
-    context = {"rows": rows, "overdue": sum(1 for r in rows if r.overdue), "today": today}
+    query = request.GET.get("q", "").strip()[: selectors.CARE_QUERY_MAX]
+    found = selectors.care_page_for_user(user, query=query, page=request.GET.get("page"), today=today)
+    services.record_care_list_view(user, rows=len(found.rows))
+    context = {
+        "rows": found.rows,
+        "page": found.page,
+        "total": found.total,
+        "overdue": found.overdue,
+        "query": query,
+        "today": today,
+    }
     return render(request, "mutual_aid/care/list.html", context)
 
 

@@ -74,20 +74,34 @@ class HouseholdMixin:
     """A household picker when the user acts for several (a 楼门长 or 网格员 for the households they
     cover); hidden when there is one."""
 
+    # the post page chooses with the household picker (places/picker.py), never a list of all of them
+    uses_picker = False
+
     def set_households(self, households, label):
         field = self.fields["household"]
         field.queryset = households
         field.label = label
         field.label_from_instance = household_label
-        if len(households) == 1:
+        first_two = list(households[:2])  # one household or several: never the whole scope
+        self.picks_household = self.uses_picker and len(first_two) > 1
+        if len(first_two) == 1 or self.picks_household:
             field.widget = forms.HiddenInput()
-            field.initial = households[0].pk
+        if len(first_two) == 1:
+            field.initial = first_two[0].pk
 
 
 # --- a post ------------------------------------------------------------------------------------------
 class PostForm(HouseholdMixin, StyledForm):
+    uses_picker = True
     household = forms.ModelChoiceField(
-        queryset=None, error_messages={"required": _("Choose the household the post is for.")}
+        queryset=None,
+        error_messages={
+            "required": _("Choose the household the post is for."),
+            "invalid_choice": _(
+                "This household is not one you may post for, or it no longer exists: "
+                "search for the household again."
+            ),
+        },
     )
     kind = forms.ChoiceField(
         label=_("I need help, or I can offer something?"),

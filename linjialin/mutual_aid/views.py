@@ -30,6 +30,7 @@ from linjialin.core.errors import Conflict
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.notifications.services import mark_subject_read, subject_of
+from linjialin.places import picker
 from linjialin.places.models import Level, Place
 
 from . import forms as f
@@ -166,7 +167,10 @@ def new_post(request):
     if not households.exists():
         raise PermissionDenied
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and picker.is_round_trip(request.POST):
+        # a search or a pick without JavaScript: the page again, with what was typed, nothing posted
+        form = f.PostForm(initial=picker.round_trip_initial(request.POST), households=households)
+    elif request.method == "POST":
         form = f.PostForm(request.POST, request.FILES, households=households)
         if form.is_valid():
             data = form.cleaned_data
@@ -193,13 +197,17 @@ def new_post(request):
                 return redirect("mutual_aid:post", post_id=post.pk)
         status = 422
     else:
-        initial = {"client_token": uuid.uuid4().hex}
+        home = _home(user)
+        initial = {"client_token": uuid.uuid4().hex, **({"household": home.pk} if home else {})}
         if request.GET.get("kind") in ("need", "offer"):
             initial["kind"] = request.GET["kind"]
         if request.GET.get("category") in AidCategory.values:
             initial["category"] = request.GET["category"]
         form = f.PostForm(initial=initial, households=households)
     context = {"form": form, "medicine": AidCategory.MEDICINE}
+    if form.picks_household:
+        data = request.POST if request.method == "POST" else {}
+        context["picker"] = picker.picker_context(user, "aid", form, data=data)
     return render(request, "mutual_aid/new.html", context, status=status)
 
 

@@ -202,3 +202,34 @@ def household_residents(user, household: Place) -> list[Resident]:
 
 def buildings_in(place: Place):
     return Building.objects.filter(under(place.path)).select_related("compound")
+
+
+# --- the household picker (代报, mutual-aid posts): a search, never the whole list ---------------------
+PICKER_LIMIT = 20
+PICKER_QUERY_MAX = 50
+# which permission each picker serves: the endpoint answers only for these
+PICKER_PERMS = {"requests": "requests.submit", "aid": "mutual_aid.post"}
+
+
+def picker_households(user, purpose: str):
+    """The households the user may choose for `purpose` (a queryset: validating one pick is one query)."""
+    perm = PICKER_PERMS.get(purpose)
+    if perm is None:
+        return Place.objects.none()
+    return Place.objects.visible_to(user, perm).filter(level=Level.HOUSEHOLD)
+
+
+def search_households_for_user(user, purpose: str, query: str, limit: int = PICKER_LIMIT) -> list[Place]:
+    """At most `limit` households in the user's scope for `purpose` matching every word of `query`: a
+    word matches the household's name (compound, building, unit, room) or the name of a resident the
+    user may see. Separators people type between building, unit and room ("5-1-101", "5/1/101") count
+    as spaces. An empty query finds nothing: the picker never lists a whole scope."""
+    words = query[:PICKER_QUERY_MAX].replace("-", " ").replace("/", " ").split()
+    if not words:
+        return []
+    residents = Resident.objects.visible_to(user, "places.view_household")
+    households = picker_households(user, purpose)
+    for word in words[:5]:
+        by_name = residents.filter(name__icontains=word).values("household_id")
+        households = households.filter(Q(name__icontains=word) | Q(room=word) | Q(pk__in=by_name))
+    return list(households.order_by("path")[:limit])

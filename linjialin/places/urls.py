@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import roster_views, views
+from . import picker, roster_views, views
 
 app_name = "places"
 urlpatterns = [
     path("", views.browse, name="browse"),
     path("<int:place_id>/", views.detail, name="detail"),
+    path("households/search/", picker.household_search, name="household_search"),
     path("<int:place_id>/profile/", views.profile_edit, name="profile_edit"),
     path("residents/<int:resident_id>/unmask/", views.unmask, name="unmask"),
     path("residents/<int:resident_id>/tags/", views.resident_tags, name="resident_tags"),

@@ -69,7 +69,7 @@ class RequestRulesAdmin(admin.ModelAdmin):
 class PageRulesAdmin(admin.ModelAdmin):
     """Limits of the request pages (photos per request, photo size, 'due soon' in the queue)."""
 
-    list_display = ("max_photos", "max_megabytes", "max_side", "due_soon_hours")
+    list_display = ("max_photos", "max_megabytes", "max_side")
 
 
 @admin.register(DiversionRule)

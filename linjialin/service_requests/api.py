@@ -139,6 +139,7 @@ def _rates_out(r: metrics.Rates) -> dict:
             "value": x.value,
             "percent": x.percent,
             "formula": x.formula,
+            "in_progress": x.pending,
         }
 
     return {

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,7 +31,7 @@ from linjialin.accounts.scope import current_grants
 from linjialin.core.scope import scope_for, under
 from linjialin.places.models import Level, Place
 
-from .models import PageRules, RequestEvent, ServiceRequest, State
+from .models import PageRules, RequestEvent, RequestPhoto, ServiceRequest, State
 
 BOARD_STATES = (State.RESOLVED, State.CALLED_BACK, State.CLOSED)
 PROBLEM_CHARS = 80  # the board shows the problem in short: the start of the description
@@ -121,8 +121,8 @@ def _building_label(entrance: Place) -> str:
     return entrance.building.number if entrance.building_id else entrance.name
 
 
-def board_items(entrance: Place, rules: PageRules) -> list[dict]:
-    """The most recent resolved, consented items around the entrance, anonymised (two queries)."""
+def _on_board(entrance: Place):
+    """The requests that may appear on the entrance's board (consented, resolved, around it)."""
     community_path, grid_path = entrance.ancestor_paths[1], entrance.ancestor_paths[2]
     building = f"【{_building_label(entrance)}】"
     where = (
@@ -130,13 +130,25 @@ def board_items(entrance: Place, rules: PageRules) -> list[dict]:
         | (Q(path=grid_path) & (~Q(description__startswith="【") | Q(description__startswith=building)))
         | Q(path=community_path)
     )
+    return ServiceRequest.objects.filter(
+        where, board_consent=True, state__in=BOARD_STATES, resolved_at__isnull=False
+    )
+
+
+def board_items(entrance: Place, rules: PageRules) -> list[dict]:
+    """The most recent resolved, consented items around the entrance, anonymised (three queries)."""
+    community_path, grid_path = entrance.ancestor_paths[1], entrance.ancestor_paths[2]
+    building = f"【{_building_label(entrance)}】"
     reqs = list(
-        ServiceRequest.objects.filter(
-            where, board_consent=True, state__in=BOARD_STATES, resolved_at__isnull=False
-        )
+        _on_board(entrance)
         .select_related("category", "requester", "submitted_by", "handler")
         .order_by("-resolved_at", "-pk")[: rules.board_items]
     )
+    after_photos: dict[int, list[int]] = {}  # the handler's "after" photos, next to the result
+    for photo_id, request_id in RequestPhoto.objects.filter(request__in=reqs, after=True).values_list(
+        "pk", "request_id"
+    ):
+        after_photos.setdefault(request_id, []).append(photo_id)
     actors: dict[int, set[str]] = {}
     for request_id, name in RequestEvent.objects.filter(request__in=reqs).values_list(
         "request_id", "actor_name"
@@ -166,6 +178,7 @@ def board_items(entrance: Place, rules: PageRules) -> list[dict]:
                 "result": anonymise(r.result, names=names, honorifics=honorifics),
                 "satisfaction": r.get_satisfaction_display() if r.satisfaction else "",
                 "satisfied": r.satisfaction,
+                "after_photos": after_photos.get(r.pk, []),
             }
         )
     return items
@@ -204,6 +217,18 @@ def board(request, entrance_id):
     rules = _rules()
     context = {"entrance": entrance, "items": board_items(entrance, rules), "limit": rules.board_items}
     return render(request, "service_requests/board.html", context)
+
+
+@login_required
+def board_photo(request, entrance_id, photo_id):
+    """An "after" photo of an item on the board, to those who may see the board (nothing else of the
+    request: the photo must be an after photo of a request that is on this board)."""
+    entrance = get_entrance_for_board(request.user, entrance_id)
+    item = get_object_or_404(RequestPhoto, pk=photo_id, after=True, request__in=_on_board(entrance))
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -8,8 +8,6 @@ The desk needs requests.dispatch somewhere (403 otherwise: a logged-in user with
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +26,7 @@ from linjialin.core.scope import scope_for
 from linjialin.places.models import Level, Place
 
 from . import selectors, services
+from .due import DueSoon
 from .models import (
     OPEN_STATES,
     AssistKind,
@@ -38,7 +37,6 @@ from .models import (
     ServiceRequest,
     State,
 )
-from .photos import photo_rules
 from .workflow import dispatcher, workflow
 
 DESK_TABS = [
@@ -55,12 +53,9 @@ def _tab_q(tab: str, now) -> Q:
     return selectors.desk_tab_q(tab, now)
 
 
-def _due_soon_q(now, soon) -> Q:
-    return Q(state__in=[State.SUBMITTED, State.ESCALATED], accept_by__gte=now, accept_by__lte=soon) | Q(
-        state__in=[State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED],
-        resolve_by__gte=now,
-        resolve_by__lte=soon,
-    )
+def _due_soon_q(base, now) -> Q:
+    """Due soon (due.py: the last quarter of the window) among the rows of `base`, as a filter."""
+    return Q(pk__in=DueSoon(now).ids(base))
 
 
 def _desk_scope(user):
@@ -116,11 +111,11 @@ def desk(request):
     user = request.user
     _desk_scope(user)
     now = timezone.now()
-    soon = now + timedelta(hours=photo_rules().due_soon_hours)
     tab = request.GET.get("tab", "incoming")
     if tab not in dict(DESK_TABS):
         tab = "incoming"
     base = ServiceRequest.objects.visible_to(user, "requests.dispatch")
+    due_soon_q = _due_soon_q(base, now)
     counts = base.aggregate(
         **{key: Count("pk", filter=_tab_q(key, now)) for key, _label in DESK_TABS},
     )
@@ -134,7 +129,7 @@ def desk(request):
             open=Count("pk"),
             waiting=Count("pk", filter=Q(state=State.SUBMITTED)),
             overdue=Count("pk", filter=selectors.overdue_q(now)),
-            due_soon=Count("pk", filter=_due_soon_q(now, soon)),
+            due_soon=Count("pk", filter=due_soon_q),
         )
     }
     unit_rows = [(u, per_unit.get(u.pk, {})) for u in units]
@@ -155,7 +150,7 @@ def desk(request):
     if filters["when"] == "overdue":
         qs = qs.filter(selectors.overdue_q(now))
     elif filters["when"] == "due_soon":
-        qs = qs.filter(_due_soon_q(now, soon))
+        qs = qs.filter(due_soon_q)
     if filters["q"].strip():
         qs = qs.filter(number__startswith=filters["q"].strip())
     qs = qs.select_related("place", "category", "unit", "handler").order_by("submitted_at")

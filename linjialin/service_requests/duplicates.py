@@ -262,6 +262,39 @@ def similar_open(
     ]
 
 
+def queue_hints(rows: list[ServiceRequest], among: list[ServiceRequest]) -> dict[int, ServiceRequest]:
+    """For the queue: each row's possible duplicate — another open request of `among` (the queue's open
+    requests, already read) at the same entrance (or the same shared place), submitted within
+    DuplicateRules.days of it and at least DuplicateRules.min_similarity alike; the most alike, else the
+    oldest. No query: the rows are compared in memory, only within their place group."""
+    r = rules()
+    if not r.days:
+        return {}
+    window = timedelta(days=r.days)
+
+    def group(req):  # the entrance of a household's request, else the shared place itself
+        return req.path if req.path.count(".") < 5 else req.path.rsplit(".", 2)[0] + "."
+
+    groups: dict[str, list] = {}
+    for other in among:
+        groups.setdefault(group(other), []).append(other)
+    cleaned: dict[int, str] = {}
+    hints = {}
+    for req in rows:
+        best = None
+        for other in groups.get(group(req), []):
+            if other.pk == req.pk or abs(other.submitted_at - req.submitted_at) > window:
+                continue
+            a = cleaned.setdefault(req.pk, clean(req.description))
+            b = cleaned.setdefault(other.pk, clean(other.description))
+            score = similarity_of_clean(a, b)
+            if score >= r.min_similarity and (best is None or (-score, other.submitted_at) < best[0]):
+                best = ((-score, other.submitted_at), other)
+        if best is not None:
+            hints[req.pk] = best[1]
+    return hints
+
+
 def candidates_for(req: ServiceRequest, *, limit: int | None = None) -> list[Similar]:
     """The dispatcher's duplicate candidates for a request: similar open requests near it (households of
     its entrance included), itself and the requests already merged into it left out."""

@@ -147,12 +147,18 @@ class StaffRequestForm(RequestForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose how the matter came in.")},
     )
+    # chosen with the household picker (places/picker.py): a hidden input, checked against the scope
     household = forms.ModelChoiceField(
         label=_("Household"),
         queryset=None,
         required=False,
-        empty_label="—",
-        error_messages={"invalid_choice": _("Choose a household from the list.")},
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": _(
+                "This household is not one you may enter requests for, or it no longer exists: "
+                "search for the household again."
+            )
+        },
     )
     where = forms.ChoiceField(
         label=_("Or a shared place"),
@@ -177,8 +183,7 @@ class StaffRequestForm(RequestForm):
         self.fields["household"].queryset = households
         if channel in dict(STAFF_CHANNELS):
             self.fields["channel"].initial = channel
-        for name in ("household", "where"):
-            self.fields[name].widget.attrs["class"] = "form-select form-select-lg"
+        self.fields["where"].widget.attrs["class"] = "form-select form-select-lg"
         for name in ("contact_name", "contact_mobile"):
             self.fields[name].widget.attrs["class"] = "form-control form-control-lg"
         self.fields["contact_mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from linjialin.core.scope import scope_for, under
 
 from .models import (
+    OPEN_STATES,
     CoRequester,
     HandlingLevel,
     HandlingUnit,
@@ -52,6 +53,7 @@ class Rate:
     numerator: Decimal
     denominator: int
     formula: str  # the definition with the numbers filled in
+    pending: int = 0  # in progress: would count here, but the rate's window has not closed yet
 
     @property
     def value(self) -> Decimal | None:
@@ -143,13 +145,30 @@ def relevant(queryset, start: datetime, end: datetime, *extra: str) -> list[dict
     return rows
 
 
-def rates(requests_queryset, *, period_start: datetime, period_end: datetime, rules: RequestRules) -> Rates:
-    """The rates of the requests in `requests_queryset` over [period_start, period_end)."""
+def rates(
+    requests_queryset,
+    *,
+    period_start: datetime,
+    period_end: datetime,
+    rules: RequestRules,
+    now: datetime | None = None,
+) -> Rates:
+    """The rates of the requests in `requests_queryset` over [period_start, period_end), as known at
+    `now` (default: the present)."""
     rows = relevant(requests_queryset, period_start, period_end)
-    return rates_of_rows(list(rows), period_start, period_end, rules)
+    return rates_of_rows(list(rows), period_start, period_end, rules, now=now)
 
 
-def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> Rates:
+# states in which a request may still be rated: the resolution and satisfaction rates wait for it
+AWAITING_RATING = (*OPEN_STATES, State.RESOLVED)
+
+
+def rates_of_rows(
+    rows, start: datetime, end: datetime, rules: RequestRules, now: datetime | None = None
+) -> Rates:
+    """A request counts in a rate only once that rate's window has closed (docs/rates.md): before, it is
+    "in progress" (`Rate.pending`), neither a hit nor a miss — so a request minutes old is no miss."""
+    now = now or timezone.now()
     counted_voices = [r for r in rows if r["state"] not in NOT_COUNTED]
     # a work order counts once in every rate; a co-requester's rating ("voice" rows) only in 满意率
     counted = [r for r in counted_voices if not r.get("voice")]
@@ -158,8 +177,10 @@ def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> 
     ]
 
     # 响应率: due for acceptance in the period (its acceptance deadline falls in it, or it was accepted
-    # in it); on time when accepted no later than the deadline in force.
-    due = [r for r in counted if _in(r["accept_by"], start, end) or _in(r["accepted_at"], start, end)]
+    # in it); on time when accepted no later than the deadline in force. Counted once that deadline
+    # has passed.
+    in_period = [r for r in counted if _in(r["accept_by"], start, end) or _in(r["accepted_at"], start, end)]
+    due = [r for r in in_period if r["accept_by"] is None or r["accept_by"] <= now]
     on_time = sum(
         1
         for r in due
@@ -169,13 +190,23 @@ def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> 
         Decimal(on_time),
         len(due),
         _("accepted in time %(n)d ÷ due for acceptance %(d)d") % {"n": on_time, "d": len(due)},
+        len(in_period) - len(due),
     )
 
     # 解决率 and 满意率: among the requests whose last rating (call-back) falls in the period
     rated = [r for r in counted if _in(r["rated_at"], start, end) and r["satisfaction"]]
     solved = sum(1 for r in rated if r["solved"])
+    # in progress: submitted in the period and not rated yet, while a rating may still come
+    unrated = sum(
+        1
+        for r in counted
+        if _in(r["submitted_at"], start, end) and r["rated_at"] is None and r["state"] in AWAITING_RATING
+    )
     resolution = Rate(
-        Decimal(solved), len(rated), _("solved %(n)d ÷ called back %(d)d") % {"n": solved, "d": len(rated)}
+        Decimal(solved),
+        len(rated),
+        _("solved %(n)d ÷ called back %(d)d") % {"n": solved, "d": len(rated)},
+        unrated,
     )
     # 满意率 per voice: the work orders' ratings and each co-requester's own rating in the period
     weight = Decimal(rules.basic_satisfaction_weight)
@@ -187,31 +218,38 @@ def rates_of_rows(rows, start: datetime, end: datetime, rules: RequestRules) -> 
         len(answers),
         _("(satisfied %(s)d + basically satisfied %(b)d × %(w)s) ÷ rated %(d)d")
         % {"s": satisfied, "b": basically, "w": weight, "d": len(answers)},
+        unrated,
     )
 
-    # quick service: among the requests submitted in the period
+    # quick service: among the requests submitted in the period whose window (24 h, 7 days) has closed
     submitted = [r for r in counted if _in(r["submitted_at"], start, end)]
     window = timedelta(hours=rules.signoff_hours)
+    sign_closed = [r for r in submitted if r["submitted_at"] + window <= now]
     signed = sum(
         1
-        for r in submitted
+        for r in sign_closed
         if r["accepted_at"] is not None and r["accepted_at"] - r["submitted_at"] <= window
     )
     signoff = Rate(
         Decimal(signed),
-        len(submitted),
+        len(sign_closed),
         _("accepted within %(h)d h %(n)d ÷ submitted %(d)d")
-        % {"h": rules.signoff_hours, "n": signed, "d": len(submitted)},
+        % {"h": rules.signoff_hours, "n": signed, "d": len(sign_closed)},
+        len(submitted) - len(sign_closed),
     )
     days = timedelta(days=rules.completion_days)
+    done_closed = [r for r in submitted if r["submitted_at"] + days <= now]
     done = sum(
-        1 for r in submitted if r["resolved_at"] is not None and r["resolved_at"] - r["submitted_at"] <= days
+        1
+        for r in done_closed
+        if r["resolved_at"] is not None and r["resolved_at"] - r["submitted_at"] <= days
     )
     completion = Rate(
         Decimal(done),
-        len(submitted),
+        len(done_closed),
         _("resolved within %(days)d calendar days %(n)d ÷ submitted %(d)d")
-        % {"days": rules.completion_days, "n": done, "d": len(submitted)},
+        % {"days": rules.completion_days, "n": done, "d": len(done_closed)},
+        len(submitted) - len(done_closed),
     )
     return Rates(
         response,
@@ -350,8 +388,10 @@ def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
         if row["unit_id"]:
             by_unit[row["unit_id"]].append(row)
 
+    now = timezone.now()  # one instant for every row of the table
+
     def of(group):
-        return rates_of_rows(group, start, end, rules)
+        return rates_of_rows(group, start, end, rules, now=now)
 
     places = [
         TableRow(

@@ -437,9 +437,6 @@ class PageRules(models.Model):
     max_photos = models.PositiveSmallIntegerField(_("maximum photos per request"), default=9)
     max_megabytes = models.PositiveSmallIntegerField(_("maximum size of one photo (MB)"), default=10)
     max_side = models.PositiveSmallIntegerField(_("longest side after re-encoding (px)"), default=2560)
-    due_soon_hours = models.PositiveSmallIntegerField(
-        _("'due soon' in the queue: hours before the deadline"), default=24
-    )
     # the entrance board (楼门公告, board_views.py): how many resolved items, and the forms of address
     # whose preceding character (a surname) is hidden in the result notes shown there
     board_items = models.PositiveSmallIntegerField(
@@ -472,6 +469,8 @@ class RequestPhoto(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField()
+    # taken by the handler when resolving: what it looks like now (shown with the result, on the board)
+    after = models.BooleanField(_("after the work"), default=False)
 
     class Meta:
         ordering = ["id"]

@@ -115,7 +115,7 @@ def check_photos(files, already: int = 0) -> list[CleanPhoto]:
     return cleaned
 
 
-def store(req, photo: CleanPhoto, actor) -> RequestPhoto:
+def store(req, photo: CleanPhoto, actor, *, after: bool = False) -> RequestPhoto:
     name = default_storage.save(
         f"requests/{req.pk}/{uuid.uuid4().hex}.{photo.extension}", ContentFile(photo.content)
     )
@@ -128,4 +128,5 @@ def store(req, photo: CleanPhoto, actor) -> RequestPhoto:
         size=len(photo.content),
         uploaded_by=actor,
         uploaded_at=timezone.now(),
+        after=after,
     )

@@ -224,6 +224,7 @@ class RateOut(Schema):
     value: Decimal | None = Field(description="numerator ÷ denominator, or null when nothing is due")
     percent: str = Field(description='"87.5%", or "—" when nothing is due')
     formula: str
+    in_progress: int = Field(0, description="would count here once the rate's window has closed")
 
 
 class RatesOut(Schema):

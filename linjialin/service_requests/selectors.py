@@ -8,7 +8,7 @@ requester themselves); showing it unmasked leaves an audit event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Q
 from django.http import Http404
@@ -160,12 +160,6 @@ def due_at(req: ServiceRequest) -> datetime | None:
     return req.accept_by if req.state in (State.SUBMITTED, State.ESCALATED) else req.resolve_by
 
 
-def is_due_soon(req: ServiceRequest, now: datetime, soon: datetime) -> bool:
-    """The one "due soon" rule of the queue and the home page: the deadline is between now and `soon`."""
-    due = due_at(req)
-    return due is not None and now <= due <= soon
-
-
 def handles_requests(user) -> bool:
     """Whether the user handles requests somewhere (requests.handle, or a handling unit's member)."""
     return not scope_for(user, "requests.handle").is_empty or bool(unit_roles(user))
@@ -173,27 +167,30 @@ def handles_requests(user) -> bool:
 
 def queue_buckets(user, now: datetime | None = None) -> dict[str, list[ServiceRequest]]:
     """The handler's queue over their places: new (to accept at their level), mine, due soon, overdue
-    — the open requests the user handles at their level or owns, oldest first (one query). Someone who
-    sees requests but handles none (a 楼长 or 层长) follows every open request in their view instead."""
-    from .photos import photo_rules
+    — the open requests the user handles at their level or owns, oldest first (one query), each with
+    `co_count` (its co-requesters); "open" holds them all. Someone who sees requests but handles none
+    (a 楼长 or 层长) follows every open request in their view instead."""
+    from .due import DueSoon
     from .services import is_overdue
     from .workflow import handler
 
     now = now or timezone.now()
-    soon = now + timedelta(hours=photo_rules().due_soon_hours)
+    due_soon = DueSoon(now)
     watcher = not handles_requests(user) and scope_for(user, "requests.dispatch").is_empty  # desk has its own
     open_reqs = [
         r
         for r in ServiceRequest.objects.visible_to(user, "requests.view")
         .filter(state__in=OPEN_STATES)
         .select_related("place", "category")
+        .annotate(co_count=Count("co_requesters"))  # voices: the requester and the co-requesters
         .order_by("submitted_at")
         if watcher or handler(user, r) or r.handler_id == user.pk
     ]
     return {
+        "open": open_reqs,
         "new": [r for r in open_reqs if r.state in (State.SUBMITTED, State.ESCALATED)],
         "mine": [r for r in open_reqs if r.handler_id == user.pk],
-        "due": [r for r in open_reqs if is_due_soon(r, now, soon)],
+        "due": [r for r in open_reqs if due_soon(r)],
         "overdue": [r for r in open_reqs if is_overdue(r, now)],
     }
 
@@ -235,7 +232,7 @@ def home_counts_for_user(user, now: datetime | None = None) -> RequestHome:
     dispatcher_only = not scope_for(user, "requests.dispatch").is_empty and not handles_requests(user)
     if not scope_for(user, "requests.view").is_empty and not dispatcher_only:
         buckets = queue_buckets(user, now)
-        out.queue = {key: len(rows) for key, rows in buckets.items()}
+        out.queue = {key: len(rows) for key, rows in buckets.items() if key != "open"}
         out.first_overdue = buckets["overdue"][0] if buckets["overdue"] else None
     if not scope_for(user, "requests.dispatch").is_empty:
         base = ServiceRequest.objects.visible_to(user, "requests.dispatch")

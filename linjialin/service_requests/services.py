@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -608,10 +608,15 @@ def record_contact(actor, req: ServiceRequest, *, note: str) -> ServiceRequest:
     return req
 
 
-def resolve_request(actor, req: ServiceRequest, *, result: str) -> ServiceRequest:
+def resolve_request(actor, req: ServiceRequest, *, result: str, photos=()) -> ServiceRequest:
+    """Resolved, with what was done and, optionally, "after" photos of the result (checked before
+    anything is written; stored in the same transaction)."""
     result = _require_text(result, "result", _("Describe what was done."))
-    with transaction.atomic():
+    after = _check_after_photos(actor, req, photos)
+    stored: list = []
+    with transaction.atomic(), _removed_on_error(stored):
         _move(actor, req, "resolve", note=result, result=result, resolved_at=timezone.now())
+        _store_after_photos(actor, req, after, stored)
         notices.settle(req)
         notices.tell(
             [req.requester],
@@ -914,6 +919,41 @@ def may_attach_photos(actor, req: ServiceRequest) -> bool:
     if req.state not in OPEN_STATES or actor is None:
         return False
     return actor.pk in (req.requester_id, req.submitted_by_id) or handler(actor, req)
+
+
+def _check_after_photos(actor, req: ServiceRequest, files) -> list:
+    from . import photos
+
+    files = list(files or [])
+    if not files:
+        return []
+    _check(actor, req, "resolve")
+    try:
+        return photos.check_photos(files, already=req.photos.count())
+    except ValidationError as exc:
+        raise ValidationError({"photos": exc.messages}) from exc
+
+
+def _store_after_photos(actor, req: ServiceRequest, cleaned: list, stored: list) -> None:
+    from . import photos
+
+    if not cleaned:
+        return
+    for photo in cleaned:
+        stored.append(photos.store(req, photo, actor, after=True))
+    _event(req, "photos", actor, count=len(stored), after=True)
+    audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored), "after": True})
+
+
+@contextmanager
+def _removed_on_error(stored: list):
+    """Files written in a transaction that fails are removed again (the rows roll back by themselves)."""
+    try:
+        yield
+    except Exception:
+        for p in stored:
+            p.file.storage.delete(p.file.name)
+        raise
 
 
 def attach_photos(actor, req: ServiceRequest, files) -> list:

@@ -524,12 +524,10 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
     for r in rows:
         if keys[r.pk] in done:
             continue
-        policy = matching(r)
-        if r.state in ACCEPT_STATES:
-            due, amount, unit = r.accept_by, policy.accept_amount, policy.accept_unit
-        else:
-            due, amount, unit = r.resolve_by, policy.resolve_amount, policy.resolve_unit
-        if not reminder_point(due, amount, unit, share) <= now < due:
+        from .due import is_due_soon  # the one "due soon" definition (due.py imports this module)
+
+        due = r.accept_by if r.state in ACCEPT_STATES else r.resolve_by
+        if not is_due_soon(r, now, matching, share):
             continue  # in a range of another limit; its own limit decides
         users = recipients.handlers(r)
         if not any(u is not None and u.is_active for u in users):

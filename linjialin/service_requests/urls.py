@@ -11,6 +11,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("board/", board_views.board_index, name="board"),
     path("board/<int:entrance_id>/", board_views.board, name="board_entrance"),
+    path("board/<int:entrance_id>/photo/<int:photo_id>/", board_views.board_photo, name="board_photo"),
     path("rates/", rates_views.rates, name="rates"),
     path("hotline/", hotline_views.hotline_import, name="hotline_import"),
     path("hotline/template.<str:fmt>", hotline_views.hotline_template, name="hotline_template"),

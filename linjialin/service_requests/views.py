@@ -29,9 +29,10 @@ from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
 from linjialin.notifications.services import mark_subject_read, subject_of
+from linjialin.places import picker
 from linjialin.places.models import Level, Place
 
-from . import intake, services
+from . import duplicates, intake, services
 from .desk_views import desk_context
 from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
@@ -77,9 +78,10 @@ def _staff_submitter(user) -> bool:
 
 
 def _behalf_households(user):
+    """The households the staff page accepts (a queryset, never listed whole: the page has a picker)."""
     if not _staff_submitter(user):
         return Place.objects.none()
-    return Place.objects.visible_to(user, "requests.submit").filter(level=Level.HOUSEHOLD).order_by("path")
+    return picker.picker_households(user, "requests")
 
 
 # --- where a request is filed when the place is not a household ------------------------------------
@@ -274,12 +276,17 @@ def _again_initial(req: ServiceRequest) -> dict:
     }
 
 
-def _form_page(request, form_class, template, *, form_kwargs, place_of, channel, **context):
-    """The submit and 代报 pages: screening outcomes, the repeat question and the 'not about that' box."""
+def _form_page(request, form_class, template, *, form_kwargs, place_of, channel, picker_for="", **context):
+    """The submit and 代报 pages: screening outcomes, the repeat question and the 'not about that' box.
+    `picker_for`: the page chooses a household with the picker (places/picker.py)."""
     user = request.user
     status = 200
     repeat = None
-    if request.method == "POST":
+    again = None
+    if request.method == "POST" and picker_for and picker.is_round_trip(request.POST):
+        # a search or a pick without JavaScript: the page again, with what was typed, nothing submitted
+        form = form_class(initial=picker.round_trip_initial(request.POST), **form_kwargs)
+    elif request.method == "POST":
         form = form_class(request.POST, request.FILES, **form_kwargs)
         if form.is_valid():
             place, description, extra = place_of(form.cleaned_data)
@@ -306,6 +313,9 @@ def _form_page(request, form_class, template, *, form_kwargs, place_of, channel,
         if again is not None:
             form.initial.update(_again_place(again, form))
     match = intake.diversion_of(again) if again else None
+    if picker_for:
+        data = request.POST if request.method == "POST" else {}
+        context["picker"] = picker.picker_context(user, picker_for, form, data=data)
     return _render_form(request, template, form, status, repeat=repeat, again=again, match=match, **context)
 
 
@@ -400,6 +410,7 @@ def behalf(request):
         },
         place_of=place_of,
         channel=Channel.ON_BEHALF,
+        picker_for="requests",
     )
 
 
@@ -464,9 +475,13 @@ def queue(request):
     if tab not in dict(TABS):
         tab = "new"
     rows = queue_buckets(user)
+    open_reqs = rows.pop("open")
     tabs = [(key, label, len(rows[key])) for key, label in TABS]
+    hints = duplicates.queue_hints(rows[tab], open_reqs)
     for r in rows[tab]:
         r.due = due_at(r)
+        r.voices = 1 + r.co_count
+        r.duplicate_of = hints.get(r.pk)
     context = {"tab": tab, "tabs": tabs, "reqs": rows[tab], "can_behalf": _staff_submitter(user)}
     return render(request, "service_requests/queue.html", context)
 
@@ -490,6 +505,8 @@ def _detail(
     events = list(req.events.all())
     for e in events:
         e.label = event_label(e.kind)
+        if e.kind == "photos" and (e.data or {}).get("after"):
+            e.label = _("photos after the work added")
         if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
     contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
@@ -498,6 +515,8 @@ def _detail(
         "req": req,
         "events": events,
         "photos": photos,
+        "before_photos": [p for p in photos if not p.after],
+        "after_photos": [p for p in photos if p.after],
         "actions": [name for name in ACTIONS if name in available],
         "can_rate": "call_back" in available and req.requester_id == user.pk,
         "rate_form": rate_form or RateForm(),
@@ -536,8 +555,9 @@ def act(request, pk, name):
     service, keyword = ACTIONS[name]
     form = ActionForm(request.POST)
     text = form.data.get("text", "")[:2000]
+    extra = {"photos": request.FILES.getlist("photos")} if name == "resolve" else {}
     try:
-        service(user, req, **{keyword: text})
+        service(user, req, **{keyword: text}, **extra)
     except ValidationError as exc:
         return _detail(request, req, status=422, errors={name: exc.messages})
     except Conflict as exc:

@@ -13,7 +13,7 @@ from linjialin.accounts.scope import grant_levels
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import Transition, Workflow
 
-from .models import HandlingLevel, ServiceRequest, State, UnitMember
+from .models import Channel, HandlingLevel, ServiceRequest, State, UnitMember
 
 S = State
 
@@ -43,6 +43,19 @@ def handler(actor, req) -> bool:
     if actor is None or req.level not in grant_levels(actor, "requests.handle", req.path):
         return False
     return req.level != HandlingLevel.DEPARTMENT or _in_unit(actor, req)
+
+
+def came_through_dispatch(req) -> bool:
+    """Did the request reach its owners through the dispatcher (a dispatch or a reassignment, a hotline
+    work order, the department level)? Only then is there a dispatcher to send it back to (退单): a
+    request a neighbour filed directly at the entrance has none; its handler escalates instead."""
+    if req.level == HandlingLevel.DEPARTMENT or req.channel == Channel.HOTLINE:
+        return True
+    return req.pk is not None and req.events.filter(kind__in=("dispatch", "reassign")).exists()
+
+
+def returning_handler(actor, req) -> bool:
+    return handler(actor, req) and came_through_dispatch(req)
 
 
 def dispatcher(actor, req) -> bool:
@@ -89,7 +102,12 @@ workflow = Workflow(
             "handler; the sweep when acceptance times out",
         ),
         Transition(
-            "return", {S.SUBMITTED, S.ESCALATED, S.ACCEPTED}, S.RETURNED, handler, "return (退单)", "handler"
+            "return",
+            {S.SUBMITTED, S.ESCALATED, S.ACCEPTED},
+            S.RETURNED,
+            returning_handler,
+            "return (退单)",
+            "handler of a request the dispatcher sent",
         ),
         Transition("dispatch", OPEN_BEFORE_WORK, S.SUBMITTED, dispatcher, "dispatch", "dispatcher"),
         Transition(

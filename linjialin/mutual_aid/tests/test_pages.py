@@ -327,9 +327,11 @@ def test_a_blocked_medicine_is_refused_with_the_reason_under_the_field(login, re
 def test_an_entrance_leader_posts_for_a_household_of_their_entrance_only(login, entrance_leader_a, tree):
     client = login(entrance_leader_a)
     html = client.get(NEW).content.decode()
-    assert f'<option value="{tree.household_a1.pk}"' in html
-    assert f'<option value="{tree.household_a2.pk}"' in html
-    assert f'<option value="{tree.household_b1.pk}"' not in html  # entrance B: not theirs
+    assert 'name="household_q"' in html  # the household picker: a search, not a list of households
+    search = reverse("places:household_search")
+    found = client.get(search, {"for": "aid", "household_q": "紫荆雅园"}).content.decode()
+    assert f'value="{tree.household_a1.pk}"' in found and f'value="{tree.household_a2.pk}"' in found
+    assert f'value="{tree.household_b1.pk}"' not in found  # entrance B: not theirs
     assert "For which household?" in html
     response = client.post(NEW, form_data(household=tree.household_a2.pk))
     assert response.status_code == 302

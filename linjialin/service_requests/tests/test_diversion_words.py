@@ -32,7 +32,13 @@ def _main(html: str) -> str:
     ("language", "text", "number", "heading", "kept"),
     [
         ("zh-hans", "厨房里有很重的燃气味", "119", "如有危险，请立即打电话求助", "社区值班人员已收到通知"),
-        ("en", "my neighbour fainted on the stairs", "120", "If anyone is in danger, call for help now", "people on duty"),
+        (
+            "en",
+            "my neighbour fainted on the stairs",
+            "120",
+            "If anyone is in danger, call for help now",
+            "people on duty",
+        ),
     ],
 )
 def test_an_emergency_gets_its_number_as_a_call_link_and_kind_words(
@@ -43,7 +49,9 @@ def test_an_emergency_gets_its_number_as_a_call_link_and_kind_words(
         req, html = _submit(client, text)
         detail = _main(client.get(reverse("requests:detail", args=[req.pk])).content.decode())
     page = _main(html)
-    call = re.search(rf'<a class="[^"]*emergency-call[^"]*" href="tel:{number}">([^<]+)(?:<span[^>]*>[^<]*</span>)?</a>', page)
+    button = rf'<a class="[^"]*emergency-call[^"]*" href="tel:{number}">([^<]+)'
+    button += r"(?:<span[^>]*>[^<]*</span>)?</a>"
+    call = re.search(button, page)
     assert call and number in call.group(1)
     assert page.index("emergency-call") < page.index("emergency-notice")  # the matched number comes first
     assert heading in page and kept in page and req.number in page

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 def submit(page, text: str) -> None:
     page.goto(page.url_for(reverse("requests:submit")))
     page.locator("#id_description").fill(text)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
 
 
 def test_intake_on_the_phone(phone, tree, resident_a):
@@ -45,7 +45,7 @@ def test_intake_on_the_phone(phone, tree, resident_a):
     page.wait_for_url("**/requests/new/?again=*")
     fits_phone(page)
     page.locator("#id_not_diverted").check()
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.wait_for_url("**/requests/*/")
     assert ServiceRequest.objects.filter(state=State.SUBMITTED, description="法院门口的路灯坏了").exists()
 
@@ -57,12 +57,12 @@ def test_intake_on_the_phone(phone, tree, resident_a):
     page.goto(page.url_for(reverse("requests:submit")))
     page.locator("#id_description").fill("楼道的灯还是坏的")
     page.locator("#id_category").select_option(str(corridor.pk))
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.locator("#repeat-question").wait_for()
     fits_phone(page)
     screenshot(page, "intake-repeat")
     page.locator("#id_repeat_answer_0").check()
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.wait_for_url(page.url_for(reverse("requests:detail", args=[open_req.pk])))
     assert ServiceRequest.objects.get(repeat_of=open_req).state == State.MERGED
 
@@ -83,24 +83,28 @@ def test_staff_entry_on_the_phone(phone, tree, grid_worker):
         box = page.locator(control).bounding_box()
         assert box["height"] >= 16 and box["x"] >= 0 and box["x"] + box["width"] <= 375
     screenshot(page, "intake-staff-patrol")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.wait_for_url("**/requests/*/")
     finding = ServiceRequest.objects.get(submitted_by=grid_worker)
     assert (finding.channel, finding.place, finding.requester) == ("patrol", tree.grid_1, None)
     assert page.locator("#request-contact").count() == 0
 
     page.goto(page.url_for(reverse("requests:behalf") + "?channel=phone"))
-    page.locator("#id_household").select_option(str(tree.household_a2.pk))
+    page.locator("#id_household_q").fill("1单元 201")  # the household picker: results as you type
+    page.locator(f"[data-picker-pick][value='{tree.household_a2.pk}']").click()
+    page.locator("[data-picker-chosen]", has_text=tree.household_a2.name).wait_for()
+    assert page.locator("#id_household").input_value() == str(tree.household_a2.pk)
     page.locator("#id_contact_name").fill("李奶奶")
     page.locator("#id_contact_mobile").fill("1380000123")
     page.locator("#id_description").fill("家里水管漏水")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.locator("#id_contact_mobile-error").wait_for()
     fits_phone(page)
     screenshot(page, "intake-staff-phone-error")
     assert ServiceRequest.objects.filter(channel="phone").count() == 0
+    assert page.locator("#id_household").input_value() == str(tree.household_a2.pk)  # kept after the error
     page.locator("#id_contact_mobile").fill("13800001234")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form > .d-grid button[type=submit]").click()  # not the picker's search
     page.wait_for_url("**/requests/*/")
     call = ServiceRequest.objects.get(channel="phone")
     assert (call.place, call.contact_mobile) == (tree.household_a2, "13800001234")

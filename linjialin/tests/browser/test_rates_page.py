@@ -28,6 +28,14 @@ def test_secretary_reads_the_rates_and_drills_down_on_a_phone(phone, tree, commu
     fits_phone(page)
     rows = page.locator("#rates-places tbody tr")
     assert rows.count() == 2 and "紫荆雅园1号楼1单元" in rows.first.inner_text()
+    # the table scrolls inside its frame with a visible cue, the place column staying in view
+    assert page.locator(".rates-scroll-hint").first.is_visible()
+    frame = page.locator(".rates-scroll").first
+    assert frame.evaluate("el => el.scrollWidth > el.clientWidth")
+    frame.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    place_cell = rows.first.locator("th[scope=row]").bounding_box()
+    assert 0 <= place_cell["x"] and place_cell["x"] + place_cell["width"] <= 375
+    fits_phone(page)
     for button in page.locator("main a.btn").all():
         assert button.bounding_box()["height"] >= 44
     assert page.console_errors == []
