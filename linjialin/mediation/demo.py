@@ -11,19 +11,14 @@ the audit trail (hash-chained, in time order) and the figures agree. Called by `
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import User
-from linjialin.core.calendar import local_tz
+from linjialin.core import demo_clock
 from linjialin.places.demo import TONGYUN
 from linjialin.places.models import Level, Place, Resident
 
@@ -240,48 +235,9 @@ ORGANISATIONS = {
 }
 
 
-@contextmanager
-def _clock(at: datetime):
-    """Run the services as if it were `at` (the demo replays a year in one go)."""
-    real = timezone.now
-    timezone.now = lambda: at
-    try:
-        yield
-    finally:
-        timezone.now = real
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=local_tz())
-
-
-@dataclass(order=True)
-class _Step:
-    at: datetime
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-
-
-class _Year:
-    """The queue of the year's steps, run in time order with the clock set to each."""
-
-    def __init__(self, rng: random.Random, today: date):
-        self.rng, self.today = rng, today
-        self.queue: list[_Step] = []
-        self.counter = itertools.count()
-
-    def at(self, when: datetime, fn: Callable[[], None]) -> None:
-        if when.date() < self.today:
-            heapq.heappush(self.queue, _Step(when, next(self.counter), fn))
-
-    def run(self) -> int:
-        steps = 0
-        while self.queue:
-            step = heapq.heappop(self.queue)
-            with _clock(step.at):
-                step.run()
-            steps += 1
-        return steps
+_clock = demo_clock.clock
+_at = demo_clock.at
+_Year = demo_clock.Year
 
 
 def _weighted(rng: random.Random, table: dict) -> str:
