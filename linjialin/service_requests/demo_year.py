@@ -3,7 +3,7 @@
 households, in a seasonal mix over the taxonomy; each request has a fate (escalated, dispatched,
 returned, 吹哨, extended, overdue, reopened, merged, withdrawn, not accepted …) and moves one step at a
 time: `_Loop.tick` looks at the request's state and takes the next step its fate asks for, so the
-deadline sweep (run every morning and afternoon, as the beat does) can overtake a slow step and the loop
+deadline sweep (run every morning at 07:05; the beat runs it every minute) can overtake a slow step and the loop
 simply goes on from where the request stands. Steps after `now` are not run: the latest requests stay
 open, some due soon and some overdue today. The demo logins get their own work today (`_today`).
 
@@ -61,6 +61,7 @@ RESIDENT_DEMO, LEADER_DEMO, GRID_DEMO = "13800000001", "13800000004", "138000000
 COMMUNITY_DEMO, STAFF_DEMO, DISPATCHER_DEMO = "13800000007", "13800000009", "13800000010"
 SECRETARY_DEMO, DEPARTMENT_DEMO = "13800000008", "13800000011"
 FAILED = (PermissionDenied, ValidationError, TransitionNotAllowed, Conflict)
+ENDED = (S.CLOSED, S.NOT_ACCEPTED, S.MERGED, S.WITHDRAWN)
 
 
 @dataclass
@@ -148,14 +149,25 @@ class _People:
             )
             table[place.path] = user
 
-    def members(self, unit: HandlingUnit, base: int) -> list[User]:
-        """Two members of each unit (the first its supervisor); the demo's 区住建委 login is one of them."""
+    def members(self, unit: HandlingUnit, subdistrict: Place, base: int) -> list[User]:
+        """Two members of each unit (the first its supervisor), each a department handler of the
+        subdistrict; the demo's 区住建委 login is one of them."""
+        from linjialin.accounts.services import grant_role
+
         if unit.pk not in self.unit_members:
             have = [
                 m.user for m in UnitMember.objects.filter(unit=unit).select_related("user").order_by("pk")
             ]
             while len(have) < 2:
                 user = self._new(self._mobile(base + len(have)), f"{unit.name_zh}经办人{len(have) + 1}")
+                grant_role(
+                    None,
+                    user=user,
+                    role=Role.DEPARTMENT_HANDLER,
+                    place=subdistrict,
+                    valid_from=date(self.year - 1, 1, 1),
+                    check=False,
+                )
                 UnitMember.objects.get_or_create(unit=unit, user=user, defaults={"supervisor": not have})
                 have.append(user)
             self.unit_members[unit.pk] = have
@@ -195,6 +207,7 @@ class _Loop:
         self.people = _People(subdistrict, now.year)
         self.fates: dict[int, Fate] = {}
         self.context: dict[int, tuple[Place, Place]] = {}  # request → (entrance, household)
+        self.failures: Counter = Counter()
         self.requests: list[int] = []
         self.units = {u.code: u for u in HandlingUnit.objects.filter(path__startswith=subdistrict.path)}
         self.unit_list = sorted(self.units.values(), key=lambda u: u.code)
@@ -213,7 +226,7 @@ class _Loop:
         people.staff_for(self.places.communities, people.community, Role.COMMUNITY_WORKER, "社工", 20_000)
         people.staff_for(self.places.communities, people.secretary, Role.COMMUNITY_SECRETARY, "书记", 30_000)
         for i, unit in enumerate(self.unit_list):
-            people.members(unit, 40_000 + 10 * i)
+            people.members(unit, subdistrict, 40_000 + 10 * i)
 
     # --- time ------------------------------------------------------------------------------------------
     def office(self, day: date, rng: random.Random | None = None) -> datetime:
@@ -232,7 +245,9 @@ class _Loop:
                 at = demo_clock.at(at.date(), 8, 30 + self.rng.randrange(0, 30))
         return at
 
-    def next(self, rid: int, hours: float) -> None:
+    def next(self, rid: int, hours: float, ok: bool = True) -> None:
+        if not ok:
+            self.failures[rid] += 1
         f = self.fates[rid]
         when = self.later(timezone.now(), hours * f.slow * self.rng.uniform(0.6, 1.4))
         self.year.at(when, lambda: self.tick(rid))
@@ -432,7 +447,10 @@ class _Loop:
         """The next step of request `rid`, from the state it is in now."""
         req = ServiceRequest.objects.select_related("category", "place").get(pk=rid)
         f = self.fates[rid]
-        if req.state not in OPEN_STATES or (f.hold is not None and f.hold(req)):
+        if req.state in ENDED or (f.hold is not None and f.hold(req)):
+            return
+        if self.failures[rid] > 3:  # a step that keeps failing: leave the request where it stands
+            self.counts["stuck"] += 1
             return
         step = getattr(self, f"_{req.state}")
         step(req, f)
@@ -480,7 +498,7 @@ class _Loop:
             )
         else:
             ok = self.attempt(lambda: services.accept_request(actor, req), "accepted")
-        self.next(req.pk, 1 if ok else 4)
+        self.next(req.pk, 1 if ok else 4, ok)
 
     _escalated = _submitted
 
@@ -509,7 +527,7 @@ class _Loop:
             "dispatched",
         )
         f.department = False
-        self.next(req.pk, 1 if ok else 4)
+        self.next(req.pk, 1 if ok else 4, ok)
 
     def _returned(self, req: ServiceRequest, f: Fate) -> None:
         self._dispatch(req, f)
@@ -535,10 +553,10 @@ class _Loop:
             )
             self.next(req.pk, 2)
             return
-        self.attempt(
+        ok = self.attempt(
             lambda: services.record_contact(handler, req, note=self.rng.choice(T.CONTACT)), "contacted"
         )
-        self.next(req.pk, self.rng.choice((4, 8, 16, 24)))
+        self.next(req.pk, self.rng.choice((4, 8, 16, 24)), ok)
 
     def _in_progress(self, req: ServiceRequest, f: Fate) -> None:
         handler = req.handler
@@ -564,7 +582,7 @@ class _Loop:
         category = req.category.parent.code if req.category and req.category.parent_id else ""
         result = self.rng.choice(T.RESULTS.get(category) or T.RESULTS["corridor"])
         ok = self.attempt(lambda: services.resolve_request(handler, req, result=result), "resolved")
-        self.next(req.pk, self.rng.choice((2, 6, 20)) if ok else 8)
+        self.next(req.pk, self.rng.choice((2, 6, 20)) if ok else 8, ok)
 
     def decide(self, rid: int, kind: str) -> None:
         req = ServiceRequest.objects.get(pk=rid)
@@ -649,8 +667,7 @@ class _Loop:
     def plan_sweeps(self) -> None:
         day = self.start
         while day <= self.now.date():
-            for hour in (7, 13):
-                self.year.at(demo_clock.at(day, hour, 5), lambda: self.sweep())
+            self.year.at(demo_clock.at(day, 7, 5), lambda: self.sweep())
             day += timedelta(days=1)
 
     def sweep(self) -> None:
@@ -916,7 +933,7 @@ def load(
     *,
     seed: int = SEED,
     now: datetime | None = None,
-    per_household: float = PER_HOUSEHOLD,
+    per_household: float | None = None,
     progress: bool = False,
 ) -> dict:
     """Replay the year up to `now`. Returns the counts. Does nothing ({}) without the demo logins."""
@@ -931,7 +948,7 @@ def load(
     with transaction.atomic():  # one commit for the year (the services' own blocks become savepoints)
         bar = None
         loop = _Loop(subdistrict, rng, start, now, None)
-        loop.plan_year(per_household)
+        loop.plan_year(per_household or PER_HOUSEHOLD)
         _plan_today(loop, today)
         loop.plan_sweeps()
         if progress:
