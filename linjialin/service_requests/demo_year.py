@@ -3,8 +3,8 @@
 households, in a seasonal mix over the taxonomy; each request has a fate (escalated, dispatched,
 returned, 吹哨, extended, overdue, reopened, merged, withdrawn, not accepted …) and moves one step at a
 time: `_Loop.tick` looks at the request's state and takes the next step its fate asks for, so the
-deadline sweep (run every morning at 07:05; the beat runs it every minute) can overtake a slow step and the loop
-simply goes on from where the request stands. Steps after `now` are not run: the latest requests stay
+deadline sweep (run each working morning; the beat runs it every minute) can overtake a slow step and
+the loop simply goes on from where the request stands. Steps after `now` are not run: the latest requests stay
 open, some due soon and some overdue today. The demo logins get their own work today (`_today`).
 
 Called by `linjialin demo` after service_requests/demo.py made the handling units."""
@@ -47,7 +47,7 @@ from .models import (
 from .sweep import sweep
 
 SEED = 2027
-PER_HOUSEHOLD = 0.12  # requests per household and year (a real 社区 sees ~0.3; scaled to load quickly)
+PER_HOUSEHOLD = 0.05  # requests per household and year (a real 社区 sees ~0.3; scaled to load quickly)
 H = HandlingLevel
 S = State
 FIELD_UNIT = {  # a field's department unit (service_requests/demo.py UNITS)
@@ -665,9 +665,12 @@ class _Loop:
 
     # --- the scheduled sweep ---------------------------------------------------------------------------
     def plan_sweeps(self) -> None:
+        from linjialin.core.calendar import is_working_day
+
         day = self.start
         while day <= self.now.date():
-            self.year.at(demo_clock.at(day, 7, 5), lambda: self.sweep())
+            if is_working_day(day) or self.now.date() - day < timedelta(days=3):
+                self.year.at(demo_clock.at(day, 7, 5), lambda: self.sweep())
             day += timedelta(days=1)
 
     def sweep(self) -> None:
@@ -927,6 +930,43 @@ def _plan_today(loop: _Loop, today: date) -> None:
     )
 
 
+# the problems many neighbours report in the last weeks: the hotspots of this month
+CLUSTERS = (
+    (0, "utilities-heating", "我们楼暖气不热，室温只有十五六度，老人冻得受不了"),
+    (2, "charging-wires", "楼里有人从窗户拉电线给电动车充电，太危险了"),
+    (4, "noise-night", "小区旁边工地夜里施工，我们这几栋楼吵得睡不着觉"),
+    (6, "property-lift", "我们单元电梯又坏了，楼上老人只能爬楼"),
+)
+
+
+def _plan_clusters(loop: _Loop, today: date) -> None:
+    """Several households of one compound report the same problem within three weeks (the detection
+    job makes them this month's hotspots)."""
+    rng = random.Random(loop.rng.random())
+    for index, code, text in CLUSTERS:
+        if index >= len(loop.places.communities) or code not in loop.categories:
+            continue
+        community = loop.places.communities[index]
+        households = loop.places.households[community.pk]
+        start = rng.randrange(0, max(1, len(households) - 60))
+        for _i in range(rng.randrange(5, 8)):
+            day = today - timedelta(days=rng.randrange(1, 21))
+            when = loop.office(day, rng)
+            seed = rng.random()
+            household = households[start + rng.randrange(0, 60)]
+            loop.year.at(
+                when,
+                lambda c=community, h=household, s=seed, k=code, t=text: loop.submit(
+                    c,
+                    random.Random(s),
+                    household=h,
+                    category=loop.categories[k],
+                    channel=Channel.RESIDENT,
+                    description=t,
+                ),
+            )
+
+
 # --- entry point -----------------------------------------------------------------------------------------
 def load(
     subdistrict: Place | None = None,
@@ -950,6 +990,7 @@ def load(
         loop = _Loop(subdistrict, rng, start, now, None)
         loop.plan_year(per_household or PER_HOUSEHOLD)
         _plan_today(loop, today)
+        _plan_clusters(loop, today)
         loop.plan_sweeps()
         if progress:
             from tqdm import tqdm
