@@ -853,6 +853,13 @@ def _plan_today(loop: _Loop, today: date) -> None:
         channel=Channel.RESIDENT,
     )
     plan(
+        today,
+        8,
+        fate=Fate(**calm, hold=_state_is(S.ACCEPTED)),
+        code="corridor-light",
+        channel=Channel.ON_BEHALF,
+    )
+    plan(
         wd(7),
         9,
         fate=Fate(**calm, hold=_state_is(S.IN_PROGRESS)),
@@ -907,6 +914,17 @@ def _plan_today(loop: _Loop, today: date) -> None:
         home=rng.choice(places.households[community.pk]),
         channel=Channel.RESIDENT,
     )
+    # earlier in the autumn: a drain sent to the wrong unit and reassigned; a stairwell light whose
+    # requester stayed unsatisfied past the maximum of reopens (under supervision since)
+    plan(
+        wd(30),
+        9,
+        fate=Fate(**calm, top=H.SUBDISTRICT, department=True, reassign=True),
+        code="municipal-drain",
+        home=rng.choice(places.households[community.pk]),
+        channel=Channel.RESIDENT,
+    )
+    plan(wd(40), 10, fate=Fate(**calm, unsatisfied=3), code="corridor-light", channel=Channel.RESIDENT)
     # 区住建委: a roof leak sent to it today (to accept), one in hand with an extension to decide
     at_unit = lambda r: r.level == H.DEPARTMENT and r.state == S.SUBMITTED  # noqa: E731
     plan(
