@@ -28,6 +28,7 @@ from .models import AidCategory, EpisodeKind, Kind, Response, TaskKind
 from .services import care, emergency, posts
 
 SEED = 2028
+COMMUNITY_WORKER = "13800000007"  # a demo login: the demo's people are there
 POSTS_PER_COMMUNITY = 24  # a year's posts in each community (the demo's share; a busy one sees more)
 CARE_HOUSEHOLDS_PER_COMMUNITY = 6
 FAILED = (PermissionDenied, ValidationError, TransitionNotAllowed, Conflict)
@@ -288,8 +289,8 @@ class _Aid:
 def load(subdistrict: Place | None = None, *, seed: int = SEED, now: datetime | None = None) -> dict:
     """Replay the year of mutual aid up to `now`. Returns the counts ({} without places)."""
     subdistrict = subdistrict or Place.objects.filter(level=Level.SUBDISTRICT).order_by("path").first()
-    if subdistrict is None:
-        return {}
+    if subdistrict is None or not User.objects.filter(mobile=COMMUNITY_WORKER).exists():
+        return {}  # a demo without its logins (--communities 1) has nobody to post or visit
     now = now or timezone.now()
     today = timezone.localtime(now, local_tz()).date()
     start = date(today.year, 1, 1) if today.timetuple().tm_yday > 60 else date(today.year - 1, 1, 1)
