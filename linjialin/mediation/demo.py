@@ -11,18 +11,15 @@ the audit trail (hash-chained, in time order) and the figures agree. Called by `
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import User
+from linjialin.core import demo_clock
 from linjialin.core.calendar import is_working_day, local_tz, next_working_day
 from linjialin.places.demo import TONGYUN
 from linjialin.places.models import Level, Place, Resident
@@ -240,19 +237,8 @@ ORGANISATIONS = {
 }
 
 
-@contextmanager
-def _clock(at: datetime):
-    """Run the services as if it were `at` (the demo replays a year in one go)."""
-    real = timezone.now
-    timezone.now = lambda: at
-    try:
-        yield
-    finally:
-        timezone.now = real
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=local_tz())
+_clock = demo_clock.clock
+_at = demo_clock.at
 
 
 # The centre's office hours: every step of the year happens on a working day (core.calendar: weekends,
@@ -285,34 +271,11 @@ def _last_working_day_before(day: date) -> date:
     return day
 
 
-@dataclass(order=True)
-class _Step:
-    at: datetime
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-
-
-class _Year:
-    """The queue of the year's steps, run in time order with the clock set to each."""
-
-    def __init__(self, rng: random.Random, today: date):
-        self.rng, self.today = rng, today
-        self.queue: list[_Step] = []
-        self.counter = itertools.count()
+class _Year(demo_clock.Year):
+    """The year's queue, every step moved into the centre's office hours."""
 
     def at(self, when: datetime, fn: Callable[[], None]) -> None:
-        when = _working(when)
-        if when.date() < self.today:
-            heapq.heappush(self.queue, _Step(when, next(self.counter), fn))
-
-    def run(self) -> int:
-        steps = 0
-        while self.queue:
-            step = heapq.heappop(self.queue)
-            with _clock(step.at):
-                step.run()
-            steps += 1
-        return steps
+        super().at(_working(when), fn)
 
 
 def _weighted(rng: random.Random, table: dict) -> str:

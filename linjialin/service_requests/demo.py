@@ -1,16 +1,12 @@
-"""Demo data for the request loop: the handling units of 通运街道 and a handful of requests in
-different states (so the queue, the desk and the rates have something to show). Everything goes
-through services.py, like real use. Called by `linjialin demo` after the places are loaded."""
+"""Demo data for the request loop: the handling units of 通运街道, then a year of requests replayed
+through services.py (demo_year.py). Called by `linjialin demo` after the places are loaded."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from linjialin.accounts.models import User
-from linjialin.places.models import Level, Place, Resident
+from linjialin.places.models import Level, Place
 
-from . import services
-from .models import AssistKind, Category, HandlingLevel, HandlingUnit, UnitKind, UnitMember
+from .models import HandlingUnit, UnitKind, UnitMember
 
 # code, Chinese name, English name, kind, duty phone (synthetic)
 UNITS = (
@@ -56,73 +52,15 @@ def load_units(subdistrict: Place) -> list[HandlingUnit]:
     return units
 
 
-def _user(mobile: str) -> User | None:
-    return User.objects.filter(mobile=mobile).first()
+def load(
+    subdistrict: Place | None = None, *, progress: bool = False, seed: int | None = None
+) -> tuple[int, dict]:
+    """The units, then the year of requests (demo_year.py). Returns (units, the year's counts)."""
+    from . import demo_year
 
-
-def load_requests(subdistrict: Place, units: list[HandlingUnit]) -> int:
-    """A few requests by the demo logins, in different states. Returns how many were made."""
-    resident, leader = _user("13800000001"), _user("13800000004")
-    grid, community, dispatcher = _user("13800000006"), _user("13800000007"), _user("13800000010")
-    housing_member = _user(DEPARTMENT_LOGIN)
-    if not all((resident, leader, grid, community, dispatcher, housing_member)):
-        return 0
-    record = Resident.objects.filter(user=resident).select_related("household").first()
-    if record is None:
-        return 0
-    household = record.household
-    cat = {c.code: c for c in Category.objects.all()}
-
-    def submit(text: str, code: str, **kw):
-        return services.submit_request(
-            resident,
-            place=household,
-            request_type=kw.pop("type", "help"),
-            description=text,
-            category=cat[code],
-            **kw,
-        )
-
-    made = []
-    with transaction.atomic():
-        # 1. new, waiting for the 楼门长
-        made.append(submit("楼道声控灯坏了，晚上上下楼看不见台阶", "corridor", board_consent=True))
-        # 2. accepted, contacted and resolved by the 楼门长: waiting for the resident's rating
-        r = submit("单元门禁刷卡没反应，老人进不了门", "corridor", board_consent=True)
-        services.accept_request(leader, r)
-        services.record_contact(leader, r, note="电话联系了居民，约好下午查看")
-        services.resolve_request(leader, r, result="联系物业更换了门禁读卡器，已恢复")
-        made.append(r)
-        # 3. closed with a rating
-        r = submit("楼道里堆放的旧家具挡住了消防通道", "corridor", type="complaint", board_consent=True)
-        services.accept_request(leader, r)
-        services.record_contact(leader, r, note="上门沟通")
-        services.resolve_request(leader, r, result="与住户沟通后已清理，通道畅通")
-        services.rate_request(
-            resident, r, solved=True, satisfaction="satisfied", comment="很快就解决了，谢谢"
-        )
-        made.append(r)
-        # 4. a grid-level category climbed to the subdistrict, sent to 区住建委; 吹哨 for heating and property
-        r = submit("楼顶防水层老化，雨天顶层漏水，暖气管道也受潮", "leak")
-        services.escalate_request(grid, r, reason="涉及房屋主体结构，网格解决不了")
-        services.escalate_request(community, r, reason="需要街道协调住建部门")
-        services.dispatch_request(
-            dispatcher, r, level=HandlingLevel.DEPARTMENT, unit=units[0], note="房屋修缮"
-        )
-        services.accept_request(housing_member, r, note="首接负责")
-        services.summon_units(
-            dispatcher, r, units=[units[2], units[4]], kind=AssistKind.WHISTLE, note="周三上午9点现场会"
-        )
-        made.append(r)
-        # 5. waiting on the dispatcher desk
-        r = submit("小区门口人行道砖块松动，老人容易绊倒", "municipal")
-        made.append(r)
-    return len(made)
-
-
-def load(subdistrict: Place | None = None) -> tuple[int, int]:
     subdistrict = subdistrict or Place.objects.filter(level=Level.SUBDISTRICT).order_by("path").first()
     if subdistrict is None:
-        return 0, 0
+        return 0, {}
     units = load_units(subdistrict)
-    return len(units), load_requests(subdistrict, units)
+    year = demo_year.load(subdistrict, progress=progress, **({"seed": seed} if seed is not None else {}))
+    return len(units), year

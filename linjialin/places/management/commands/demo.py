@@ -1,5 +1,7 @@
 """`linjialin demo`: load the demo subdistrict 通运街道 (or `--scale district`), print the demo logins."""
 
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from linjialin.places import demo
@@ -62,6 +64,7 @@ class Command(BaseCommand):
                 "Use a fresh database, or --if-empty to skip quietly."
             )
         progress = not options["no_progress"]
+        started = time.perf_counter()
         if options["scale"] == "district":
             result = demo.load_district(
                 seed=options["seed"], households=options["households"], progress=progress
@@ -72,10 +75,15 @@ class Command(BaseCommand):
             )
         from linjialin.service_requests import demo as requests_demo
 
-        units, requests = requests_demo.load()
+        units, year = requests_demo.load(progress=progress, seed=result.seed)
         from linjialin.mediation import demo as mediation_demo
 
         centre = mediation_demo.load()
+        from linjialin.hotspots import demo as hotspots_demo
+        from linjialin.mutual_aid import demo as aid_demo
+
+        hot = hotspots_demo.load()
+        aid = aid_demo.load(seed=result.seed)
         c = result.counts
         self.stdout.write(
             self.style.SUCCESS(
@@ -83,10 +91,17 @@ class Command(BaseCommand):
                 f"{c.subdistricts} subdistricts, {c.communities} communities, {c.grids} grids, "
                 f"{c.compounds} compounds, {c.buildings} buildings, {c.entrances} entrances, "
                 f"{c.households} households, {c.residents} residents, {c.tags} tags, "
-                f"{c.users} users, {c.grants} role grants, {units} handling units, {requests} requests, "
+                f"{c.users} users, {c.grants} role grants, {units} handling units, "
+                f"{year.get('requests', 0)} requests ({year.get('rated', 0)} rated, "
+                f"{year.get('escalated', 0) + year.get('sweep_escalated', 0)} escalated, "
+                f"{year.get('dispatched', 0)} dispatched, {year.get('whistles', 0)} 吹哨), "
                 f"mediation: {centre.get('sessions', 0)} screening sessions, "
                 f"{centre.get('consultations', 0)} consultations, {centre.get('cases', 0)} cases "
-                f"({centre.get('resolved', 0)} resolved this year)."
+                f"({centre.get('resolved', 0)} resolved this year), "
+                f"{hot.get('hotspots', 0)} hotspots, {hot.get('themes', 0)} 每月一题 theme, "
+                f"mutual aid: {aid.get('posts', 0)} posts ({aid.get('finished', 0)} handed over), "
+                f"{aid.get('care_visits', 0)} care visits, {aid.get('episodes', 0)} emergency episode. "
+                f"All in {time.perf_counter() - started:.0f} s."
             )
         )
         if not options["no_logins"]:
