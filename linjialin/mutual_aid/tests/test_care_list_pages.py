@@ -61,7 +61,7 @@ def test_the_list_is_searchable_by_room_and_by_name(tree, care_tags, grid_worker
     by_name = client.get(URL, {"q": "张三"}).context["rows"]
     assert [r.household for r in by_name] == [tree.household_a1]
     none = client.get(URL, {"q": "不存在的人"})
-    assert none.context["rows"] == [] and "No household on the care list matches." in none.content.decode()
+    assert none.context["rows"] == [] and "关爱名单中没有匹配的住户。" in none.content.decode()
 
 
 def test_the_search_stays_inside_the_care_scope(tree, care_tags, entrance_leader_a, login):

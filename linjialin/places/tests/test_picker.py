@@ -82,7 +82,7 @@ def test_search_finds_by_room_building_and_resident_name_within_scope(tree, grid
 def test_an_outsider_gets_nothing_from_another_community(login, tree, outsider):
     assert selectors.search_households_for_user(outsider, "requests", "紫荆雅园") == []
     html = login(outsider).get(SEARCH, {"for": "requests", "household_q": "紫荆"}).content.decode()
-    assert tree.household_a1.name not in html and "No household you may choose matches" in html
+    assert tree.household_a1.name not in html and "没有您可选择的匹配住户" in html
     own = login(outsider).get(SEARCH, {"for": "requests", "household_q": "101"}).content.decode()
     assert f'value="{tree.household_x1.pk}"' in own
 
@@ -93,7 +93,7 @@ def test_the_search_answers_at_most_twenty_and_says_there_are_more(login, tree, 
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count("data-picker-pick") == selectors.PICKER_LIMIT == 20
-    assert "More households match" in html
+    assert "匹配的住户较多" in html
     narrow = login(entrance_leader_a).get(SEARCH, {"for": "requests", "household_q": "1单元 310"})
     assert narrow.content.decode().count("data-picker-pick") == 1
 
@@ -121,7 +121,7 @@ def test_the_daibao_page_carries_no_household_list(login, tree, grid_worker):
 def test_daibao_with_a_household_outside_the_scope_is_refused_with_a_clear_message(login, tree, grid_worker):
     response = login(grid_worker).post(BEHALF, behalf_form(household=tree.household_x1.pk))
     assert response.status_code == 422
-    assert "This household is not one you may enter requests for" in response.content.decode()
+    assert "您无权为该住户登记诉求" in response.content.decode()
     assert not ServiceRequest.objects.exists()
 
 
@@ -145,7 +145,7 @@ def test_daibao_without_javascript_searches_and_picks_on_the_page(login, tree, g
     assert f"<strong>{tree.household_a2.name}</strong>" in html
     # a pick of a household outside the scope is not shown as chosen
     other = client.post(BEHALF, behalf_form(household_pick=str(tree.household_x1.pk))).content.decode()
-    assert tree.household_x1.name not in other and "No household chosen yet." in other
+    assert tree.household_x1.name not in other and "尚未选择住户。" in other
 
 
 # --- the mutual-aid post page -------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_the_post_page_uses_the_picker_for_a_leader_and_not_the_whole_list(login
 def test_a_post_for_a_household_outside_the_scope_is_refused(login, tree, entrance_leader_a):
     response = login(entrance_leader_a).post(NEW_POST, post_form(household=tree.household_b1.pk))
     assert response.status_code == 422
-    assert "This household is not one you may post for" in response.content.decode()
+    assert "您无权为该住户发布" in response.content.decode()
     assert not Post.objects.exists()
 
 

@@ -53,7 +53,7 @@ def test_a_gas_leak_gets_a_kind_answer_in_chinese(login, resident_a):
     assert "关闭阀门" in diversion  # what to do with gas, from the rule (data)
     detail = client.get(reverse("requests:detail", args=[req.pk])).content.decode()
     state = detail.split('id="request-state">', 1)[1].split("</span>", 1)[0]
-    assert state == "已转社区值班人员"
+    assert state == "紧急情况：请立即拨打求助电话"
 
 
 def test_a_gas_leak_gets_a_kind_answer_in_english(login, resident_a):
@@ -83,7 +83,9 @@ def test_a_court_matter_still_says_where_it_belongs(login, resident_a):
     assert req.diversion and req.diversion != Diversion.EMERGENCY
     html = _outcome(client, req, "en")
     assert 'id="emergency-calls"' not in html
-    assert "not accepted" in _section(html, 'id="diversion"')
+    section = _section(html, 'id="diversion"')
+    assert "12368" in section and "the office above is the one that can really settle it" in section
+    assert "not accepted" not in section
 
 
 def test_an_outsider_cannot_open_the_outcome(login, resident_a, outsider):
