@@ -84,7 +84,9 @@ class HouseholdMixin:
         field.label_from_instance = household_label
         first_two = list(households[:2])  # one household or several: never the whole scope
         self.picks_household = self.uses_picker and len(first_two) > 1
-        if len(first_two) == 1 or self.picks_household:
+        if self.picks_household:
+            field.widget = forms.HiddenInput(attrs={"data-picker": ""})  # the picker takes the focus
+        elif len(first_two) == 1:
             field.widget = forms.HiddenInput()
         if len(first_two) == 1:
             field.initial = first_two[0].pk

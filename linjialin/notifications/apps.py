@@ -10,4 +10,9 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from linjialin.core import audit_labels
 
+        from .channels import channel_label, channel_paths
+
         audit_labels.register({"notification.sent": _("Notices sent")})
+        audit_labels.register_fields(
+            {}, values={("channels", path): channel_label(path) for path in channel_paths()}
+        )

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("linjialin.notifications")
 
@@ -19,6 +20,8 @@ DEFAULT_CHANNELS = ["linjialin.notifications.channels.LogChannel"]
 
 class LogChannel:
     """Writes the message to the log (development, and the default until a gateway is configured)."""
+
+    label = _("the server log (no SMS or WeChat gateway yet)")
 
     def send(self, notification) -> None:
         logger.info(
@@ -32,6 +35,14 @@ class LogChannel:
 
 def channel_paths() -> list[str]:
     return list(getattr(settings, "NOTIFICATION_CHANNELS", DEFAULT_CHANNELS))
+
+
+def channel_label(path: str):
+    """A channel in words (its class's `label`), for the audit page."""
+    try:
+        return getattr(import_string(path), "label", None) or path.rsplit(".", 1)[-1]
+    except ImportError:
+        return path.rsplit(".", 1)[-1]
 
 
 def get_channel(path: str):

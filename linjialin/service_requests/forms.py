@@ -152,7 +152,7 @@ class StaffRequestForm(RequestForm):
         label=_("Household"),
         queryset=None,
         required=False,
-        widget=forms.HiddenInput,
+        widget=forms.HiddenInput(attrs={"data-picker": ""}),  # the picker's search box takes the focus
         error_messages={
             "invalid_choice": _(
                 "This household is not one you may enter requests for, or it no longer exists: "

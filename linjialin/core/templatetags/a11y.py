@@ -12,11 +12,23 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
+def _takes_focus(field) -> bool:
+    """Visible fields, and hidden ones a picker stands in for (their widget carries `data-picker`:
+    the picker's search box takes the focus, see places/_household_picker.html)."""
+    return not field.is_hidden or "data-picker" in field.field.widget.attrs
+
+
 def _first_error_name(form: BaseForm) -> str | None:
-    """The visible field in error that comes first on the page (errors raised in clean() may be
-    recorded out of field order, so the order of the form's fields decides)."""
+    """The field in error that comes first on the page (errors raised in clean() may be recorded out
+    of field order, so the order of the form's fields decides)."""
     errors = form.errors
-    return next((f.name for f in form.visible_fields() if f.name in errors), None)
+    return next((f.name for f in form if f.name in errors and _takes_focus(f)), None)
+
+
+@register.filter
+def is_first_error(field) -> bool:
+    """For templates that draw a field by hand (the household picker)."""
+    return _is_first_error(field)
 
 
 def _is_first_error(field) -> bool:
