@@ -79,8 +79,11 @@ def _phone_mobiles() -> list[str]:
     return mobiles
 
 
+STATIC_PREFIX = "/" + settings.STATIC_URL.strip("/") + "/"  # STATIC_URL may or may not start with "/"
+
+
 def _static(path: str) -> tuple[bytes, str] | None:
-    found = finders.find(path.removeprefix("/" + settings.STATIC_URL.strip("/") + "/"))
+    found = finders.find(path.removeprefix(STATIC_PREFIX))
     if not found:
         return None
     return Path(found).read_bytes(), mimetypes.guess_type(found)[0] or "application/octet-stream"
@@ -110,6 +113,7 @@ def test_resident_and_building_leader_pages_fit_a_phone():
         context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 812})
         page = context.new_page()
         current: dict[str, str] = {}
+        served: set[str] = set()  # the static files the pages loaded: the site's CSS must be among them
 
         def serve(route):
             path = "/" + route.request.url.split("://", 1)[1].split("/", 1)[1]
@@ -117,8 +121,9 @@ def test_resident_and_building_leader_pages_fit_a_phone():
                 return route.fulfill(
                     status=200, content_type="text/html; charset=utf-8", body=current["html"]
                 )
-            static = _static(path.split("?")[0]) if path.startswith("/" + settings.STATIC_URL) else None
+            static = _static(path.split("?")[0]) if path.startswith(STATIC_PREFIX) else None
             if static:
+                served.add(path.split("?")[0])
                 return route.fulfill(status=200, body=static[0], content_type=static[1])
             return route.abort()  # photos and htmx fragments: not needed for the layout
 
@@ -137,5 +142,6 @@ def test_resident_and_building_leader_pages_fit_a_phone():
                 )
                 too_wide.append(f"{result.persona} · {url}: {width} px wide ({', '.join(culprits)})")
         browser.close()
+    assert STATIC_PREFIX + "linjialin/site.css" in served, "the pages were measured without the site's CSS"
     if too_wide:
         pytest.fail("pages wider than 375 px:\n" + "\n".join(too_wide), pytrace=False)
