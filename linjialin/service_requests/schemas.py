@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from .models import Channel, RequestType, Satisfaction, State, Urgency
 
 TEXT = r"\S"  # at least one character that is not a space
+ID_MAX = 2**63 - 1  # the largest id a database column holds: a larger number is a 422, not a crash
 
 
 class RequestOut(Schema):
@@ -73,14 +74,14 @@ class RequestFilters(Schema):
     state: State | None = None
     level: int | None = Field(None, ge=0, le=4, description="handling level, 0 department … 4 entrance")
     overdue: bool | None = None
-    place: int | None = Field(None, ge=1, description="requests at this place and below")
+    place: int | None = Field(None, ge=1, le=ID_MAX, description="requests at this place and below")
     mine: bool = False
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class SubmitIn(Schema):
-    place_id: int = Field(..., ge=1)
+    place_id: int = Field(..., ge=1, le=ID_MAX)
     request_type: RequestType
     description: str = Field(..., max_length=2000, pattern=TEXT)
     category: str | None = Field(None, max_length=40, description="category code (unknown: 404)")
@@ -145,7 +146,7 @@ class DispatchIn(Schema):
 
 class ReassignIn(Schema):
     level: int = Field(..., ge=0, le=4, description="0 department (give unit_id) … 4 entrance")
-    unit_id: int | None = Field(None, ge=1)
+    unit_id: int | None = Field(None, ge=1, le=ID_MAX)
     reason: str = Field(..., max_length=2000, pattern=TEXT)
 
 

@@ -119,6 +119,8 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(tree, resident_a, 
     assert response.status_code == 422 and "contact_mobile" in response.json()["fields"]
     response = post(client, URL, submit_body(tree, request_type="praise"))
     assert response.status_code == 422 and "request_type" in response.json()["fields"]
+    response = post(client, URL, submit_body(tree, place_id=2**63))  # beyond any id column
+    assert response.status_code == 422 and "place_id" in response.json()["fields"]
     response = post(client, URL, submit_body(tree, category="no-such"))
     assert response.status_code == 404 and response.json()["detail"] in ("Unknown category.", "未知的类别。")
     assert ServiceRequest.objects.count() == 0
