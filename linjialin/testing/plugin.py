@@ -228,3 +228,30 @@ def pytest_collection_modifyitems(items):
         return 1 if item.get_closest_marker("browser") else 2
 
     items.sort(key=order)
+
+
+
+class _GroupsOnOneWorker:
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by the suffix "@<group>"
+    that pytest-xdist adds to their node ids on each worker. pytest-xdist 3.8 writes it to
+    `item._nodeid`, which pytest 9.2 no longer reads (the id lives in `item._id`), so every group was
+    split across the workers and its costly fixtures (the loaded demo, the demo years) were built once
+    per worker. This adds the suffix where pytest reads it; it changes nothing once xdist does."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        from _pytest.nodeid import coerce_node_id
+
+        if not getattr(config.option, "loadgroup", False):  # set by pytest-xdist on its workers
+            return
+        for item in items:
+            marks = item.iter_markers("xdist_group")
+            names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+            suffix = "@" + "_".join(sorted(names))
+            if names and not item.nodeid.endswith(suffix):
+                item._id = coerce_node_id(item.nodeid + suffix)
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_GroupsOnOneWorker(), "linjialin-xdist-groups")
