@@ -536,12 +536,11 @@ class _Loop:
         handler = req.handler
         if f.give_back and req.level == H.DEPARTMENT:
             f.give_back = False
-            ok = self.attempt(
+            if self.attempt(
                 lambda: services.return_request(handler, req, reason="不属于本单位职责，请改派"), "returned"
-            )
-            self.next(req.pk, 2)
-            if ok:
-                return
+            ):
+                self.next(req.pk, 2)
+                return  # a refused 退单 goes on below: one next step either way
         if f.reassign and req.level == H.DEPARTMENT:
             f.reassign = False
             other = next(u for u in self.unit_list if u.pk != req.unit_id)
