@@ -250,7 +250,7 @@ def plan_clusters(loop: _Loop, today: date) -> None:
             day = today - timedelta(days=rng.randrange(1, 21))
             when = loop.office(day, rng)
             seed = rng.random()
-            household = households[start + rng.randrange(0, 60)]
+            household = rng.choice(households[start : start + 60])  # fewer than 60 in a small one
             loop.year.at(
                 when,
                 lambda c=community, h=household, s=seed, k=code, t=text: loop.submit(

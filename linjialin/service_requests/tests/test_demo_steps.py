@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 from types import SimpleNamespace
 
+from linjialin.core import demo_clock
+from linjialin.service_requests import demo_today
 from linjialin.service_requests.demo_year import Fate, H, _Loop
 
 
@@ -18,3 +21,17 @@ def test_a_refused_give_back_queues_one_next_step_not_two():
     loop._accepted(req, Fate(give_back=True))
     assert queued == [7]
 
+
+def test_clusters_in_a_community_of_fewer_than_60_households():
+    community = SimpleNamespace(pk=1)
+    households = [SimpleNamespace(pk=i) for i in range(10)]
+    queued = []
+    loop = SimpleNamespace(
+        rng=random.Random(3),
+        places=SimpleNamespace(communities=[community], households={1: households}),
+        categories={"utilities-heating": object()},
+        office=lambda day, rng: demo_clock.at(day, 9),
+        year=SimpleNamespace(at=lambda when, fn: queued.append(when)),
+    )
+    demo_today.plan_clusters(loop, date(2026, 12, 7))
+    assert 5 <= len(queued) < 8
