@@ -195,8 +195,10 @@ class _Aid:
 
     # --- care visits ---------------------------------------------------------------------------------------
     def plan_care(self, per_community: int) -> None:
-        """The 楼门长 visits a few care-list households of their entrance about every month or two; the next
-        visit of each is planned after today (the care list shows it as due)."""
+        """The 楼门长 visits a few care-list households of their entrance on or a few days before each planned
+        visit (AidRules.care_visit_days apart); the next visit of each is planned after today (the care
+        list shows it as due, not overdue)."""
+        gap = care.rules().care_visit_days
         for community in self.communities:
             households = care_selectors.care_households_under([community.path])
             households = [h for h in households if self._leader_of(h)][:per_community]
@@ -205,18 +207,27 @@ class _Aid:
                 day = self.start + timedelta(days=self.rng.randrange(0, 40))
                 while day < self.now.date():
                     self.year.at(self.when(day), lambda h=household, u=leader: self.visit(u, h))
-                    day += timedelta(days=self.rng.randrange(25, 70))
+                    day += timedelta(days=gap - self.rng.randrange(0, min(gap, 6)))
 
     def _leader_of(self, household: Place) -> User | None:
         return next((u for p, u in self.leaders.items() if household.path.startswith(p)), None)
 
     def visit(self, leader: User, household: Place) -> None:
-        self.attempt(
-            lambda: care.record_unplanned_visit(
-                leader, household=household, note=self.rng.choice(VISIT_NOTES)
-            ),
-            "care_visits",
+        """The household's open plan recorded as made (an unplanned visit closes none: each later plan
+        would stay open and the household show overdue); unplanned only the first time."""
+        note = self.rng.choice(VISIT_NOTES)
+        plan = (
+            care_selectors.visits_of(household)
+            .filter(done_at__isnull=True)
+            .order_by("planned_on", "pk")
+            .first()
         )
+        if plan is not None:
+            self.attempt(lambda: care.record_visit(leader, plan, note=note), "care_visits")
+        else:
+            self.attempt(
+                lambda: care.record_unplanned_visit(leader, household=household, note=note), "care_visits"
+            )
 
     # --- the emergency -------------------------------------------------------------------------------------
     def plan_emergency(self) -> None:

@@ -89,6 +89,15 @@ def test_mutual_aid_in_every_community_with_care_visits_and_an_emergency():
     assert EmergencyTask.objects.filter(episode=episode, state="done").exists()
 
 
+def test_demo_care_households_are_visited_as_planned_none_overdue():
+    from linjialin.mutual_aid.models import CareVisit
+
+    open_plans = CareVisit.objects.filter(done_at__isnull=True)
+    households = list(open_plans.values_list("household_id", flat=True))
+    assert households and len(households) == len(set(households))  # one open plan each
+    assert not open_plans.filter(planned_on__lt=timezone.localdate()).exists()
+
+
 def test_the_audit_chain_verifies():
     assert audit.verify().ok
 
