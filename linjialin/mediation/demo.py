@@ -5,7 +5,7 @@ case files, the party's view and the reports have something true to show.
 
 Everything goes through the services, like real use, in the order it would have happened: the steps of
 all the cases, sessions and consultations are queued by time and run one after another with the clock
-set to each step's time (`_clock`: only here, in the single-threaded demo command), so the timelines,
+set to each step's time (core/demo_clock.py: only in the single-threaded demo command), so the timelines,
 the audit trail (hash-chained, in time order) and the figures agree. Called by `linjialin demo`.
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import User
 from linjialin.core import demo_clock
-from linjialin.core.calendar import is_working_day, local_tz, next_working_day
+from linjialin.core.calendar import next_working_day
 from linjialin.places.demo import TONGYUN
 from linjialin.places.models import Level, Place, Resident
 
@@ -237,45 +237,14 @@ ORGANISATIONS = {
 }
 
 
-_clock = demo_clock.clock
 _at = demo_clock.at
-
-
-# The centre's office hours: every step of the year happens on a working day (core.calendar: weekends,
-# statutory holidays and 调休 make-up days) between these times, local time.
-OPENS, CLOSES = time(8, 30), time(17, 30)
-
-
-def _in_hours(when: datetime) -> bool:
-    local = when.astimezone(local_tz())
-    return is_working_day(local.date()) and OPENS <= local.time() <= CLOSES
-
-
-def _working(when: datetime) -> datetime:
-    """`when`, or the next office-hours moment after it: a step drawn for 21:40 or a Sunday happens the
-    next working morning. Never earlier than `when`, so a step still follows the one that queued it.
-    The minutes after opening (0–89) come from the drawn time, so mornings do not all start at 08:30."""
-    if _in_hours(when):
-        return when
-    local = when.astimezone(local_tz())
-    day = local.date()
-    if not (is_working_day(day) and local.time() < OPENS):
-        day = next_working_day(day)
-    return _at(day, OPENS.hour, OPENS.minute) + timedelta(minutes=(local.hour * 60 + local.minute) % 90)
-
-
-def _last_working_day_before(day: date) -> date:
-    day -= timedelta(days=1)
-    while not is_working_day(day):
-        day -= timedelta(days=1)
-    return day
 
 
 class _Year(demo_clock.Year):
     """The year's queue, every step moved into the centre's office hours."""
 
     def at(self, when: datetime, fn: Callable[[], None]) -> None:
-        super().at(_working(when), fn)
+        super().at(demo_clock.working(when), fn)
 
 
 def _weighted(rng: random.Random, table: dict) -> str:
@@ -285,9 +254,8 @@ def _weighted(rng: random.Random, table: dict) -> str:
 
 def _period(today: date) -> tuple[date, date]:
     """The demo year: this calendar year up to yesterday (the previous one early in January–February)."""
-    if today.timetuple().tm_yday > 60:
-        return date(today.year, 1, 1), today
-    return date(today.year - 1, 1, 1), date(today.year, 1, 1)
+    start = demo_clock.year_start(today)
+    return start, (today if start.year == today.year else date(today.year, 1, 1))
 
 
 class _Centre:
@@ -325,7 +293,7 @@ class _Centre:
             self.residents[community.pk] = list(
                 Resident.objects.filter(pk__in=chosen).select_related("household").order_by("id")
             )
-        self.year = _Year(rng, today)
+        self.year = _Year(today)
         self.counts = {"cases": 0, "sessions": 0, "consultations": 0}
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -393,7 +361,7 @@ class _Centre:
             community = self.communities[i % len(self.communities)]
             when = self.office_time(self.today + timedelta(days=5 + 7 * i))
             self.year.at(
-                _at(_last_working_day_before(self.today), 17, i),
+                _at(demo_clock.last_working_day_before(self.today), 17, i),
                 lambda c=community, t=when: screening_services.plan_screening(
                     self.lead_for(c), place=c, planned_for=t, location="社区议事厅"
                 ),
@@ -751,7 +719,7 @@ class _Centre:
         for i in range(6):
             when = self.office_time(self.today - timedelta(days=5 + 4 * i))
             self.year.at(when, lambda: self._register("ongoing", None))
-        recent = _last_working_day_before(self.today - timedelta(days=1))
+        recent = demo_clock.last_working_day_before(self.today - timedelta(days=1))
         self.year.at(_at(recent, 10), self._resident_applies)
         self.year.at(_at(recent, 11), self._risky_case)
 

@@ -11,16 +11,13 @@ import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import RoleGrant, User
 from linjialin.accounts.roles import Role
 from linjialin.core import demo_clock
-from linjialin.core.calendar import local_tz
-from linjialin.core.errors import Conflict
-from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place
 
 from . import care_selectors
@@ -31,7 +28,6 @@ SEED = 2028
 COMMUNITY_WORKER = "13800000007"  # a demo login: the demo's people are there
 POSTS_PER_COMMUNITY = 24  # a year's posts in each community (the demo's share; a busy one sees more)
 CARE_HOUSEHOLDS_PER_COMMUNITY = 6
-FAILED = (PermissionDenied, ValidationError, TransitionNotAllowed, Conflict)
 
 NEEDS = {
     AidCategory.LENDING: [
@@ -72,7 +68,7 @@ VISIT_NOTES = [
 class _Aid:
     def __init__(self, subdistrict: Place, rng: random.Random, start: date, now: datetime):
         self.rng, self.start, self.now = rng, start, now
-        self.year = demo_clock.Year(rng, now.date(), until=now)
+        self.year = demo_clock.Year(now.date(), until=now)
         self.counts: Counter = Counter()
         places = {
             p.pk: p
@@ -108,15 +104,8 @@ class _Aid:
             ids.sort()
 
     def attempt(self, fn, counter: str = ""):
-        try:
-            with transaction.atomic():
-                result = fn()
-        except FAILED:
-            self.counts["skipped"] += 1
-            return None
-        if counter:
-            self.counts[counter] += 1
-        return result
+        """The step's result, or None when the services refused it."""
+        return demo_clock.attempt(self.counts, fn, counter)[1]
 
     def when(self, day: date) -> datetime:
         hour = self.rng.choice((8, 9, 10, 11, 15, 16, 17, 18, 19, 20))
@@ -303,8 +292,7 @@ def load(subdistrict: Place | None = None, *, seed: int = SEED, now: datetime | 
     if subdistrict is None or not User.objects.filter(mobile=COMMUNITY_WORKER).exists():
         return {}  # a demo without its logins (--communities 1) has nobody to post or visit
     now = now or timezone.now()
-    today = timezone.localtime(now, local_tz()).date()
-    start = date(today.year, 1, 1) if today.timetuple().tm_yday > 60 else date(today.year - 1, 1, 1)
+    start = demo_clock.year_start(local_date(now))
     with transaction.atomic():
         aid = _Aid(subdistrict, random.Random(seed), start, now)
         aid.plan_posts(POSTS_PER_COMMUNITY)

@@ -17,16 +17,11 @@ from .models import Channel, ServiceRequest
 # --- the demo logins' work today ----------------------------------------------------------------------
 def _working_days_back(today: date, n: int) -> date:
     """The day whose deadline of `n` working days ends on `today`'s next working day (or today)."""
-    from linjialin.core.calendar import is_working_day
+    from linjialin.core.calendar import next_working_day
 
-    day = today
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    steps = 0
-    while steps < n:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            steps += 1
+    day = next_working_day(today, inclusive=True)
+    for _ in range(n):
+        day = demo_clock.last_working_day_before(day)
     return day
 
 

@@ -17,16 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from linjialin.accounts.models import RoleGrant, User
 from linjialin.accounts.roles import Role
 from linjialin.core import demo_clock
-from linjialin.core.calendar import local_tz
-from linjialin.core.errors import Conflict
-from linjialin.core.workflow import TransitionNotAllowed
+from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place, Resident
 
 from . import demo_texts as T
@@ -60,7 +57,6 @@ FIELD_UNIT = {  # a field's department unit (service_requests/demo.py UNITS)
 RESIDENT_DEMO, LEADER_DEMO, GRID_DEMO = "13800000001", "13800000004", "13800000006"
 COMMUNITY_DEMO, STAFF_DEMO, DISPATCHER_DEMO = "13800000007", "13800000009", "13800000010"
 SECRETARY_DEMO, DEPARTMENT_DEMO = "13800000008", "13800000011"
-FAILED = (PermissionDenied, ValidationError, TransitionNotAllowed, Conflict)
 ENDED = (S.CLOSED, S.NOT_ACCEPTED, S.MERGED, S.WITHDRAWN)
 
 
@@ -203,7 +199,7 @@ def _weighted(rng: random.Random, weights: dict):
 class _Loop:
     def __init__(self, subdistrict: Place, rng: random.Random, start: date, now: datetime, progress):
         self.rng, self.now, self.start = rng, now, start
-        self.year = demo_clock.Year(rng, now.date(), until=now)
+        self.year = demo_clock.Year(now.date(), until=now)
         self.people = _People(subdistrict, now.year)
         self.fates: dict[int, Fate] = {}
         self.context: dict[int, tuple[Place, Place]] = {}  # request → (entrance, household)
@@ -236,14 +232,9 @@ class _Loop:
         return demo_clock.at(day, hour, rng.randrange(0, 60))
 
     def later(self, when: datetime, hours: float) -> datetime:
-        """`hours` of working time after `when`: nights and weekends skipped (handlers work 8:30–17:30)."""
-        at = timezone.localtime(when, local_tz()) + timedelta(hours=hours)
-        while at.weekday() >= 5 or not 8 <= at.hour < 18:
-            if at.hour >= 18 or at.weekday() >= 5:
-                at = demo_clock.at(at.date() + timedelta(days=1), 8, 30 + self.rng.randrange(0, 30))
-            else:
-                at = demo_clock.at(at.date(), 8, 30 + self.rng.randrange(0, 30))
-        return at
+        """`hours` after `when`, moved into office hours (demo_clock.working: nights, weekends and holidays
+        skipped; handlers work 8:30–17:30)."""
+        return demo_clock.working(when + timedelta(hours=hours))
 
     def next(self, rid: int, hours: float, ok: bool = True) -> None:
         if not ok:
@@ -412,15 +403,8 @@ class _Loop:
             self.next(rid, 1)
 
     def attempt(self, fn, counter: str = "") -> bool:
-        try:
-            with transaction.atomic():
-                fn()
-        except FAILED:
-            self.counts["skipped"] += 1
-            return False
-        if counter:
-            self.counts[counter] += 1
-        return True
+        """Whether the step went through (the services may refuse it)."""
+        return demo_clock.attempt(self.counts, fn, counter)[0]
 
     def handler_at(self, req: ServiceRequest) -> User | None:
         entrance, _household = self.context[req.pk]
@@ -749,8 +733,8 @@ def load(
     if subdistrict is None or User.objects.filter(mobile__in=needed).count() < len(needed):
         return {}
     now = now or timezone.now()
-    today = timezone.localtime(now, local_tz()).date()
-    start = date(today.year, 1, 1) if today.timetuple().tm_yday > 60 else date(today.year - 1, 1, 1)
+    today = local_date(now)
+    start = demo_clock.year_start(today)
     from . import demo_today  # it builds on this module's loop
 
     rng = random.Random(seed)
@@ -768,7 +752,7 @@ def load(
         seen = [start]
 
         def advance(at: datetime) -> None:
-            day = timezone.localtime(at, local_tz()).date()
+            day = local_date(at)
             if day > seen[0]:
                 bar.update((day - seen[0]).days)
                 seen[0] = day
