@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from linjialin.accounts.models import RoleGrant, User
-from linjialin.accounts.roles import Role
+from linjialin.accounts.models import User
+from linjialin.accounts.selectors import users_holding
 from linjialin.core import demo_clock
-from linjialin.core.calendar import local_tz
+from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place
 
 from . import services
@@ -31,8 +31,9 @@ def load(subdistrict: Place | None = None, *, now: datetime | None = None) -> di
     if subdistrict is None or staff is None:
         return {}
     now = now or timezone.now()
-    today = timezone.localtime(now, local_tz()).date()
-    nights = [date(today.year, m, 1) for m in range(2, today.month + 1)] + [today]
+    today = local_date(now)
+    # the first night of each month and last night, once each (on the 1st they are the same night)
+    nights = list(dict.fromkeys([date(today.year, m, 1) for m in range(2, today.month + 1)] + [today]))
     runs = 0
     with transaction.atomic():
         for night in nights:
@@ -52,15 +53,9 @@ def load(subdistrict: Place | None = None, *, now: datetime | None = None) -> di
 
 
 def _owner(path: str, fallback: User) -> User:
-    """The community worker over the hotspot's place (it handles requests there), else the staff."""
-    grant = (
-        RoleGrant.objects.filter(role=Role.COMMUNITY_WORKER)
-        .filter(path__in=[path[: i + 1] for i, ch in enumerate(path) if ch == "."])
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    return grant.user if grant else fallback
+    """A community worker over the hotspot's place (it handles requests there), else the staff."""
+    owner = users_holding("requests.handle", path, levels={Level.COMMUNITY}).first()
+    return owner or fallback
 
 
 def _theme(subdistrict: Place, staff: User, today: date) -> tuple[int, int, int]:
