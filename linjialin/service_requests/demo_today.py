@@ -73,80 +73,22 @@ def plan_today(loop: _Loop, today: date) -> None:
             ),
         )
 
-    calm = dict(extension="", late=False, idle=False, not_accept=False, withdraw=False, recategorise=False)
-    # the resident of 251: closed and rated in spring, one to rate now, one in progress, one new
-    plan(
-        wd(120),
-        9,
-        fate=Fate(**calm),
-        code="corridor-door",
-        home=household,
-        channel=Channel.RESIDENT,
-        text="单元门禁刷卡没反应，老人进不了门",
-    )
-    plan(
-        wd(3),
-        9,
-        fate=Fate(**calm, hold=_state_is(S.RESOLVED)),
-        code="corridor-light",
-        home=household,
-        channel=Channel.RESIDENT,
-        text="楼道声控灯坏了，晚上上下楼看不见台阶",
-    )
-    plan(
-        wd(1),
-        10,
-        fate=Fate(**calm, hold=_state_is(S.IN_PROGRESS)),
-        code="corridor-clutter",
-        home=household,
-        channel=Channel.RESIDENT,
-        text="楼道里堆放的旧家具挡住了消防通道",
-    )
-    plan(
-        today,
-        8,
-        fate=Fate(**calm, hold=_state_is(S.SUBMITTED)),
-        code="noise-renovation",
-        home=household,
-        channel=Channel.RESIDENT,
-        text="楼上装修中午也在砸墙，家里老人休息不了",
-    )
-    # the 楼门长 of 251: new, his own in progress, due soon (deadline today), overdue (督办 by the sweep)
-    plan(
-        today,
-        8,
-        fate=Fate(**calm, hold=_state_is(S.SUBMITTED)),
-        code="corridor-ads",
-        channel=Channel.RESIDENT,
-    )
-    plan(
-        wd(2),
-        14,
-        fate=Fate(**calm, hold=_state_is(S.IN_PROGRESS)),
-        code="corridor-clean",
-        channel=Channel.RESIDENT,
-    )
-    plan(
-        today,
-        8,
-        fate=Fate(**calm, hold=_state_is(S.ACCEPTED)),
-        code="corridor-light",
-        channel=Channel.ON_BEHALF,
-    )
-    plan(
-        wd(7),
-        9,
-        fate=Fate(**calm, hold=_state_is(S.IN_PROGRESS)),
-        code="corridor-door",
-        channel=Channel.ON_BEHALF,
-    )
-    plan(
-        wd(10),
-        10,
-        fate=Fate(**calm, hold=_state_is(S.IN_PROGRESS)),
-        code="noise-neighbour",
-        channel=Channel.RESIDENT,
-    )
+    # the resident of 251: closed and rated in spring, one to rate now, one in progress, one new; the
+    # 楼门长 of 251: new, his own in progress, due soon (deadline today), overdue (督办 by the sweep)
+    R, B = Channel.RESIDENT, Channel.ON_BEHALF
+    for day, hour, hold, code, home, channel, text in (
+        (wd(120), 9, None, "corridor-door", household, R, "单元门禁刷卡没反应，老人进不了门"),
+        (wd(3), 9, S.RESOLVED, "corridor-light", household, R, "楼道声控灯坏了，晚上上下楼看不见台阶"),
+        (wd(1), 10, S.IN_PROGRESS, "corridor-clutter", household, R, "楼道里堆放的旧家具挡住了消防通道"),
+        (today, 8, S.SUBMITTED, "noise-renovation", household, R, "楼上装修中午也在砸墙，家里老人休息不了"),
+        (today, 8, S.SUBMITTED, "corridor-ads", None, R, ""),
+        (wd(2), 14, S.IN_PROGRESS, "corridor-clean", None, R, ""),
+        (today, 8, S.ACCEPTED, "corridor-light", None, B, ""),
+        (wd(7), 9, S.IN_PROGRESS, "corridor-door", None, B, ""),
+        (wd(10), 10, S.IN_PROGRESS, "noise-neighbour", None, R, ""),
+    ):
+        fate = Fate(hold=_state_is(hold) if hold else None)
+        plan(day, hour, fate=fate, code=code, home=home, channel=channel, text=text)
     # the 网格员 of 251's grid: two new grid-level requests, one in hand
     for code, hold, day in (
         ("property-lift", S.SUBMITTED, today),
@@ -156,7 +98,7 @@ def plan_today(loop: _Loop, today: date) -> None:
         plan(
             day,
             9,
-            fate=Fate(**calm, hold=_state_is(hold)),
+            fate=Fate(hold=_state_is(hold)),
             code=code,
             home=rng.choice(grid_households),
             channel=Channel.RESIDENT,
@@ -166,7 +108,7 @@ def plan_today(loop: _Loop, today: date) -> None:
         plan(
             day,
             10,
-            fate=Fate(**calm, hold=_state_is(hold)),
+            fate=Fate(hold=_state_is(hold)),
             code="parking-illegal",
             home=rng.choice(places.households[community.pk]),
             channel=Channel.RESIDENT,
@@ -175,7 +117,7 @@ def plan_today(loop: _Loop, today: date) -> None:
     plan(
         today,
         8,
-        fate=Fate(**calm, top=H.SUBDISTRICT, hold=lambda r: r.level == H.SUBDISTRICT),
+        fate=Fate(top=H.SUBDISTRICT, hold=lambda r: r.level == H.SUBDISTRICT),
         code="municipal-road",
         home=rng.choice(places.households[community.pk]),
         channel=Channel.RESIDENT,
@@ -183,7 +125,7 @@ def plan_today(loop: _Loop, today: date) -> None:
     plan(
         wd(2),
         9,
-        fate=Fate(**calm, top=H.SUBDISTRICT, department=True, give_back=True, hold=_state_is(S.RETURNED)),
+        fate=Fate(top=H.SUBDISTRICT, department=True, give_back=True, hold=_state_is(S.RETURNED)),
         code="municipal-manhole",
         home=rng.choice(places.households[community.pk]),
         channel=Channel.RESIDENT,
@@ -193,18 +135,18 @@ def plan_today(loop: _Loop, today: date) -> None:
     plan(
         wd(30),
         9,
-        fate=Fate(**calm, top=H.SUBDISTRICT, department=True, reassign=True),
+        fate=Fate(top=H.SUBDISTRICT, department=True, reassign=True),
         code="municipal-drain",
         home=rng.choice(places.households[community.pk]),
         channel=Channel.RESIDENT,
     )
-    plan(wd(40), 10, fate=Fate(**calm, unsatisfied=3), code="corridor-light", channel=Channel.RESIDENT)
+    plan(wd(40), 10, fate=Fate(unsatisfied=3), code="corridor-light", channel=Channel.RESIDENT)
     # 区住建委: a roof leak sent to it today (to accept), one in hand with an extension to decide
     at_unit = lambda r: r.level == H.DEPARTMENT and r.state == S.SUBMITTED  # noqa: E731
     plan(
         wd(1),
         9,
-        fate=Fate(**calm, top=H.SUBDISTRICT, department=True, hold=at_unit),
+        fate=Fate(top=H.SUBDISTRICT, department=True, hold=at_unit),
         code="leak-roof",
         channel=Channel.RESIDENT,
     )
@@ -212,7 +154,7 @@ def plan_today(loop: _Loop, today: date) -> None:
         wd(4),
         9,
         fate=Fate(
-            **{**calm, "extension": "grant"},
+            extension="grant",
             top=H.SUBDISTRICT,
             department=True,
             hold=_state_is(S.EXTENSION_REQUESTED),
