@@ -16,11 +16,12 @@ from linjialin.accounts.selectors import users_holding
 from linjialin.core import demo_clock
 from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place
+from linjialin.service_requests.demo_year import STAFF_DEMO
 
 from . import services
 from .models import Hotspot
 
-STAFF = "13800000009"  # subdistrict staff: supervises requests, keeps the subdistrict's themes
+STAFF = STAFF_DEMO  # subdistrict staff: supervises requests, keeps the subdistrict's themes
 PROBLEMS = 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from linjialin.accounts.models import User
 from linjialin.places.models import Level, Place
 
+from . import demo_year
 from .models import HandlingUnit, UnitKind, UnitMember
 
 # code, Chinese name, English name, kind, duty phone (synthetic)
@@ -28,7 +29,6 @@ UNITS = (
     ),
     ("ty-property", "通运物业服务公司", "Tongyun property services", UnitKind.PROPERTY, "010-69500005"),
 )
-DEPARTMENT_LOGIN = "13800000011"  # 何志刚: a member and the supervisor of 区住建委
 
 
 def load_units(subdistrict: Place) -> list[HandlingUnit]:
@@ -46,7 +46,7 @@ def load_units(subdistrict: Place) -> list[HandlingUnit]:
         )[0]
         for code, zh, en, kind, phone in UNITS
     ]
-    member = User.objects.filter(mobile=DEPARTMENT_LOGIN).first()
+    member = User.objects.filter(mobile=demo_year.DEPARTMENT_DEMO).first()
     if member:
         UnitMember.objects.get_or_create(unit=units[0], user=member, defaults={"supervisor": True})
     return units
@@ -56,11 +56,9 @@ def load(
     subdistrict: Place | None = None, *, progress: bool = False, seed: int | None = None
 ) -> tuple[int, dict]:
     """The units, then the year of requests (demo_year.py). Returns (units, the year's counts)."""
-    from . import demo_year
-
     subdistrict = subdistrict or Place.objects.filter(level=Level.SUBDISTRICT).order_by("path").first()
     if subdistrict is None:
         return 0, {}
     units = load_units(subdistrict)
-    year = demo_year.load(subdistrict, progress=progress, **({"seed": seed} if seed is not None else {}))
+    year = demo_year.load(subdistrict, progress=progress, seed=seed)
     return len(units), year

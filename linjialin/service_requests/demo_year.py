@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from linjialin.accounts.models import RoleGrant, User
 from linjialin.accounts.roles import Role
+from linjialin.accounts.services import create_user, grant_role
 from linjialin.core import demo_clock
 from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place, Resident
@@ -54,9 +55,9 @@ FIELD_UNIT = {  # a field's department unit (service_requests/demo.py UNITS)
     "parking": "ty-city-office",
     "municipal": "tz-city",
 }
-RESIDENT_DEMO, LEADER_DEMO, GRID_DEMO = "13800000001", "13800000004", "13800000006"
-COMMUNITY_DEMO, STAFF_DEMO, DISPATCHER_DEMO = "13800000007", "13800000009", "13800000010"
-SECRETARY_DEMO, DEPARTMENT_DEMO = "13800000008", "13800000011"
+RESIDENT_DEMO, LEADER_DEMO = "13800000001", "13800000004"
+STAFF_DEMO, DISPATCHER_DEMO = "13800000009", "13800000010"
+DEPARTMENT_DEMO = "13800000011"  # 何志刚: a member and the supervisor of 区住建委 (demo.py)
 ENDED = (S.CLOSED, S.NOT_ACCEPTED, S.MERGED, S.WITHDRAWN)
 
 
@@ -87,9 +88,6 @@ class _People:
     none), and resident logins made on first use."""
 
     def __init__(self, subdistrict: Place, year: int):
-        from linjialin.accounts.services import create_user
-
-        self._create_user = create_user
         self.year = year
         self.made = 0
         self.taken = set(User.objects.values_list("mobile", flat=True))
@@ -118,8 +116,10 @@ class _People:
         user = self.by_mobile[mobile]
         return users.get(user.pk, user)
 
-    def _new(self, mobile: str, name: str) -> User:
-        user = self._create_user(None, mobile=mobile, display_name=name, password=None, language="zh-hans")
+    def _new(self, mobile: str, name: str, role: str, place: Place, valid_from: date) -> User:
+        """A login with one grant (a staff member, a unit's handler, a resident)."""
+        user = create_user(None, mobile=mobile, display_name=name, password=None, language="zh-hans")
+        grant_role(None, user=user, role=role, place=place, valid_from=valid_from, check=False)
         self.taken.add(mobile)
         self.made += 1
         return user
@@ -134,35 +134,28 @@ class _People:
     def staff_for(self, places: list[Place], table: dict, role: str, title: str, base: int) -> None:
         """A login of `role` for every place in `places` that has none (the places demo staffs only
         紫荆雅园's grid and community)."""
-        from linjialin.accounts.services import grant_role
-
         for i, place in enumerate(places):
             if place.path in table:
                 continue
-            user = self._new(self._mobile(base + i), f"{place.name}{title}")
-            grant_role(
-                None, user=user, role=role, place=place, valid_from=date(self.year - 1, 1, 1), check=False
+            user = self._new(
+                self._mobile(base + i), f"{place.name}{title}", role, place, date(self.year - 1, 1, 1)
             )
             table[place.path] = user
 
     def members(self, unit: HandlingUnit, subdistrict: Place, base: int) -> list[User]:
         """Two members of each unit (the first its supervisor), each a department handler of the
         subdistrict; the demo's 区住建委 login is one of them."""
-        from linjialin.accounts.services import grant_role
-
         if unit.pk not in self.unit_members:
             have = [
                 m.user for m in UnitMember.objects.filter(unit=unit).select_related("user").order_by("pk")
             ]
             while len(have) < 2:
-                user = self._new(self._mobile(base + len(have)), f"{unit.name_zh}经办人{len(have) + 1}")
-                grant_role(
-                    None,
-                    user=user,
-                    role=Role.DEPARTMENT_HANDLER,
-                    place=subdistrict,
-                    valid_from=date(self.year - 1, 1, 1),
-                    check=False,
+                user = self._new(
+                    self._mobile(base + len(have)),
+                    f"{unit.name_zh}经办人{len(have) + 1}",
+                    Role.DEPARTMENT_HANDLER,
+                    subdistrict,
+                    date(self.year - 1, 1, 1),
                 )
                 UnitMember.objects.get_or_create(unit=unit, user=user, defaults={"supervisor": not have})
                 have.append(user)
@@ -171,21 +164,11 @@ class _People:
 
     def resident(self, household: Place, residents: list[Resident]) -> User | None:
         """The household's resident login (made on first use, from its first adult with a mobile)."""
-        from linjialin.accounts.services import grant_role
-
         if household.pk not in self.residents:
             user = None
             for r in residents:
                 if r.mobile and r.mobile not in self.taken and (r.birth_year or 0) <= self.year - 20:
-                    user = self._new(r.mobile, r.name)
-                    grant_role(
-                        None,
-                        user=user,
-                        role=Role.RESIDENT,
-                        place=household,
-                        valid_from=date(self.year - 2, 1, 1),
-                        check=False,
-                    )
+                    user = self._new(r.mobile, r.name, Role.RESIDENT, household, date(self.year - 2, 1, 1))
                     break
             self.residents[household.pk] = user
         return self.residents[household.pk]
@@ -197,14 +180,13 @@ def _weighted(rng: random.Random, weights: dict):
 
 
 class _Loop:
-    def __init__(self, subdistrict: Place, rng: random.Random, start: date, now: datetime, progress):
+    def __init__(self, subdistrict: Place, rng: random.Random, start: date, now: datetime):
         self.rng, self.now, self.start = rng, now, start
         self.year = demo_clock.Year(now.date(), until=now)
         self.people = _People(subdistrict, now.year)
         self.fates: dict[int, Fate] = {}
         self.context: dict[int, tuple[Place, Place]] = {}  # request → (entrance, household)
         self.failures: Counter = Counter()
-        self.requests: list[int] = []
         self.units = {u.code: u for u in HandlingUnit.objects.filter(path__startswith=subdistrict.path)}
         self.unit_list = sorted(self.units.values(), key=lambda u: u.code)
         self.categories = {c.code: c for c in Category.objects.filter(active=True).select_related("parent")}
@@ -215,7 +197,6 @@ class _Loop:
         for subs in self.subs.values():
             subs.sort(key=lambda c: c.code)
         self.counts: Counter = Counter()
-        self.progress = progress
         self.places = _Places(subdistrict)
         people = self.people
         people.staff_for(self.places.grids, people.grid, Role.GRID_WORKER, "网格员", 10_000)
@@ -289,11 +270,8 @@ class _Loop:
     def pick_category(self, rng: random.Random, month: int) -> Category:
         fields = {f: w[month - 1] for f, w in T.SEASONS.items() if f in self.subs}
         subs = self.subs[_weighted(rng, fields)]
-        weights = {
-            c: (12 if c.code == "utilities-heating" and month in T.HEATING_MONTHS else 1)
-            * (0.2 if c.code == "utilities-heating" and month not in T.HEATING_MONTHS else 1)
-            for c in subs
-        }
+        heating = 12 if month in T.HEATING_MONTHS else 0.2
+        weights = {c: heating if c.code == "utilities-heating" else 1 for c in subs}
         return _weighted(rng, weights)
 
     def text(self, rng: random.Random, category: Category) -> str:
@@ -339,7 +317,6 @@ class _Loop:
             **contact,
         )
         self.counts["requests"] += 1
-        self.requests.append(req.pk)
         f = fate or self.fate(rng, category)
         if req.requester_id is None:
             f.withdraw = False  # only the requester withdraws
@@ -383,7 +360,6 @@ class _Loop:
             category=first.category,
         )
         self.counts["requests"] += 1
-        self.requests.append(dup.pk)
         self.fates[dup.pk] = Fate(top=dup.level)
         self.context[dup.pk] = self.context[rid]
         dispatcher = self.people.dispatcher
@@ -438,8 +414,6 @@ class _Loop:
             return
         step = getattr(self, f"_{req.state}")
         step(req, f)
-        if self.progress:
-            self.progress(req)
 
     def _submitted(self, req: ServiceRequest, f: Fate) -> None:
         if f.withdraw and self.rng.random() < 0.5:
@@ -722,7 +696,7 @@ class _Places:
 def load(
     subdistrict: Place | None = None,
     *,
-    seed: int = SEED,
+    seed: int | None = None,
     now: datetime | None = None,
     per_household: float | None = None,
     progress: bool = False,
@@ -737,10 +711,10 @@ def load(
     start = demo_clock.year_start(today)
     from . import demo_today  # it builds on this module's loop
 
-    rng = random.Random(seed)
+    rng = random.Random(SEED if seed is None else seed)
     with transaction.atomic():  # one commit for the year (the services' own blocks become savepoints)
         bar = None
-        loop = _Loop(subdistrict, rng, start, now, None)
+        loop = _Loop(subdistrict, rng, start, now)
         loop.plan_year(per_household or PER_HOUSEHOLD)
         demo_today.plan_today(loop, today)
         demo_today.plan_clusters(loop, today)
