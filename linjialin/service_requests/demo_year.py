@@ -536,8 +536,7 @@ class _Loop:
             f.late = False
             self.year.at(req.resolve_by + timedelta(hours=20), lambda: self.tick(req.pk))
             return
-        category = req.category.parent.code if req.category and req.category.parent_id else ""
-        result = self.rng.choice(T.RESULTS.get(category) or T.RESULTS["corridor"])
+        result = self.rng.choice(T.RESULTS.get(req.category.code if req.category else "", T.RESULT_OTHER))
         ok = self.attempt(lambda: services.resolve_request(handler, req, result=result), "resolved")
         self.next(req.pk, self.rng.choice((2, 6, 20)) if ok else 8, ok)
 
