@@ -1129,7 +1129,7 @@ def join_request(actor, req: ServiceRequest, *, note: str = ""):
             )
             audit.record("request.co_requester_joined", actor=actor, obj=req, after={"voices": voices})
             notices.tell(
-                list({u.pk: u for u in [*notices.entrance_leaders(req), *notices.owners(req)]}.values()),
+                notices.on_duty(req),
                 req,
                 "request.joined",
                 gettext_lazy("A neighbour has the same problem as request %(number)s: %(voices)s voices now"),

@@ -71,6 +71,7 @@ from .due import (  # noqa: F401 (reminder_point: sweep.reminder_point stays imp
     reminder_point,
 )
 from .models import HandlingLevel, RequestEvent, ServiceRequest
+from .notices import nearest_supervisors
 from .policy_cache import policies as cached_policies
 from .workflow import workflow
 
@@ -163,12 +164,12 @@ class _Recipients:
         return self._holding("requests.handle", req.path, req.level)
 
     def supervisors_above(self, req: ServiceRequest) -> list:
-        """Supervisors (requests.supervise) of the nearest level above the handling level that has any."""
-        for level in range(req.level - 1, HandlingLevel.SUBDISTRICT - 1, -1):
-            users = self._holding("requests.supervise", req.path, level)
-            if users:
-                return users
-        return self._holding("requests.supervise", req.path, HandlingLevel.SUBDISTRICT)
+        """Supervisors (requests.supervise) of the nearest level above the handling level that has any;
+        at the subdistrict or a department, the subdistrict's own."""
+        start = max(req.level - 1, HandlingLevel.SUBDISTRICT)
+        return nearest_supervisors(
+            req, start, lambda level: self._holding("requests.supervise", req.path, level)
+        )
 
     def dispatchers(self, req: ServiceRequest) -> list:
         return self._holding("requests.dispatch", req.path, None)
