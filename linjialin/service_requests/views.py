@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -38,7 +38,7 @@ from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .labels import event_label
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
-from .photos import check_photos, photo_rules
+from .photos import check_photos, photo_response, photo_rules
 from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets
 from .workflow import dispatcher, workflow
 
@@ -617,7 +617,4 @@ def photo(request, pk, photo_id):
     """A request's photo, only after the request's visibility check (no public media URL)."""
     req = get_request_for_user(request.user, pk)
     item = get_object_or_404(RequestPhoto, pk=photo_id, request=req)
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(item)
