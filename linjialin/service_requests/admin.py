@@ -67,7 +67,7 @@ class RequestRulesAdmin(admin.ModelAdmin):
 
 @admin.register(PageRules)
 class PageRulesAdmin(admin.ModelAdmin):
-    """Limits of the request pages (photos per request, photo size, 'due soon' in the queue)."""
+    """Limits of the request pages (photos per request, photo size and side) and of the entrance board."""
 
     list_display = ("max_photos", "max_megabytes", "max_side")
 

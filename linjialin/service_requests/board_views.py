@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,6 +32,7 @@ from linjialin.core.scope import scope_for, under
 from linjialin.places.models import Level, Place
 
 from .models import PageRules, RequestEvent, RequestPhoto, ServiceRequest, State
+from .photos import photo_response
 
 BOARD_STATES = (State.RESOLVED, State.CALLED_BACK, State.CLOSED)
 PROBLEM_CHARS = 80  # the board shows the problem in short: the start of the description
@@ -225,10 +226,7 @@ def board_photo(request, entrance_id, photo_id):
     request: the photo must be an after photo of a request that is on this board)."""
     entrance = get_entrance_for_board(request.user, entrance_id)
     item = get_object_or_404(RequestPhoto, pk=photo_id, after=True, request__in=_on_board(entrance))
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(item)
 
 
 @login_required

@@ -49,10 +49,6 @@ DESK_TABS = [
 PAGE_SIZE = 50
 
 
-def _tab_q(tab: str, now) -> Q:
-    return selectors.desk_tab_q(tab, now)
-
-
 def _due_soon_q(base, now) -> Q:
     """Due soon (due.py: the last quarter of the window) among the rows of `base`, as a filter."""
     return Q(pk__in=DueSoon(now).ids(base))
@@ -117,7 +113,7 @@ def desk(request):
     base = ServiceRequest.objects.visible_to(user, "requests.dispatch")
     due_soon_q = _due_soon_q(base, now)
     counts = base.aggregate(
-        **{key: Count("pk", filter=_tab_q(key, now)) for key, _label in DESK_TABS},
+        **{key: Count("pk", filter=selectors.desk_tab_q(key, now)) for key, _label in DESK_TABS},
     )
     tabs = [(key, label, counts[key]) for key, label in DESK_TABS]
     units = _units_for(user)
@@ -134,7 +130,7 @@ def desk(request):
     }
     unit_rows = [(u, per_unit.get(u.pk, {})) for u in units]
 
-    qs = base.filter(_tab_q(tab, now))
+    qs = base.filter(selectors.desk_tab_q(tab, now))
     f = request.GET
     filters = {key: f.get(key, "") for key in ("state", "category", "community", "unit", "when", "q")}
     if filters["state"] in State.values:

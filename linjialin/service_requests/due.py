@@ -2,23 +2,109 @@
 resolution). One definition for the queue, the desk, the home pages and the sweep's reminders.
 
 The quarter is RequestRules.reminder_at_percent (default 75: the last 25 % is "due soon"), measured in
-the limit's own unit like the reminder (sweep.reminder_point): a limit of H clock hours is due soon in
+the limit's own unit like the sweep's reminder (reminder_point): a limit of H clock hours is due soon in
 its last H/4 hours, a limit of n working days when n/4 working days remain. A brand-new request is
 therefore never due soon.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 
-from .models import ServiceRequest
+from linjialin.core.calendar import HOURS, end_of_day, is_working_day, local_date
+
+from .models import ServiceRequest, State, TimeLimitPolicy
 from .policy_cache import policies as cached_policies
-from .sweep import ACCEPT_STATES, RESOLVE_STATES, _deadline_range, _limits, _PolicyCache, reminder_point
-from .sweep import remaining_share as _remaining_share
 
 LOOK_BACK = timedelta(days=60)  # wider than any limit: where the widest "due soon" stretch starts
+
+ACCEPT_STATES = (State.SUBMITTED, State.ESCALATED)
+RESOLVE_STATES = (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED)
+
+
+def remaining_share() -> float:
+    """The share of a limit still left when the reminder goes (RequestRules.reminder_at_percent, data)."""
+    from .services import rules
+
+    return (100 - rules().reminder_at_percent) / 100
+
+
+def reminder_point(deadline: datetime, amount: int, unit: str, share: float | None = None) -> datetime:
+    """When `share` of the limit is left before `deadline` (default: from the rules; see the docstring)."""
+    share = remaining_share() if share is None else share
+    if unit == HOURS:
+        return deadline - timedelta(hours=amount * share)
+    remaining = amount * share  # working days
+    whole = int(remaining)
+    day = local_date(deadline)
+    for _i in range(whole):
+        day = _previous_working_day(day)
+    point = end_of_day(day) if whole else deadline
+    return point - timedelta(days=remaining - whole)
+
+
+def _previous_working_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _deadline_range(
+    amount: int, unit: str, lo: datetime, hi: datetime, share: float
+) -> tuple[datetime, datetime] | None:
+    """The deadlines (start exclusive, end inclusive) whose reminder point lies in (lo, hi]."""
+    if unit == HOURS:
+        span = timedelta(hours=amount * share)
+        return lo + span, hi + span
+    # working-day deadlines are the ends of working days: walk the days after lo until past hi
+    first = last = None
+    day = local_date(lo)
+    for _i in range(400):
+        if is_working_day(day):
+            point = reminder_point(end_of_day(day), amount, unit, share)
+            if point > hi:
+                break
+            if point > lo:
+                first = first or day
+                last = day
+        day += timedelta(days=1)
+    if first is None:
+        return None
+    return end_of_day(first - timedelta(days=1)), end_of_day(last)
+
+
+def _limits(policies: list[TimeLimitPolicy]) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    every = [*policies, TimeLimitPolicy()]  # the model defaults apply when no row matches
+    return (
+        {(p.accept_amount, p.accept_unit) for p in every},
+        {(p.resolve_amount, p.resolve_unit) for p in every},
+    )
+
+
+class _PolicyCache:
+    """services.policy_for without a query per request."""
+
+    def __init__(self, policies: list[TimeLimitPolicy]):
+        self.policies = policies
+        self.cache: dict = {}
+
+    def __call__(self, req: ServiceRequest) -> TimeLimitPolicy:
+        key = (req.request_type, req.category_id, req.urgency)
+        if key not in self.cache:
+            candidates = [
+                p
+                for p in self.policies
+                if p.request_type in ("", req.request_type)
+                and p.category_id in (None, req.category_id)
+                and p.urgency in ("", req.urgency)
+            ]
+            self.cache[key] = (
+                max(candidates, key=lambda p: p.specificity) if candidates else TimeLimitPolicy()
+            )
+        return self.cache[key]
 
 
 def deadline_and_limit(req: ServiceRequest, matching=None) -> tuple[datetime | None, int, str]:
@@ -53,7 +139,7 @@ class DueSoon:
     def __init__(self, now: datetime):
         self.now = now
         self.matching = _PolicyCache(cached_policies())
-        self.share = _remaining_share()
+        self.share = remaining_share()
 
     def __call__(self, req: ServiceRequest) -> bool:
         return is_due_soon(req, self.now, self.matching, self.share)

@@ -45,7 +45,10 @@ EVENT_LABELS = {
 }
 
 
-def event_label(kind: str) -> str:
-    """The event's name for people; an unknown kind says so in words rather than show its code."""
+def event_label(kind: str, data: dict | None = None) -> str:
+    """The event's name for people; an unknown kind says so in words rather than show its code.
+    `data` (the event's) tells "after" photos of the result from the others."""
+    if kind == "photos" and (data or {}).get("after"):
+        return str(_("photos after the work added"))
     label = EVENT_LABELS.get(kind)
     return str(label) if label is not None else str(_("other step"))

@@ -85,30 +85,47 @@ def entrance_leaders(req: ServiceRequest) -> list:
     return list(users_holding("requests.handle", req.path, levels={HandlingLevel.ENTRANCE}))
 
 
-def requesters(req: ServiceRequest) -> list:
-    """The requester and every co-requester (我也遇到, merged requests)."""
+def on_duty(req: ServiceRequest) -> list:
+    """The entrance's 楼门长 and whoever owns the request (may repeat a user: notify de-dups)."""
+    return [*entrance_leaders(req), *owners(req)]
+
+
+def co_requesters(req: ServiceRequest) -> list:
+    """Everyone who joined the request (我也遇到, merged requests)."""
     from .models import CoRequester
 
-    co = [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
-    return [req.requester, *co]
+    return [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
 
 
-def supervisors_above(req: ServiceRequest) -> list:
-    """Supervisors (requests.supervise) of the nearest level above the handling level that has any."""
-    from linjialin.accounts.selectors import users_holding
+def requesters(req: ServiceRequest) -> list:
+    """The requester and every co-requester."""
+    return [req.requester, *co_requesters(req)]
 
-    for level in range(req.level - 1, HandlingLevel.SUBDISTRICT - 1, -1):
-        users = list(users_holding("requests.supervise", req.path, levels={level}))
+
+def nearest_supervisors(req: ServiceRequest, start: int, holding=None) -> list:
+    """Supervisors (requests.supervise) of the nearest level from `start` up to the subdistrict that has
+    any, else []. `holding(level)` looks them up (the sweep passes its per-run cache)."""
+    if holding is None:
+        from linjialin.accounts.selectors import users_holding
+
+        def holding(level):
+            return list(users_holding("requests.supervise", req.path, levels={level}))
+
+    for level in range(start, HandlingLevel.SUBDISTRICT - 1, -1):
+        users = holding(level)
         if users:
             return users
     return []
 
 
+def supervisors_above(req: ServiceRequest) -> list:
+    """Supervisors of the nearest level above the handling level that has any."""
+    return nearest_supervisors(req, req.level - 1)
+
+
 def extension_deciders(req: ServiceRequest) -> list:
     """Who may grant the extension: the owning unit's supervisors, else the nearest supervisors at or
     above the handling level."""
-    from linjialin.accounts.selectors import users_holding
-
     if req.level == HandlingLevel.DEPARTMENT and req.unit_id:
         deciders = [
             m.user
@@ -116,11 +133,7 @@ def extension_deciders(req: ServiceRequest) -> list:
         ]
         if deciders:
             return deciders
-    for level in range(req.level, HandlingLevel.SUBDISTRICT - 1, -1):
-        users = list(users_holding("requests.supervise", req.path, levels={level}))
-        if users:
-            return users
-    return []
+    return nearest_supervisors(req, req.level)
 
 
 def told_of_new(req: ServiceRequest, actor) -> list:
@@ -129,7 +142,7 @@ def told_of_new(req: ServiceRequest, actor) -> list:
     if req.state not in OPEN_STATES:
         return []  # diverted or linked to an open request by intake: nobody is to accept it
     skip = actor.pk if actor is not None else None
-    users = [*entrance_leaders(req), *owners(req)]
+    users = on_duty(req)
     return list({u.pk: u for u in users if u is not None and u.is_active and u.pk != skip}.values())
 
 
@@ -149,12 +162,7 @@ def tell_submitted(req: ServiceRequest, actor, users: list | None = None) -> Non
 def tell_new_owner(req: ServiceRequest, actor=None) -> None:
     new = owners(req)
     settle(req, keep=new)
-    title = (
-        gettext_lazy("New request %(number)s to accept: %(category)s")
-        if req.category_id
-        else gettext_lazy("New request %(number)s to accept")
-    )
-    tell(new, req, "request.new", title, req.description[:200], actor=actor)
+    tell_submitted(req, actor, new)
 
 
 def tell_requesters(req: ServiceRequest, kind: str, title, body: str = "", *, actor=None, **params) -> None:
@@ -196,11 +204,8 @@ def tell_co_requesters(req: ServiceRequest, result: str, *, actor=None) -> None:
     """When the work order is resolved: each co-requester is asked for their own rating."""
     from django.urls import reverse
 
-    from .models import CoRequester
-
-    users = [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
     tell(
-        users,
+        co_requesters(req),
         req,
         "request.co_resolved",
         gettext_lazy("Request %(number)s you joined is resolved: please rate it"),

@@ -39,8 +39,6 @@ def _visible(user):
     units = list(unit_roles(user))
     if units:  # a unit's members see what their unit owns or helps with
         own |= Q(unit_id__in=units) | Q(assists__unit_id__in=units)
-    if scope.everywhere:  # scope.q() is Q() here, and Q() | own would narrow it to `own`
-        return ServiceRequest.objects.all()
     qs = ServiceRequest.objects.filter(own if scope.is_empty else scope.q() | own)
     return qs.distinct() if units else qs
 

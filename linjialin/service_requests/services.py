@@ -477,16 +477,8 @@ def attach_submission_photos(actor, req: ServiceRequest, files) -> list:
 
     cleaned = photos.check_photos(files, already=req.photos.count())
     stored: list = []
-    try:
-        with transaction.atomic():
-            for photo in cleaned:
-                stored.append(photos.store(req, photo, actor))
-            _event(req, "photos", actor, count=len(stored))
-            audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored)})
-    except Exception:
-        for p in stored:
-            p.file.storage.delete(p.file.name)
-        raise
+    with _removed_on_error(stored), transaction.atomic():
+        _store_photos(actor, req, cleaned, stored)
     return stored
 
 
@@ -616,7 +608,7 @@ def resolve_request(actor, req: ServiceRequest, *, result: str, photos=()) -> Se
     stored: list = []
     with transaction.atomic(), _removed_on_error(stored):
         _move(actor, req, "resolve", note=result, result=result, resolved_at=timezone.now())
-        _store_after_photos(actor, req, after, stored)
+        _store_photos(actor, req, after, stored, after=True)
         notices.settle(req)
         notices.tell(
             [req.requester],
@@ -934,15 +926,19 @@ def _check_after_photos(actor, req: ServiceRequest, files) -> list:
         raise ValidationError({"photos": exc.messages}) from exc
 
 
-def _store_after_photos(actor, req: ServiceRequest, cleaned: list, stored: list) -> None:
+def _store_photos(actor, req: ServiceRequest, cleaned: list, stored: list, *, after: bool = False) -> None:
+    """Store checked photos, with one timeline event and one audit event. Call it inside
+    _removed_on_error(stored): each file goes into `stored` as soon as it is written, so a failure
+    later in the caller's transaction removes it too. Only "after" photos say so in the event data."""
     from . import photos
 
     if not cleaned:
         return
     for photo in cleaned:
-        stored.append(photos.store(req, photo, actor, after=True))
-    _event(req, "photos", actor, count=len(stored), after=True)
-    audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored), "after": True})
+        stored.append(photos.store(req, photo, actor, after=after))
+    marked = {"after": True} if after else {}
+    _event(req, "photos", actor, count=len(stored), **marked)
+    audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored), **marked})
 
 
 @contextmanager
@@ -968,16 +964,8 @@ def attach_photos(actor, req: ServiceRequest, files) -> list:
         raise PermissionDenied(_("You may not add photos to this request."))
     cleaned = photos.check_photos(files, already=req.photos.count())
     stored: list = []
-    try:
-        with transaction.atomic():
-            for photo in cleaned:
-                stored.append(photos.store(req, photo, actor))
-            _event(req, "photos", actor, count=len(stored))
-            audit.record("request.photos", actor=actor, obj=req, after={"count": len(stored)})
-    except Exception:
-        for p in stored:
-            p.file.storage.delete(p.file.name)
-        raise
+    with _removed_on_error(stored), transaction.atomic():
+        _store_photos(actor, req, cleaned, stored)
     return stored
 
 
@@ -1141,7 +1129,7 @@ def join_request(actor, req: ServiceRequest, *, note: str = ""):
             )
             audit.record("request.co_requester_joined", actor=actor, obj=req, after={"voices": voices})
             notices.tell(
-                list({u.pk: u for u in [*notices.entrance_leaders(req), *notices.owners(req)]}.values()),
+                notices.on_duty(req),
                 req,
                 "request.joined",
                 gettext_lazy("A neighbour has the same problem as request %(number)s: %(voices)s voices now"),

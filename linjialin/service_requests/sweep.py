@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -56,27 +56,26 @@ from django.utils.translation import gettext_lazy, override
 from linjialin.accounts.selectors import users_holding
 from linjialin.core import audit
 from linjialin.core.bulk import insert_rows
-from linjialin.core.calendar import HOURS, end_of_day, is_working_day, local_date
 from linjialin.core.calendar import deadline as deadline_after
 from linjialin.core.models import ScheduledSlot
 from linjialin.notifications.services import Message, notify_many, settle, subject_of
 
-from .models import HandlingLevel, RequestEvent, ServiceRequest, State, TimeLimitPolicy
+from .due import (  # noqa: F401 (reminder_point: sweep.reminder_point stays importable)
+    ACCEPT_STATES,
+    RESOLVE_STATES,
+    _deadline_range,
+    _limits,
+    _PolicyCache,
+    is_due_soon,
+    remaining_share,
+    reminder_point,
+)
+from .models import HandlingLevel, RequestEvent, ServiceRequest
+from .notices import nearest_supervisors
 from .policy_cache import policies as cached_policies
 from .workflow import workflow
 
 logger = logging.getLogger("linjialin.sweep")
-
-ACCEPT_STATES = (State.SUBMITTED, State.ESCALATED)
-RESOLVE_STATES = (State.ACCEPTED, State.IN_PROGRESS, State.EXTENSION_REQUESTED)
-
-
-def remaining_share() -> float:
-    """The share of a limit still left when the reminder goes (RequestRules.reminder_at_percent, data)."""
-    from .services import rules
-
-    return (100 - rules().reminder_at_percent) / 100
-
 
 BATCH = 1000  # rows per kind per run; the rest next minute
 REMINDER_PAGE = 2000  # reminder rows read per query (all pages are done in one run)
@@ -165,12 +164,12 @@ class _Recipients:
         return self._holding("requests.handle", req.path, req.level)
 
     def supervisors_above(self, req: ServiceRequest) -> list:
-        """Supervisors (requests.supervise) of the nearest level above the handling level that has any."""
-        for level in range(req.level - 1, HandlingLevel.SUBDISTRICT - 1, -1):
-            users = self._holding("requests.supervise", req.path, level)
-            if users:
-                return users
-        return self._holding("requests.supervise", req.path, HandlingLevel.SUBDISTRICT)
+        """Supervisors (requests.supervise) of the nearest level above the handling level that has any;
+        at the subdistrict or a department, the subdistrict's own."""
+        start = max(req.level - 1, HandlingLevel.SUBDISTRICT)
+        return nearest_supervisors(
+            req, start, lambda level: self._holding("requests.supervise", req.path, level)
+        )
 
     def dispatchers(self, req: ServiceRequest) -> list:
         return self._holding("requests.dispatch", req.path, None)
@@ -391,59 +390,6 @@ def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, reci
 
 
 # --- 3. reminders at 75 % --------------------------------------------------------------------------------
-def reminder_point(deadline: datetime, amount: int, unit: str, share: float | None = None) -> datetime:
-    """When `share` of the limit is left before `deadline` (default: from the rules; see the docstring)."""
-    share = remaining_share() if share is None else share
-    if unit == HOURS:
-        return deadline - timedelta(hours=amount * share)
-    remaining = amount * share  # working days
-    whole = int(remaining)
-    day = local_date(deadline)
-    for _i in range(whole):
-        day = _previous_working_day(day)
-    point = end_of_day(day) if whole else deadline
-    return point - timedelta(days=remaining - whole)
-
-
-def _previous_working_day(day: date) -> date:
-    day -= timedelta(days=1)
-    while not is_working_day(day):
-        day -= timedelta(days=1)
-    return day
-
-
-def _deadline_range(
-    amount: int, unit: str, lo: datetime, hi: datetime, share: float
-) -> tuple[datetime, datetime] | None:
-    """The deadlines (start exclusive, end inclusive) whose reminder point lies in (lo, hi]."""
-    if unit == HOURS:
-        span = timedelta(hours=amount * share)
-        return lo + span, hi + span
-    # working-day deadlines are the ends of working days: walk the days after lo until past hi
-    first = last = None
-    day = local_date(lo)
-    for _i in range(400):
-        if is_working_day(day):
-            point = reminder_point(end_of_day(day), amount, unit, share)
-            if point > hi:
-                break
-            if point > lo:
-                first = first or day
-                last = day
-        day += timedelta(days=1)
-    if first is None:
-        return None
-    return end_of_day(first - timedelta(days=1)), end_of_day(last)
-
-
-def _limits(policies: list[TimeLimitPolicy]) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
-    every = [*policies, TimeLimitPolicy()]  # the model defaults apply when no row matches
-    return (
-        {(p.accept_amount, p.accept_unit) for p in every},
-        {(p.resolve_amount, p.resolve_unit) for p in every},
-    )
-
-
 def _watermark() -> datetime | None:
     """Until when reminder points have been looked at (the previous run's `now`)."""
     return (
@@ -524,8 +470,6 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
     for r in rows:
         if keys[r.pk] in done:
             continue
-        from .due import is_due_soon  # the one "due soon" definition (due.py imports this module)
-
         due = r.accept_by if r.state in ACCEPT_STATES else r.resolve_by
         if not is_due_soon(r, now, matching, share):
             continue  # in a range of another limit; its own limit decides
@@ -555,29 +499,6 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
 def _reminder_key(req: ServiceRequest) -> str:
     deadline = req.accept_by if req.state in ACCEPT_STATES else req.resolve_by
     return f"remind:{req.pk}:{_iso(deadline)}"
-
-
-class _PolicyCache:
-    """services.policy_for without a query per request."""
-
-    def __init__(self, policies: list[TimeLimitPolicy]):
-        self.policies = policies
-        self.cache: dict = {}
-
-    def __call__(self, req: ServiceRequest) -> TimeLimitPolicy:
-        key = (req.request_type, req.category_id, req.urgency)
-        if key not in self.cache:
-            candidates = [
-                p
-                for p in self.policies
-                if p.request_type in ("", req.request_type)
-                and p.category_id in (None, req.category_id)
-                and p.urgency in ("", req.urgency)
-            ]
-            self.cache[key] = (
-                max(candidates, key=lambda p: p.specificity) if candidates else TimeLimitPolicy()
-            )
-        return self.cache[key]
 
 
 def _iso(value: datetime) -> str:

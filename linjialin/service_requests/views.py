@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -38,7 +38,7 @@ from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
 from .labels import event_label
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
-from .photos import check_photos, photo_rules
+from .photos import check_photos, photo_response, photo_rules
 from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets
 from .workflow import dispatcher, workflow
 
@@ -249,7 +249,7 @@ def _repeat_context(user, existing: ServiceRequest) -> dict:
         "visible": visible is not None,
         "last": event_label(last.kind) if last else "",
         "last_at": last.at if last else None,
-        "due": _due(existing),
+        "due": due_at(existing),
     }
 
 
@@ -454,9 +454,6 @@ def mine(request):
     )
 
 
-_due = due_at  # the deadline a request runs against now (one rule: selectors.due_at)
-
-
 TABS = [
     ("new", gettext_lazy("New")),
     ("mine", gettext_lazy("Mine")),
@@ -504,9 +501,7 @@ def _detail(
     sees_contact = own or req.handler_id == user.pk or dispatcher(user, req)
     events = list(req.events.all())
     for e in events:
-        e.label = event_label(e.kind)
-        if e.kind == "photos" and (e.data or {}).get("after"):
-            e.label = _("photos after the work added")
+        e.label = event_label(e.kind, e.data)
         if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
     contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
@@ -527,7 +522,7 @@ def _detail(
             "full": sees_contact,
         },
         "overdue": services.is_overdue(req),
-        "due": _due(req) if req.state in OPEN_STATES else None,
+        "due": due_at(req) if req.state in OPEN_STATES else None,
         "is_requester": own,
         "can_add_photos": services.may_attach_photos(user, req) and len(photos) < rules.max_photos,
         "photo_errors": photo_errors or [],
@@ -622,7 +617,4 @@ def photo(request, pk, photo_id):
     """A request's photo, only after the request's visibility check (no public media URL)."""
     req = get_request_for_user(request.user, pk)
     item = get_object_or_404(RequestPhoto, pk=photo_id, request=req)
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(item)
