@@ -103,3 +103,14 @@ def test_the_resident_is_offered_only_withdraw_and_an_outsider_sees_nothing(
     assert page(login(resident_a), req)["actions"] == ["withdraw"]
     assert login(outsider).get(reverse("requests:detail", args=[req.pk])).status_code == 404
     assert ServiceRequest.objects.get(pk=req.pk).state == State.SUBMITTED
+
+
+def test_the_leaders_other_actions_are_not_called_desk_actions(
+    login, tree, resident_a, entrance_leader_a, subdistrict_dispatcher
+):
+    req = direct(tree, resident_a)
+    leader = login(entrance_leader_a).get(reverse("requests:detail", args=[req.pk])).content.decode()
+    assert "not_accept" in page(login(entrance_leader_a), req)["desk_forms"]
+    assert "Other actions" in leader and "Desk actions" not in leader
+    desk = login(subdistrict_dispatcher).get(reverse("requests:detail", args=[req.pk])).content.decode()
+    assert "Desk actions" in desk
