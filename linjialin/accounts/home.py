@@ -24,10 +24,10 @@ from linjialin.service_requests import metrics
 from linjialin.service_requests import selectors as request_selectors
 
 from . import selectors
+from .audit_views import PERSONAL_DATA
 from .roles import ROLES, Perm, Role
 
 COMMUNITY_STAFF = {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY}
-MEDIATION_DESK = ("consent", "mediation", "overdue", "court", "followups", "tasks", "mine")
 
 
 @dataclass
@@ -64,12 +64,13 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
     now = timezone.now()
     requests_home = request_selectors.home_counts_for_user(user, now)
     aid = aid_selectors.home_counts_for_user(user)
+    mediation = mediation_selectors.home_counts_for_user(user)
     sections: list[Section] = []
     resident = None
     resident_grant = next((g for g in grants if g.role == Role.RESIDENT), None)
     if resident_grant is not None:
         resident = {"submit_url": reverse("requests:submit")}
-        sections.append(_resident_section(user, resident_grant, requests_home, aid))
+        sections.append(_resident_section(user, resident_grant, requests_home, aid, mediation))
     if requests_home.queue is not None:
         queue = _queue_section(requests_home, roles)
         # 代报 for the staff and leaders who may submit (a resident's own button is above)
@@ -77,24 +78,23 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
             queue.links.append(Link(_("Submit for a resident (代报)"), reverse("requests:behalf")))
         sections.append(queue)
     if aid.care_due is not None or aid.at_entrances is not None:
-        sections.append(_aid_section(user, aid))
+        sections.append(_aid_section(aid))
     if requests_home.desk is not None:
         sections.append(_desk_section(requests_home))
     staff_places = [g.place for g in grants if Role(g.role) in COMMUNITY_STAFF]
     if staff_places:
         sections.append(_community_section(user, staff_places[0], now))
-    mediation_section = _mediation_section(user)
+    mediation_section = _mediation_section(user, mediation)
     if mediation_section is not None:
         sections.append(mediation_section)
     if _has(user, Perm.VIEW_AUDIT):
         sections.append(_audit_section(user, now))
-    if roles & {Role.SYSTEM_ADMIN}:
+    if Role.SYSTEM_ADMIN in roles:
         sections.append(_admin_section())
     return resident, sections
 
 
-def _resident_section(user, grant, requests_home, aid) -> Section:
-    mediation = mediation_selectors.home_counts_for_user(user)
+def _resident_section(user, grant, requests_home, aid, mediation) -> Section:
     open_hint = _("%(open)d open · %(rate)d to rate") % {
         "open": requests_home.my_open,
         "rate": requests_home.my_to_rate,
@@ -146,7 +146,7 @@ def _queue_section(requests_home, roles: set[Role]) -> Section:
     return Section("queue", title, links)
 
 
-def _aid_section(user, aid) -> Section:
+def _aid_section(aid) -> Section:
     links = []
     if aid.care_due is not None:
         links.append(
@@ -210,9 +210,8 @@ def _community_section(user, place, now) -> Section:
     return section
 
 
-def _mediation_section(user) -> Section | None:
+def _mediation_section(user, mediation) -> Section | None:
     figures = _has(user, Perm.MEDIATION_FIGURES)
-    mediation = mediation_selectors.home_counts_for_user(user)
     if mediation.desk is None and not figures:
         return None
     links = []
@@ -242,7 +241,7 @@ def _audit_section(user, now) -> Section:
     links = [
         Link(
             _("Personal data seen or exported this week"),
-            _url("audit:list", action="personal_data"),
+            _url("audit:list", action=PERSONAL_DATA),
             week,
         ),
         Link(_("Audit trail"), reverse("audit:list")),

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from linjialin.core.scope import under
+from linjialin.core.scope import ancestor_paths, under
 from linjialin.places.models import Building, Level, Place
 
 from .models import RoleGrant
@@ -115,19 +115,20 @@ def leader_history(place: Place) -> list[RoleGrant]:
 
 
 # --- who is on duty for a place (added for the deadline sweep's notifications) -----------------------
-def users_holding(perm: str, path: str, *, levels: set[int] | None = None):
+def users_holding(perm: str, path: str, *, levels: set[int] | None = None, roles: set[Role] | None = None):
     """Active users with a current grant of `perm` on `path` or a place above it, optionally only
     grants at the given handling `levels` (place levels; 0 = department handlers, see
-    scope.DEPARTMENT_LEVEL). System administrators are left out: they hold every permission but are
-    not on duty. Building/floor grants (楼长, 层长) reach only parts of their place and are left out."""
+    scope.DEPARTMENT_LEVEL) or only grants of the given `roles` (e.g. the mediators among the centre's
+    staff). System administrators are left out: they hold every permission but are not on duty.
+    Building/floor grants (楼长, 层长) reach only parts of their place and are left out."""
     from .models import User
     from .scope import DEPARTMENT_LEVEL
 
-    roles = [r for r, spec in ROLES.items() if perm in spec.perms and r != Role.SYSTEM_ADMIN]
-    parts = path.split(".")[:-1]
-    ancestors = [".".join(parts[: i + 1]) + "." for i in range(len(parts))]
+    holders = [r for r, spec in ROLES.items() if perm in spec.perms and r != Role.SYSTEM_ADMIN]
+    if roles is not None:
+        holders = [r for r in holders if r in roles]
     grants = RoleGrant.objects.current(timezone.localdate()).filter(
-        role__in=roles, path__in=ancestors, building__isnull=True, floor__isnull=True
+        role__in=holders, path__in=ancestor_paths(path), building__isnull=True, floor__isnull=True
     )
     if levels is not None:
         place_levels = {lv for lv in levels if lv != DEPARTMENT_LEVEL}

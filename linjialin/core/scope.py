@@ -34,6 +34,12 @@ class PathField(models.CharField):
         return params
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the place at `path` and of every place above it, top first."""
+    parts = path.rstrip(".").split(".")
+    return [".".join(parts[: i + 1]) + "." for i in range(len(parts))]
+
+
 def under(prefix: str, field: str = "path") -> Q:
     """Q for rows whose `field` starts with `prefix` (inclusive), as an index-friendly range."""
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + PATH_END})

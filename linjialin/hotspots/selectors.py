@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from linjialin.core.scope import scope_for, under
+from linjialin.core.scope import ancestor_paths, scope_for, under
 from linjialin.places.models import Level, Place
 from linjialin.service_requests.models import Category, ServiceRequest, State
 
@@ -260,12 +260,15 @@ def themes_for(user):
     qs = MonthlyTheme.objects.select_related("place")
     if scope.everywhere:
         return qs
-    above = {prefix[: i + 1] for prefix in scope.prefixes for i, ch in enumerate(prefix) if ch == "."}
+    above = {path for prefix in scope.prefixes for path in ancestor_paths(prefix)}
     return qs.filter(scope.q() | Q(path__in=above))
 
 
-def may_see_themes(user) -> bool:
-    return not scope_for(user, "requests.view").is_empty or bool(theme_places(user))
+def may_see_themes(user, places: list[Place] | None = None) -> bool:
+    """`places`: theme_places(user) when the caller has them already (not read again)."""
+    if not scope_for(user, "requests.view").is_empty:
+        return True
+    return bool(theme_places(user) if places is None else places)
 
 
 def get_theme(user, theme_id) -> MonthlyTheme:

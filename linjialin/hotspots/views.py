@@ -168,9 +168,9 @@ def task_act(request, task_id):
 @login_required
 def themes(request):
     qs = selectors.themes_for(request.user).prefetch_related("problems__tasks", "policies")
-    if not selectors.may_see_themes(request.user):
-        raise Http404
     places = selectors.theme_places(request.user)
+    if not selectors.may_see_themes(request.user, places):
+        raise Http404
     return render(
         request,
         "hotspots/themes.html",

@@ -252,7 +252,7 @@ def court_clocks(case: Case, today: date | None = None, r: MediationRules | None
     out["apply_by"] = Clock(
         "apply_by",
         _("apply to the court by"),
-        agreement.effective_on + timedelta(days=r.court_apply_days),
+        court_apply_last_day(case, r),
         court.applied_on if court else None,
         today,
     )

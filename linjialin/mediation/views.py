@@ -489,7 +489,7 @@ def _may(case, user, roles: set, available: set) -> dict:
         "agreement": "agree" in available,
         "fail": "fail" in available,
         "close": "close" in available,
-        "court_apply": staff and agreement is not None and court is None and selectors.court_apply_open(case),
+        "court_apply": staff and selectors.court_apply_open(case),
         "court_step": staff
         and court is not None
         and court.state in (CourtState.APPLIED, CourtState.ACCEPTED),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.http import Http404
 from django.utils import timezone, translation
 
@@ -119,7 +119,7 @@ def _rows(households: list[Place], today: date) -> list[CareRow]:
         elif row.last_visit is None or v.done_at > row.last_visit.done_at:
             row.last_visit = v
     for row in rows.values():
-        row.overdue = row.next_visit is not None and row.next_visit.planned_on < today
+        row.overdue = _is_overdue(row.next_visit.planned_on if row.next_visit else None, today)
     return list(rows.values())
 
 
@@ -133,6 +133,40 @@ def _order(row: CareRow):
     return (2, row.next_visit.planned_on, row.household.path)
 
 
+def _is_overdue(planned: date | None, today: date) -> bool:
+    """A household is overdue when its next planned visit was due before today (the red rows)."""
+    return planned is not None and planned < today
+
+
+def _households(scope: Scope):
+    """The care-list households under `scope`."""
+    return Place.objects.filter(scope.q(), pk__in=care_household_ids(scope.q()), level=Level.HOUSEHOLD)
+
+
+def _next_planned(household_ids) -> dict[int, date]:
+    """Each household's earliest visit planned and not made yet."""
+    return dict(
+        CareVisit.objects.filter(household_id__in=household_ids, done_at__isnull=True)
+        .values("household_id")
+        .annotate(first=Min("planned_on"))
+        .values_list("household_id", "first")
+    )
+
+
+def _overdue_count(next_planned: dict[int, date], today: date) -> int:
+    return sum(1 for planned in next_planned.values() if _is_overdue(planned, today))
+
+
+def overdue_count_for_user(user, *, today: date | None = None) -> int | None:
+    """How many care-list households under the user's scope have a visit overdue: the care page's red
+    count, which the home page shows on its link to that page. None for those who keep no care list."""
+    scope = care_scope(user)
+    if scope.is_empty:
+        return None
+    ids = list(_households(scope).values_list("pk", flat=True))
+    return _overdue_count(_next_planned(ids), today or timezone.localdate())
+
+
 def care_list_for_user(user, *, today: date | None = None) -> list[CareRow]:
     """The care-list households under the user's `mutual_aid.care` scope: each with its tagged residents
     and their consented sensitive tags' names, the last visit, the next planned one and whether it is
@@ -141,10 +175,7 @@ def care_list_for_user(user, *, today: date | None = None) -> list[CareRow]:
     if scope.is_empty:
         return []
     today = today or timezone.localdate()
-    ids = care_household_ids(scope.q())
-    households = list(
-        Place.objects.filter(scope.q(), pk__in=ids, level=Level.HOUSEHOLD).select_related("parent")
-    )
+    households = list(_households(scope).select_related("parent"))
     return sorted(_rows(households, today), key=_order)
 
 
@@ -168,7 +199,6 @@ def care_page_for_user(
     `query`. The order is computed from two narrow queries over the ids; the names, tags and visits are
     read only for the page's households — the list stays small whatever the scope."""
     from django.core.paginator import Paginator
-    from django.db.models import Min
 
     from linjialin.places.models import Resident
 
@@ -176,21 +206,16 @@ def care_page_for_user(
     today = today or timezone.localdate()
     if scope.is_empty:
         return CarePage([], Paginator([], per_page).get_page(1), 0, 0)
-    households = Place.objects.filter(scope.q(), pk__in=care_household_ids(scope.q()), level=Level.HOUSEHOLD)
+    households = _households(scope)
     for word in query[:CARE_QUERY_MAX].split()[:5]:
         named = Resident.objects.filter(scope.q(), name__icontains=word).values("household_id")
         households = households.filter(Q(name__icontains=word) | Q(pk__in=named))
     paths = dict(households.values_list("pk", "path"))
-    next_planned = dict(
-        CareVisit.objects.filter(household_id__in=list(paths), done_at__isnull=True)
-        .values("household_id")
-        .annotate(first=Min("planned_on"))
-        .values_list("household_id", "first")
-    )
+    next_planned = _next_planned(list(paths))
 
     def order(pk):  # the same order as _order, from the ids alone
         planned = next_planned.get(pk)
-        if planned is not None and planned < today:
+        if _is_overdue(planned, today):
             return (0, planned, paths[pk])
         if planned is None:
             return (1, date.min, paths[pk])
@@ -200,7 +225,7 @@ def care_page_for_user(
     current = Paginator(ordered, per_page).get_page(page)
     chosen = {h.pk: h for h in Place.objects.filter(pk__in=list(current)).select_related("parent")}
     rows = sorted(_rows([chosen[pk] for pk in current if pk in chosen], today), key=_order)
-    overdue = sum(1 for d in next_planned.values() if d < today)
+    overdue = _overdue_count(next_planned, today)
     return CarePage(rows, current, len(ordered), overdue)
 
 

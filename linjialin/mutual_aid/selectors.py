@@ -34,9 +34,9 @@ from linjialin.core.cache import ProcessCache
 from linjialin.core.scope import scope_for, under
 from linjialin.places.models import Level, Place, Resident
 
+from . import care_selectors
 from .models import (
     AidRules,
-    CareVisit,
     ContactKind,
     FeedEntry,
     Handoff,
@@ -473,10 +473,10 @@ def hidden_posts_for_moderator(user) -> QuerySet[Post]:
 # --- the home page ---------------------------------------------------------------------------------------
 @dataclass
 class AidHome:
-    my_posts: int = 0  # the user's own posts still open or matched
+    my_posts: int = 0  # the user's own open posts
     nearby: int = 0  # neighbours' open posts in reach of the user's household (the open page's)
     at_entrances: int | None = None  # open posts under the user's moderation scope (a 楼门长's entrance)
-    care_due: int | None = None  # planned care visits due today or earlier, for those who keep the list
+    care_due: int | None = None  # care-list households with a visit overdue (the care page's red count)
 
 
 def home_counts_for_user(user, *, today=None) -> AidHome:
@@ -485,17 +485,10 @@ def home_counts_for_user(user, *, today=None) -> AidHome:
     if not _authenticated(user):
         return out
     out.my_posts = Post.objects.filter(state__in=LIVE_STATES, author_id=user.pk).count()
-    open_posts = Post.objects.filter(state=S.OPEN)
-    user_homes = homes(user)
-    if user_homes:
-        out.nearby = open_posts.filter(_reach_q(user_homes)).exclude(author_id=user.pk).count()
+    if homes(user):
+        out.nearby = open_posts_for_user(user).exclude(author_id=user.pk).count()
     moderate = scope_for(user, "mutual_aid.moderate")
     if not moderate.is_empty:
-        out.at_entrances = open_posts.filter(moderate.q("path")).count()
-    care = scope_for(user, "mutual_aid.care")
-    if not care.is_empty:
-        today = today or timezone.localdate()
-        out.care_due = CareVisit.objects.filter(
-            care.q("path"), done_at__isnull=True, planned_on__lte=today
-        ).count()
+        out.at_entrances = Post.objects.filter(moderate.q("path"), state=S.OPEN).count()
+    out.care_due = care_selectors.overdue_count_for_user(user, today=today)
     return out

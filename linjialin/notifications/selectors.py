@@ -11,10 +11,6 @@ from django.shortcuts import get_object_or_404
 from .models import Notification
 
 
-def inbox(user):
-    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
-
-
 def unread_count(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 

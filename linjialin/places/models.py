@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from linjialin.core.scope import PathField, ScopedQuerySet
+from linjialin.core.scope import PathField, ScopedQuerySet, ancestor_paths
 
 
 class Level(models.IntegerChoices):
@@ -73,8 +73,7 @@ class Place(models.Model):
 
     @property
     def ancestor_paths(self) -> list[str]:
-        parts = self.path.rstrip(".").split(".")
-        return [".".join(parts[: i + 1]) + "." for i in range(len(parts))]
+        return ancestor_paths(self.path)
 
     @property
     def is_household(self) -> bool:

@@ -230,7 +230,6 @@ def pytest_collection_modifyitems(items):
     items.sort(key=order)
 
 
-
 class _GroupsOnOneWorker:
     """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by the suffix "@<group>"
     that pytest-xdist adds to their node ids on each worker. pytest-xdist 3.8 writes it to

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from linjialin.core import audit
 from linjialin.mediation.services import cases
+from linjialin.mutual_aid.models import CareVisit
 from linjialin.mutual_aid.services import care
 from linjialin.mutual_aid.tests.pages_support import make_neighbour, make_post
 from linjialin.mutual_aid.tests.test_care_fixtures import tag
@@ -155,12 +156,18 @@ def test_entrance_leader_home_counts_care_visits_due_and_posts_at_the_entrance(
     tree, resident_a, entrance_leader_a, login
 ):
     tag(tree.resident_a1, "elderly_alone")
+    tag(tree.resident_a2, "disability")
+    # a1's visit was planned for yesterday and not made: overdue; a2's is due today, not overdue yet.
+    # The home counts what the care page it links to shows in red: the overdue households.
     today = timezone.localdate()
-    care.plan_visit(entrance_leader_a, household=tree.household_a1, planned_on=today)
+    late = care.plan_visit(entrance_leader_a, household=tree.household_a1, planned_on=today)
+    CareVisit.objects.filter(pk=late.pk).update(planned_on=today - timedelta(days=1))
+    care.plan_visit(entrance_leader_a, household=tree.household_a2, planned_on=today)
     make_post(resident_a, tree.household_a1)
     client = login(entrance_leader_a)
     response = home(client)
     assert counts(section(response, "aid")) == {"Care visits due": 1, "Open mutual-aid posts in my area": 1}
+    assert client.get(reverse("mutual_aid:care")).context["overdue"] == 1
     assert_links_open(client, response)
     # the entrance profile figures stay on the page, after the work
     page = response.content.decode()

@@ -27,11 +27,8 @@ def _first_error_name(form: BaseForm) -> str | None:
 
 @register.filter
 def is_first_error(field) -> bool:
-    """For templates that draw a field by hand (the household picker)."""
-    return _is_first_error(field)
-
-
-def _is_first_error(field) -> bool:
+    """Whether the field is its form's first in error (also a filter, for templates that draw a field by
+    hand: the household picker)."""
     form = getattr(field, "form", None)
     return bool(form is not None and field.errors and _first_error_name(form) == field.name)
 
@@ -52,7 +49,7 @@ def focus_first_error(field):
     attrs = {}
     if field.auto_id and (ids := describedby(field)):
         attrs["aria-describedby"] = ids
-    if _is_first_error(field):
+    if is_first_error(field):
         attrs["autofocus"] = True
     return field.as_widget(attrs=attrs) if attrs else field
 
@@ -68,7 +65,7 @@ def choices_focus_first_error(field):
     """The field's radio / checkbox choices; the first one gets `autofocus` when the field is the
     first in error of its form."""
     choices = list(field)
-    if choices and _is_first_error(field):
+    if choices and is_first_error(field):
         first = choices[0]
         first.data = {**first.data, "attrs": {**first.data["attrs"], "autofocus": True}}
     return choices

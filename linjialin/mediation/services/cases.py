@@ -197,17 +197,12 @@ def managers_of(case_or_path) -> list:
     return list(users_holding("mediation.manage", path))
 
 
-def community_mediators(place: Place) -> list:
-    """The mediators (专职调解员) whose grant covers the community of `place` (a mediator is granted
-    at a community; a grant above it covers it too)."""
-    from linjialin.accounts.models import RoleGrant
+def community_mediators(community: Place) -> list:
+    """The mediators (专职调解员) whose grant covers `community` (a mediator is granted at a community; a
+    grant above it covers it too)."""
     from linjialin.accounts.roles import Role
 
-    community = Place.objects.filter(path__in=place.ancestor_paths, level=Level.COMMUNITY).first() or place
-    grants = RoleGrant.objects.current(timezone.localdate()).filter(
-        role=Role.MEDIATOR, path__in=community.ancestor_paths
-    )
-    return list(users_holding("mediation.work", community.path).filter(pk__in=grants.values("user_id")))
+    return list(users_holding("mediation.work", community.path, roles={Role.MEDIATOR}))
 
 
 def _tell_community_mediators(case: Case, place: Place, managers: list, actor) -> None:
@@ -216,10 +211,11 @@ def _tell_community_mediators(case: Case, place: Place, managers: list, actor) -
     names only the number and the community, and leads to their desk, not to a case they cannot open;
     the centre's managers form the team."""
     told = {u.pk for u in managers} | ({actor.pk} if actor is not None else set())
-    mediators = [u for u in community_mediators(place) if u.pk not in told]
+    # the place's community (the place itself when none is above it, e.g. a case at the subdistrict)
+    community = Place.objects.filter(path__in=place.ancestor_paths, level=Level.COMMUNITY).first() or place
+    mediators = [u for u in community_mediators(community) if u.pk not in told]
     if not mediators:
         return
-    community = Place.objects.filter(path__in=place.ancestor_paths, level=Level.COMMUNITY).first()
     notify(
         mediators,
         kind="mediation.application.new",
@@ -228,7 +224,7 @@ def _tell_community_mediators(case: Case, place: Place, managers: list, actor) -
             "The centre's managers form its team; you can open the case once you are on it. "
             "Ask a manager if you can take it."
         ),
-        params={"number": case.number, "community": community.name if community else place.name},
+        params={"number": case.number, "community": community.name},
         link=_link_desk(),
         path=case.path,
         actor=actor,
@@ -1404,18 +1400,17 @@ def record_court_application(actor, case: Case, *, court, applied_on) -> CourtCo
     court = _text(court, "court", _("Name the court."), errors, max_length=100)
     applied = _as_date(applied_on, "applied_on", errors)
     agreement = selectors._agreement(case)
+    r = selectors.rules()
     if agreement is None or not agreement.written:
         errors["applied_on"] = _("Only a written agreement can be confirmed by a court.")
     elif CourtConfirmation.objects.filter(case_id=case.pk).exists():
         errors["applied_on"] = _("The court application is already recorded.")
-    elif (last := agreement.effective_on + timedelta(days=selectors.rules().court_apply_days)) < (
-        timezone.localdate()
-    ):
+    elif (last := selectors.court_apply_last_day(case, r)) < timezone.localdate():
         # the window closed: a court no longer accepts the joint application (人民调解法 第三十三条)
         errors["applied_on"] = _(
             "The time to apply for court confirmation ended on %(date)s "
             "(%(days)d days after the agreement took effect): the application can no longer be recorded."
-        ) % {"date": last.isoformat(), "days": selectors.rules().court_apply_days}
+        ) % {"date": last.isoformat(), "days": r.court_apply_days}
     elif applied:
         if applied > timezone.localdate():
             errors["applied_on"] = _("The application date cannot be in the future.")

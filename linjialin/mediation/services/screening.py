@@ -527,12 +527,7 @@ def staff_for(path: str):
 
 def lawyers_for(path: str):
     """Active users with a current lawyer grant over `path` (the consultation form's lawyer choices)."""
-    from linjialin.accounts.models import RoleGrant
-
-    parts = path.split(".")[:-1]
-    ancestors = [".".join(parts[: i + 1]) + "." for i in range(len(parts))]
-    grants = RoleGrant.objects.current().filter(role=Role.LAWYER, path__in=ancestors)
-    return users_holding(WORK, path).filter(pk__in=grants.values("user_id"))
+    return users_holding(WORK, path, roles={Role.LAWYER})
 
 
 def lawyers_in_scope(user):

@@ -211,6 +211,13 @@ def _settle(post: Post) -> None:
     settle(subject_of(post), kinds=("mutual_aid.post", "mutual_aid.post.urgent", "mutual_aid.care_need"))
 
 
+def _move(post: Post, name: str, actor, **changes) -> None:
+    """Apply the transition `name`; once the post is no longer open its neighbours' notices are read."""
+    workflow.apply(post, name, actor, **changes)
+    if post.state != S.OPEN:
+        _settle(post)
+
+
 def _tell_neighbours(post: Post, reach: int, at: datetime, actor=None) -> int:
     """Tell the opted-in neighbours the post newly reaches at `reach` (once per post and level)."""
     users = selectors.neighbours_to_tell(post, reach=reach, at=at, newly=True)
@@ -459,8 +466,7 @@ def expire(now: datetime | None = None) -> int:
         audits, messages = [], []
         for post in due:
             try:
-                workflow.apply(post, "expire", None, widen_at=None)
-                _settle(post)
+                _move(post, "expire", None, widen_at=None)
             except Conflict:
                 continue
             messages.append(
@@ -620,8 +626,7 @@ def pick(
         )
     with transaction.atomic():
         now = timezone.now()
-        workflow.apply(post, "pick", actor, widen_at=None)
-        _settle(post)
+        _move(post, "pick", actor, widen_at=None)
         if not Response.objects.filter(pk=response.pk, state=ResponseState.OFFERED).update(
             state=ResponseState.CHOSEN
         ):
@@ -739,8 +744,7 @@ def finish(actor, post: Post, *, thanks="") -> Post:
     handoff = selectors.handoff_of(post)
     with transaction.atomic():
         now = timezone.now()
-        workflow.apply(post, "finish", actor, done_at=now)
-        _settle(post)
+        _move(post, "finish", actor, done_at=now)
         if handoff is not None:
             Handoff.objects.filter(pk=handoff.pk).update(done_at=now, thanks=thanks)
             notify(
@@ -770,8 +774,7 @@ def withdraw(actor, post: Post, *, reason="") -> Post:
     reason = (reason or "").strip()[:500]
     before = post.state
     with transaction.atomic():
-        workflow.apply(post, "withdraw", actor, widen_at=None)
-        _settle(post)
+        _move(post, "withdraw", actor, widen_at=None)
         helpers = [
             r.helper
             for r in Response.objects.filter(
@@ -916,6 +919,7 @@ def report(actor, *, post=None, person=None, reason, note="") -> Report:
                 )
                 if hidden:
                     post.state = S.HIDDEN
+                    _settle(post)
         notify(
             _moderators(path),
             kind="mutual_aid.report",
@@ -975,9 +979,7 @@ def moderate(actor, report: Report, *, decision, note="") -> Report:
                 state=decision, handled_by=actor, handled_at=now, decision_note=note
             )
             if post.state in workflow["hide"].sources:
-                workflow.apply(
-                    post, "hide", actor, hidden_reason=note or _("Reported and upheld"), widen_at=None
-                )
+                _move(post, "hide", actor, hidden_reason=note or _("Reported and upheld"), widen_at=None)
                 hidden = True
             _tell_author_hidden(actor, post, note)
         audit.record(
@@ -1019,8 +1021,7 @@ def hide(actor, post: Post, *, reason) -> Post:
         raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": 500}})
     before = post.state
     with transaction.atomic():
-        workflow.apply(post, "hide", actor, hidden_reason=reason, widen_at=None)
-        _settle(post)
+        _move(post, "hide", actor, hidden_reason=reason, widen_at=None)
         _tell_author_hidden(actor, post, reason)
         audit.record(
             "mutual_aid.post.hidden",
