@@ -182,3 +182,10 @@ def test_the_post_page_shows_the_pickers_error_once(login, tree, entrance_leader
     (each copy is a role="alert", announced twice)."""
     response = login(entrance_leader_a).post(NEW_POST, post_form(household=tree.household_b1.pk))
     assert response.content.decode().count("您无权为该住户发布") == 1
+
+
+def test_the_pickers_help_text_describes_the_search_box(login, tree, grid_worker):
+    html = login(grid_worker).get(BEHALF).content.decode()
+    assert 'class="form-text" id="id_household_helptext"' in html
+    search_box = html.split('name="household_q"')[1].split(">")[0]
+    assert 'aria-describedby="id_household_helptext"' in search_box
