@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
 
 
@@ -31,8 +32,15 @@ def page_not_found(request, exception=None):
 
 
 def csrf_failure(request, reason=""):
-    """settings.CSRF_FAILURE_VIEW: a form sent with a stale or missing token."""
-    return render(request, "errors/403_csrf.html", status=403)
+    """settings.CSRF_FAILURE_VIEW: a form sent with a stale or missing token. "Open the form again" goes
+    back to the page the form was on (the Referer, when it is this site's): the POST target itself
+    may answer a GET with 405."""
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = request.get_full_path()
+    return render(request, "errors/403_csrf.html", {"back": back}, status=403)
 
 
 @requires_csrf_token

@@ -35,17 +35,60 @@ def _download(name: str, data: bytes, content_type: str) -> HttpResponse:
 
 
 # --- the agreement and the filing pack ------------------------------------------------------------------
+class IdentityReasonForm(forms.Form):
+    """Why the parties' full identity leaves (the filing pack, the signing copy): recorded in the audit."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why are you exporting the parties' identity?"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("Give the reason for exporting the parties' identity.")},
+    )
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
 def _agreement(request, case_id: int, fmt: str):
-    """?identity=full asks for the signing copy (full identity): 403 without the permission."""
+    """GET: the agreement, numbers masked. The signing copy (full identity) is a POST with a reason, as
+    the filing pack (DESIGN §6: who, whose, when, why); a GET with ?identity=full gets the form. 403
+    without the permission."""
     case = selectors.get_case_for_user(request.user, case_id)  # 404 when missing or not visible
-    full = request.GET.get("identity") == "full"
+    if request.method == "POST" or request.GET.get("identity") == "full":
+        return _signing_copy(request, case, fmt)
     try:
-        name, data, content_type = exports.export_agreement(request.user, case, fmt=fmt, full=full)
+        name, data, content_type = exports.export_agreement(request.user, case, fmt=fmt)
     except ValidationError as exc:  # no agreement recorded
         for m in exc.messages:
             messages.error(request, m)
         return redirect("mediation:case", case_id=case.pk)
     return _download(name, data, content_type)
+
+
+def _signing_copy(request, case, fmt: str):
+    if not exports.may_export_signing_copy(request.user, case):
+        raise PermissionDenied
+    form = IdentityReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            name, data, content_type = exports.export_agreement(
+                request.user, case, fmt=fmt, full=True, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _download(name, data, content_type)
+    return render(
+        request,
+        "mediation/reports/signing_copy.html",
+        {"case": case, "form": form, "fmt": fmt},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
@@ -58,33 +101,20 @@ def agreement_docx(request, case_id):
     return _agreement(request, case_id, "docx")
 
 
-class FilingPackForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Why are you exporting the parties' identity?"),
-        max_length=500,
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
-        error_messages={"required": gettext_lazy("Give the reason for exporting the parties' identity.")},
-    )
-
-
 @login_required
 def filing_pack(request, case_id):
     """GET: the form asking for the reason; POST: the zip. 403 without mediation.export_sensitive."""
     case = selectors.get_case_for_user(request.user, case_id)
     if not exports.may_export_filing_pack(request.user, case):
         raise PermissionDenied
-    form = FilingPackForm(request.POST or None)
+    form = IdentityReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             name, data, content_type = exports.export_filing_pack(
                 request.user, case, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                form.add_error(None, exc.messages)
+            _add_errors(form, exc)
         else:
             return _download(name, data, content_type)
     return render(

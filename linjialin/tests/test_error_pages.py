@@ -71,6 +71,17 @@ def test_a_form_with_a_stale_token_gets_the_localised_csrf_page(prefix, heading)
     assert "CSRF verification failed" not in html
 
 
+def test_the_csrf_page_goes_back_to_the_page_the_form_was_on():
+    """A form's POST target may refuse a GET (405): "open the form again" follows the Referer, when it
+    is this site's."""
+    client = Client(enforce_csrf_checks=True)
+    form_page = "http://testserver/accounts/login/?next=/requests/"
+    html = page(client.post("/accounts/login/", {}, HTTP_REFERER=form_page))
+    assert f'href="{form_page}"' in html
+    foreign = page(client.post("/accounts/login/", {}, HTTP_REFERER="https://evil.example/accounts/login/"))
+    assert "evil.example" not in foreign and 'href="/accounts/login/"' in foreign
+
+
 @pytest.mark.parametrize(("prefix", "heading"), [("", "无法识别的请求"), ("/en", "Request not understood")])
 def test_a_bad_request_answers_400_in_the_frame(client, prefix, heading):
     response = client.get(f"{prefix}/", HTTP_HOST="not-this-site.invalid")

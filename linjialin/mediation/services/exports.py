@@ -3,8 +3,8 @@
 - `export_agreement(actor, case, *, fmt, full=False)`: the agreement (调解协议书, or the oral agreement's
   record) as PDF or .docx, for the case's team, its parties and the centre's managers; numbers masked in
   it. `full=True` is the signing copy with the parties' full identity: it needs
-  `mediation.export_sensitive` over the case's place and is audited as a personal-data export (whose
-  identity: the parties' ids).
+  `mediation.export_sensitive` over the case's place and a reason, and is audited as a personal-data
+  export (whose identity: the parties' ids; why: the reason).
 - `export_filing_pack(actor, case, *, reason)`: the court filing pack for 司法确认 with the parties' full
   identity and contact; needs `mediation.export_sensitive` over the case's place and the case visible,
   and a reason; audited as a personal-data export, and noted on the case's timeline.
@@ -63,10 +63,13 @@ def may_export_signing_copy(actor, case: Case) -> bool:
     return may_export_filing_pack(actor, case)
 
 
-def export_agreement(actor, case: Case, *, fmt: str, full: bool = False) -> tuple[str, bytes, str]:
+def export_agreement(
+    actor, case: Case, *, fmt: str, full: bool = False, reason: str = ""
+) -> tuple[str, bytes, str]:
     """The agreement as "pdf" or "docx" → (file name, bytes, content type). Audited as
     mediation.agreement.exported; `full` (the signing copy with the parties' full ID number, phone and
-    address) needs the sensitive-export permission and records whose identity left."""
+    address) needs the sensitive-export permission and a reason, and records whose identity left and why."""
+    reason = (reason or "").strip()
     if fmt not in AGREEMENT_FORMATS:
         raise ValidationError({"format": _("Choose PDF or Word (.docx).")})
     if not may_export_agreement(actor, case):
@@ -77,6 +80,8 @@ def export_agreement(actor, case: Case, *, fmt: str, full: bool = False) -> tupl
         raise PermissionDenied(
             _("The signing copy with the parties' full identity needs the sensitive-export permission.")
         )
+    if full and not reason:
+        raise ValidationError({"reason": _("Give the reason for exporting the parties' identity.")})
     try:
         make = documents.agreement_pdf if fmt == "pdf" else documents.agreement_docx
         data = make(case, full=full)
@@ -90,7 +95,7 @@ def export_agreement(actor, case: Case, *, fmt: str, full: bool = False) -> tupl
             "mediation.agreement.exported",
             actor=actor,
             obj=case,
-            reason=_("Signing copy of the agreement for the parties") if full else "",
+            reason=reason if full else "",
             after=after,
         )
     suffix = "-signing" if full else ""

@@ -175,3 +175,17 @@ def test_the_post_page_without_javascript_searches(login, tree, entrance_leader_
 def test_a_resident_posts_for_their_home_without_a_picker(login, tree, resident_a):
     html = login(resident_a).get(NEW_POST).content.decode()
     assert 'name="household_q"' not in html and f'value="{tree.household_a1.pk}"' in html
+
+
+def test_the_post_page_shows_the_pickers_error_once(login, tree, entrance_leader_a):
+    """The picker draws the household's errors itself; the hidden fields' loop must not repeat them
+    (each copy is a role="alert", announced twice)."""
+    response = login(entrance_leader_a).post(NEW_POST, post_form(household=tree.household_b1.pk))
+    assert response.content.decode().count("您无权为该住户发布") == 1
+
+
+def test_the_pickers_help_text_describes_the_search_box(login, tree, grid_worker):
+    html = login(grid_worker).get(BEHALF).content.decode()
+    assert 'class="form-text" id="id_household_helptext"' in html
+    search_box = html.split('name="household_q"')[1].split(">")[0]
+    assert 'aria-describedby="id_household_helptext"' in search_box
