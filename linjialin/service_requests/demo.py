@@ -53,12 +53,16 @@ def load_units(subdistrict: Place) -> list[HandlingUnit]:
 
 
 def load(
-    subdistrict: Place | None = None, *, progress: bool = False, seed: int | None = None
+    subdistrict: Place | None = None,
+    *,
+    progress: bool = False,
+    seed: int | None = None,
+    per_household: float | None = None,
 ) -> tuple[int, dict]:
     """The units, then the year of requests (demo_year.py). Returns (units, the year's counts)."""
     subdistrict = subdistrict or Place.objects.filter(level=Level.SUBDISTRICT).order_by("path").first()
     if subdistrict is None:
         return 0, {}
     units = load_units(subdistrict)
-    year = demo_year.load(subdistrict, progress=progress, seed=seed)
+    year = demo_year.load(subdistrict, progress=progress, seed=seed, per_household=per_household)
     return len(units), year

@@ -274,6 +274,25 @@ def test_demo_rejects_a_bad_community_count(db):
     assert not Place.objects.exists()
 
 
+@pytest.mark.parametrize("rate", ["0", "-0.3", "2.5"])
+def test_demo_rejects_a_bad_request_rate(db, rate):
+    with pytest.raises(CommandError, match="--requests-per-household"):
+        call_command("demo", "--requests-per-household", rate)
+    assert not Place.objects.exists()
+
+
+@override_settings(PASSWORD_HASHERS=FAST_HASHER)
+def test_the_request_rate_reaches_the_demo_year(db, monkeypatch):
+    from linjialin.service_requests import demo_year
+
+    asked = []
+    monkeypatch.setattr(demo_year, "load", lambda *a, **kw: asked.append(kw["per_household"]) or {})
+    call_command(
+        "demo", "--communities", "1", "--requests-per-household", "0.3", "--no-progress", stdout=io.StringIO()
+    )
+    assert asked == [0.3]
+
+
 def test_logins_option_prints_every_login_and_the_password(db):
     out = io.StringIO()
     call_command("demo", "--logins", stdout=out)

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from linjialin.places import demo
+from linjialin.service_requests.demo_year import PER_HOUSEHOLD
 
 
 class Command(BaseCommand):
@@ -39,6 +40,15 @@ class Command(BaseCommand):
             help="only the first N communities of 通运街道 (a smaller demo)",
         )
         parser.add_argument(
+            "--requests-per-household",
+            type=float,
+            default=None,
+            help=(
+                f"micro-requests per household in the demo year (default {PER_HOUSEHOLD}, which loads in "
+                "about two minutes; a real 社区 sees about 0.3, which takes several times longer)"
+            ),
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing (and succeed) when the database already has places",
@@ -55,6 +65,9 @@ class Command(BaseCommand):
             raise CommandError(f"--communities must be between 1 and {len(demo.TONGYUN)}.")
         if options["households"] < 1:
             raise CommandError("--households must be a positive number.")
+        rate = options["requests_per_household"]
+        if rate is not None and not 0 < rate <= 2:
+            raise CommandError("--requests-per-household must be more than 0 and at most 2.")
         if demo.has_places():
             if options["if_empty"]:
                 self.stdout.write("Demo data already loaded (the database has places): nothing to do.")
@@ -75,7 +88,7 @@ class Command(BaseCommand):
             )
         from linjialin.service_requests import demo as requests_demo
 
-        units, year = requests_demo.load(progress=progress, seed=result.seed)
+        units, year = requests_demo.load(progress=progress, seed=result.seed, per_household=rate)
         from linjialin.mediation import demo as mediation_demo
 
         centre = mediation_demo.load()
