@@ -41,6 +41,8 @@ SKIP_PREFIXES = (
 # text. ASCII look-arounds, not \b: a Chinese character next to the code is a word character to \b.
 SNAKE = re.compile(r"(?<![A-Za-z0-9_./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_@])")
 DOTTED = re.compile(r"(?<![A-Za-z0-9_./@-])[a-z][a-z0-9_]+(?:\.[a-z][a-z0-9_]+)+(?![A-Za-z0-9_(/@-])")
+# template syntax that reached the page (a {# comment #} over two lines is printed, not dropped)
+TEMPLATE = re.compile(r"\{[{%#]|[}%#]\}")
 # file names and addresses are not codes (nor "e.g.": a segment has two characters at least)
 NOT_CODES = (
     "com",
@@ -116,6 +118,7 @@ class _Page(HTMLParser):
 def internal_codes(text: str) -> list[str]:
     found = SNAKE.findall(text)
     found += [m for m in DOTTED.findall(text) if m.rsplit(".", 1)[1] not in NOT_CODES]
+    found += TEMPLATE.findall(text)
     return found
 
 
