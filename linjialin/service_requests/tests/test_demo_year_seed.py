@@ -30,15 +30,25 @@ def _year(seed: int, now) -> tuple[str, dict]:
         subdistrict = Place.objects.get(level=Level.SUBDISTRICT)
         demo.load_units(subdistrict)
         counts = demo_year.load(subdistrict, seed=seed, now=now, per_household=0.01)
-        requests = ServiceRequest.objects.order_by("number").values_list(
-            "number", "place__path", "category__code", "requester__mobile", "state", "level",
-            "unit__code", "handler__mobile", "submitted_at", "resolved_at", "satisfaction",
-            "reopen_count", "merged_into__number", "description", "result",
+        # a request number ends in a serial drawn from the id sequence, which PostgreSQL does not roll
+        # back: each request is named by its place in the year instead
+        requests = list(
+            ServiceRequest.objects.order_by("number").values_list(
+                "number", "place__path", "category__code", "requester__mobile", "state", "level",
+                "unit__code", "handler__mobile", "submitted_at", "resolved_at", "satisfaction",
+                "reopen_count", "merged_into__number", "description", "result",
+            )
         )  # fmt: skip
-        events = RequestEvent.objects.order_by("request__number", "at", "kind").values_list(
+        ordinal = {row[0]: i for i, row in enumerate(requests)}
+        events = RequestEvent.objects.order_by("request__number", "at", "kind", "actor__mobile").values_list(
             "request__number", "kind", "at", "actor__mobile", "note"
         )
-        digest = _digest([*requests, *events])
+        digest = _digest(
+            [
+                *((ordinal[r[0]], *r[1:12], ordinal.get(r[12]), *r[13:]) for r in requests),
+                *((ordinal[e[0]], *e[1:]) for e in events),
+            ]
+        )
         transaction.set_rollback(True)
     return digest, counts
 
