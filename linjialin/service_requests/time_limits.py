@@ -87,18 +87,15 @@ def pick(policies, request_type: str, category_id, parent_id, urgency: str) -> T
 # --- the return (退单) window --------------------------------------------------------------------------
 def received_at(req: ServiceRequest) -> datetime | None:
     """When the request last reached its present owners (submitted, dispatched, reassigned, escalated,
-    unmerged): the latest such timeline event. Kept on the object for the rest of the request."""
-    cache = req.__dict__.setdefault("_time_limits", {})
-    if "received" not in cache:
-        cache["received"] = (
-            RequestEvent.objects.filter(request_id=req.pk, kind__in=RECEIVED)
-            .order_by("-at", "-id")
-            .values_list("at", flat=True)
-            .first()
-            if req.pk
-            else None
-        )
-    return cache["received"]
+    unmerged): the latest such timeline event."""
+    if req.pk is None:
+        return None
+    return (
+        RequestEvent.objects.filter(request_id=req.pk, kind__in=RECEIVED)
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
 
 
 def return_working_days() -> int:
