@@ -121,7 +121,9 @@ def test_a_request_not_yet_accepted_is_watched_by_its_acceptance_window_only(
     assert run(at(2026, 11, 2, 18, 1)).supervised == [req.pk]
 
 
-def test_escalation_gives_the_level_above_a_fresh_contact_window(tree, resident_a, entrance_leader_a, grid_worker):
+def test_escalation_gives_the_level_above_a_fresh_contact_window(
+    tree, resident_a, entrance_leader_a, grid_worker
+):
     policy(accept=(24, "hours"), contact=(24, "hours"))
     req = submit(resident_a, tree.household_a1, at(2026, 11, 2, 9, 0))
     assert run(at(2026, 11, 3, 9, 1)).escalated == [req.pk]  # not accepted at the entrance
