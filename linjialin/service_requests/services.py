@@ -39,7 +39,7 @@ from .models import (
     TimeLimitPolicy,
     Urgency,
 )
-from .workflow import workflow
+from .workflow import may_return_but_for_the_window, workflow
 
 MAX_DESCRIPTION = 2000
 
@@ -646,19 +646,8 @@ def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest
     try:
         _check(actor, req, "return")
     except PermissionDenied:
-        from .workflow import may_return_but_for_the_window
-
         if may_return_but_for_the_window(actor, req):
-            until = timezone.localtime(time_limits.give_back_until(req)).strftime("%Y-%m-%d %H:%M")
-            raise ValidationError(
-                {
-                    "reason": _(
-                        "A return (退单) was possible until %(until)s (%(n)d working days after the request "
-                        "reached you). Handle it, or ask the dispatcher to reassign it."
-                    )
-                    % {"until": until, "n": time_limits.return_working_days()}
-                }
-            ) from None
+            raise time_limits.late_return_error(req) from None
         raise
     reason = _require_text(reason, "reason", _("Say why this request is not yours."))
     with transaction.atomic():
@@ -772,7 +761,7 @@ def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> 
     _check(actor, req, "request_extension")
     reason = _require_text(reason, "reason", _("Say why more time is needed."))
     policy = policy_for(req.request_type, req.category, req.urgency)
-    _check_extension_cap(req, policy, int(days))
+    time_limits.check_extension_cap(req, policy, int(days))
     with transaction.atomic():
         _move(actor, req, "request_extension", note=reason, extension_days=int(days), extension_reason=reason)
         notices.tell_requesters(
@@ -795,32 +784,6 @@ def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> 
     return req
 
 
-def _check_extension_cap(req: ServiceRequest, policy: TimeLimitPolicy, days: int) -> None:
-    """The extensions granted to a request add up to at most the policy's maximum (10 working days by
-    default): an ask (or a grant) beyond what is left is refused, saying how much is left."""
-    left = time_limits.extension_left(req, policy)
-    if left <= 0:
-        raise ValidationError(
-            {
-                "days": _(
-                    "No more extension is possible: %(max)d days in all have already been granted. "
-                    "Resolve it, or escalate it."
-                )
-                % {"max": policy.max_extension_amount}
-            }
-        )
-    if not 1 <= days <= left:
-        raise ValidationError(
-            {
-                "days": _(
-                    "An extension is 1 to %(left)d days: %(left)d of the %(max)d days allowed in all "
-                    "are left."
-                )
-                % {"left": left, "max": policy.max_extension_amount}
-            }
-        )
-
-
 def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "") -> ServiceRequest:
     """The owning unit's supervisor grants (new deadline) or refuses. Either way the handler, the
     requester and the co-requesters are told the deadline in force and why (条例 Art. 15(2): an
@@ -830,7 +793,7 @@ def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "")
         _require_text(note, "note", _("Say why the extension is refused."))
     policy = policy_for(req.request_type, req.category, req.urgency)
     if grant:  # the maximum may have been lowered since the ask: a grant never goes past it
-        _check_extension_cap(req, policy, req.extension_days or 0)
+        time_limits.check_extension_cap(req, policy, req.extension_days or 0)
     with transaction.atomic():
         if grant:
             new_deadline = deadline(

@@ -1,5 +1,6 @@
 """Which time limits apply to a request, and the two windows that cap a handler's own moves: the
-return (退单) window and the total of the extensions. Reads only; the writes are in services.py.
+return (退单) window and the total of the extensions (with the messages that refuse a move past them).
+Reads and checks only; the writes are in services.py.
 
 Precedence (docs/time_limits.md). A TimeLimitPolicy row applies when each of its request type,
 category and urgency is blank or matches the request (a row for a category's parent field applies to
@@ -20,6 +21,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linjialin.core.calendar import HOURS, add_working_days
 
@@ -119,7 +124,47 @@ def may_still_give_back(req: ServiceRequest, now: datetime) -> bool:
     return until is None or now <= until
 
 
+def late_return_error(req: ServiceRequest) -> ValidationError:
+    """What a handler is told when the return window has closed: until when it was open, what now."""
+    until = timezone.localtime(give_back_until(req)).strftime("%Y-%m-%d %H:%M")
+    return ValidationError(
+        {
+            "reason": _(
+                "A return (退单) was possible until %(until)s (%(n)d working days after the request "
+                "reached you). Handle it, or ask the dispatcher to reassign it."
+            )
+            % {"until": until, "n": return_working_days()}
+        }
+    )
+
+
 # --- the extension cap ---------------------------------------------------------------------------------
 def extension_left(req: ServiceRequest, policy: TimeLimitPolicy) -> int:
     """How much more extension may still be granted (in the policy's extension unit)."""
     return max(policy.max_extension_amount - (req.extension_granted or 0), 0)
+
+
+def check_extension_cap(req: ServiceRequest, policy: TimeLimitPolicy, days: int) -> None:
+    """The extensions granted to a request add up to at most the policy's maximum (10 working days by
+    default): an ask (or a grant) beyond what is left is refused, saying how much is left."""
+    left = extension_left(req, policy)
+    if left <= 0:
+        raise ValidationError(
+            {
+                "days": _(
+                    "No more extension is possible: %(max)d days in all have already been granted. "
+                    "Resolve it, or escalate it."
+                )
+                % {"max": policy.max_extension_amount}
+            }
+        )
+    if not 1 <= days <= left:
+        raise ValidationError(
+            {
+                "days": _(
+                    "An extension is 1 to %(left)d days: %(left)d of the %(max)d days allowed in all "
+                    "are left."
+                )
+                % {"left": left, "max": policy.max_extension_amount}
+            }
+        )
