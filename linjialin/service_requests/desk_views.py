@@ -25,7 +25,7 @@ from linjialin.core.errors import Conflict
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Level, Place
 
-from . import selectors, services
+from . import selectors, services, time_limits
 from .due import DueSoon
 from .models import (
     OPEN_STATES,
@@ -242,6 +242,12 @@ def desk_context(user, req: ServiceRequest, errors: dict | None = None) -> dict:
         "is_dispatcher": is_dispatcher,
         "may_recategorise": services.may_recategorise(user, req),
         "category_groups": category_groups() if services.may_recategorise(user, req) else [],
+        # what may still be asked: the extensions granted add up to at most the policy's maximum
+        "extension_left": (
+            time_limits.extension_left(req, services.policy_for(req.request_type, req.category, req.urgency))
+            if "request_extension" in forms
+            else None
+        ),
     }
 
 

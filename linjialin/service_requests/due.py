@@ -16,7 +16,9 @@ from django.db.models import Q
 from linjialin.core.calendar import HOURS, end_of_day, is_working_day, local_date
 
 from .models import ServiceRequest, State, TimeLimitPolicy
+from .policy_cache import category_parents
 from .policy_cache import policies as cached_policies
+from .time_limits import pick
 
 LOOK_BACK = timedelta(days=60)  # wider than any limit: where the widest "due soon" stretch starts
 
@@ -85,25 +87,19 @@ def _limits(policies: list[TimeLimitPolicy]) -> tuple[set[tuple[int, str]], set[
 
 
 class _PolicyCache:
-    """services.policy_for without a query per request."""
+    """services.policy_for without a query per request (time_limits.pick on the cached rows)."""
 
     def __init__(self, policies: list[TimeLimitPolicy]):
         self.policies = policies
         self.cache: dict = {}
+        # the parent fields are read only when a row names a category (a field's row covers its problems)
+        self.by_category = any(p.category_id for p in policies)
 
     def __call__(self, req: ServiceRequest) -> TimeLimitPolicy:
         key = (req.request_type, req.category_id, req.urgency)
         if key not in self.cache:
-            candidates = [
-                p
-                for p in self.policies
-                if p.request_type in ("", req.request_type)
-                and p.category_id in (None, req.category_id)
-                and p.urgency in ("", req.urgency)
-            ]
-            self.cache[key] = (
-                max(candidates, key=lambda p: p.specificity) if candidates else TimeLimitPolicy()
-            )
+            parent = category_parents().get(req.category_id) if req.category_id and self.by_category else None
+            self.cache[key] = pick(self.policies, req.request_type, req.category_id, parent, req.urgency)
         return self.cache[key]
 
 

@@ -185,7 +185,10 @@ class Category(models.Model):
 
 
 class TimeLimitPolicy(models.Model):
-    """Time limits (data). A blank type/category/urgency matches any; the most specific row wins."""
+    """Time limits (data). A blank type/category/urgency matches any. Among the rows that apply, a row
+    refined by a more specific one drops out, and of the rest each limit takes the most urgent value
+    (time_limits.pick; docs/time_limits.md): a risk-flagged gas outage is answered within the risk
+    row's 2 h and fixed within the utility row's 24 h."""
 
     request_type = models.CharField(max_length=20, choices=RequestType.choices, blank=True)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
@@ -243,6 +246,11 @@ class RequestRules(models.Model):
     )
     repeat_similarity = models.PositiveSmallIntegerField(
         _("a repeat: text similarity (%) that counts as the same matter"), default=80
+    )
+    # 退单: a unit may give back a wrongly dispatched request only this soon after receiving it
+    # (time_limits.give_back_until; docs/time_limits.md)
+    return_working_days = models.PositiveSmallIntegerField(
+        _("a return (退单) is allowed within this many working days of receiving the request"), default=2
     )
 
     def __str__(self):
@@ -327,7 +335,7 @@ class ServiceRequest(models.Model):
 
     submitted_at = models.DateTimeField()
     accept_by = models.DateTimeField(null=True, blank=True, db_index=True)
-    contact_by = models.DateTimeField(null=True, blank=True)
+    contact_by = models.DateTimeField(null=True, blank=True, db_index=True)
     resolve_by = models.DateTimeField(null=True, blank=True, db_index=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     contacted_at = models.DateTimeField(null=True, blank=True)
@@ -336,7 +344,9 @@ class ServiceRequest(models.Model):
     result = models.TextField(_("result"), blank=True)
     solved = models.BooleanField(null=True, blank=True)
     satisfaction = models.CharField(max_length=12, choices=Satisfaction.choices, blank=True)
-    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)  # asked for (or last granted)
+    # the sum of the extensions granted, in the policy's extension unit: capped by its maximum
+    extension_granted = models.PositiveSmallIntegerField(default=0)
     extension_reason = models.CharField(max_length=500, blank=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -1,5 +1,6 @@
 """Small admin-edited rule tables, cached per process for the submit path and the duplicate lookup: the
-time-limit policies, the intake rules (RequestRules: the repeat window and similarity), the active
+time-limit policies (with the parent field of each category that has one: a field's row applies to its
+problems), the intake rules (RequestRules: the repeat window and similarity), the active
 diversion rules with their keywords normalised and compiled (intake.py) and DuplicateRules.
 
 Each table is read once and kept for a minute (core.cache.ProcessCache): a save or delete clears it,
@@ -14,15 +15,29 @@ from typing import Any
 
 from linjialin.core.cache import ProcessCache
 
-from .models import DiversionRule, DuplicateRules, RequestRules, TimeLimitPolicy
+from .models import Category, DiversionRule, DuplicateRules, RequestRules, TimeLimitPolicy
 
 _cache = ProcessCache(
-    "service_requests.policy_cache", TimeLimitPolicy, RequestRules, DiversionRule, DuplicateRules, seconds=60
+    "service_requests.policy_cache",
+    TimeLimitPolicy,
+    RequestRules,
+    DiversionRule,
+    DuplicateRules,
+    Category,
+    seconds=60,
 )
 
 
 def policies() -> list[TimeLimitPolicy]:
-    return _cache.read("policies", lambda: list(TimeLimitPolicy.objects.all()))
+    return _cache.read("policies", lambda: list(TimeLimitPolicy.objects.order_by("pk")))
+
+
+def category_parents() -> dict[int, int]:
+    """{category id: its parent field's id} for the categories that have a parent."""
+    return _cache.read(
+        "category_parents",
+        lambda: dict(Category.objects.filter(parent__isnull=False).values_list("pk", "parent_id")),
+    )
 
 
 def request_rules() -> RequestRules:

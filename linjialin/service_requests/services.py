@@ -21,7 +21,7 @@ from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 
-from . import intake, notices
+from . import intake, notices, time_limits
 from .models import (
     OPEN_STATES,
     AssistKind,
@@ -39,7 +39,7 @@ from .models import (
     TimeLimitPolicy,
     Urgency,
 )
-from .workflow import workflow
+from .workflow import may_return_but_for_the_window, workflow
 
 MAX_DESCRIPTION = 2000
 
@@ -49,23 +49,13 @@ def rules() -> RequestRules:
 
 
 def policy_for(request_type: str, category: Category | None, urgency: str) -> TimeLimitPolicy:
-    """The most specific time-limit row matching the request (blank fields match anything). The rows
-    are cached per process (policy_cache.py: a minute, cleared on save)."""
+    """The time limits of a request: among the rows that apply, the most urgent value of each limit
+    (time_limits.pick). The rows are cached per process (policy_cache.py: a minute, cleared on save)."""
     from .policy_cache import policies
 
     own = category.pk if category else None
-    # a row for the category's field (its parent) applies to its problems, after the category's own rows
     field = category.parent_id if category else None
-    candidates = [
-        p
-        for p in policies()
-        if p.request_type in ("", request_type)
-        and p.category_id in (None, own, field)
-        and p.urgency in ("", urgency)
-    ]
-    if not candidates:
-        return TimeLimitPolicy()  # the model defaults: 24 h / 24 h / 7 working days / 10 working days
-    return max(candidates, key=lambda p: (p.specificity, p.category_id == own))
+    return time_limits.pick(policies(), request_type, own, field, urgency)
 
 
 def _event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:
@@ -643,13 +633,22 @@ def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReque
             level=req.level - 1,
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+            contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
         notices.tell_new_owner(req, actor)
     return req
 
 
 def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest:
-    """退单: the unit sends the request back to the dispatcher with a reason, for review."""
+    """退单: the unit sends the request back to the dispatcher with a reason, for review — only within
+    the return window (time_limits.give_back_until); after it the unit handles the request or asks the
+    dispatcher to reassign it."""
+    try:
+        _check(actor, req, "return")
+    except PermissionDenied:
+        if may_return_but_for_the_window(actor, req):
+            raise time_limits.late_return_error(req) from None
+        raise
     reason = _require_text(reason, "reason", _("Say why this request is not yours."))
     with transaction.atomic():
         _move(actor, req, "return", note=reason, handler=None)
@@ -690,6 +689,7 @@ def dispatch_request(
             unit=unit,
             handler=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+            contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
         notices.tell_new_owner(req, actor)
     return req
@@ -726,6 +726,7 @@ def reassign_request(
             handler=None,
             accepted_at=None,
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
+            contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
         notices.tell_new_owner(req, actor)
         notices.tell(
@@ -760,10 +761,7 @@ def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> 
     _check(actor, req, "request_extension")
     reason = _require_text(reason, "reason", _("Say why more time is needed."))
     policy = policy_for(req.request_type, req.category, req.urgency)
-    if not 1 <= int(days) <= policy.max_extension_amount:
-        raise ValidationError(
-            {"days": _("An extension is 1 to %(n)d days.") % {"n": policy.max_extension_amount}}
-        )
+    time_limits.check_extension_cap(req, policy, int(days))
     with transaction.atomic():
         _move(actor, req, "request_extension", note=reason, extension_days=int(days), extension_reason=reason)
         notices.tell_requesters(
@@ -787,11 +785,15 @@ def request_extension(actor, req: ServiceRequest, *, days: int, reason: str) -> 
 
 
 def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "") -> ServiceRequest:
-    """The owning unit's supervisor grants (new deadline, shown to the requester) or refuses."""
+    """The owning unit's supervisor grants (new deadline) or refuses. Either way the handler, the
+    requester and the co-requesters are told the deadline in force and why (条例 Art. 15(2): an
+    extension is explained to the requester)."""
     _check(actor, req, "grant_extension" if grant else "refuse_extension")
     if not grant:
         _require_text(note, "note", _("Say why the extension is refused."))
     policy = policy_for(req.request_type, req.category, req.urgency)
+    if grant:  # the maximum may have been lowered since the ask: a grant never goes past it
+        time_limits.check_extension_cap(req, policy, req.extension_days or 0)
     with transaction.atomic():
         if grant:
             new_deadline = deadline(
@@ -802,13 +804,18 @@ def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "")
                 req,
                 "grant_extension",
                 note=note,
-                data={"resolve_by": new_deadline.isoformat()},
+                data={"resolve_by": new_deadline.isoformat(), "days": req.extension_days},
+                expected={"extension_granted": req.extension_granted},
                 resolve_by=new_deadline,
+                extension_granted=req.extension_granted + req.extension_days,
             )
             title = gettext_lazy("Request %(number)s has more time: the new deadline is %(due)s")
+            # the handler's reason is what the requester is owed; the supervisor's note follows it
+            body = "\n".join(t for t in (req.extension_reason, note.strip()) if t)
         else:
             _move(actor, req, "refuse_extension", note=note, extension_days=None)
             title = gettext_lazy("Request %(number)s: no extension, the deadline stays %(due)s")
+            body = note
         notices.settle(req, keep=[req.handler])
         due = timezone.localtime(req.resolve_by).strftime("%Y-%m-%d %H:%M") if req.resolve_by else "—"
         notices.tell(
@@ -816,7 +823,7 @@ def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "")
             req,
             "request.extension_granted" if grant else "request.extension_refused",
             title,
-            note[:500],
+            body[:500],
             actor=actor,
             due=due,
         )

@@ -1,6 +1,6 @@
 """The deadline sweep (every minute, by `linjialin beat`): reminders, 督办 when overdue, automatic escalation.
 
-`sweep(now)` does three things, each safe to run twice or in two workers at once, and each set-based:
+`sweep(now)` does four things, each safe to run twice or in two workers at once, and each set-based:
 a batch of due rows is read, locked and changed with one UPDATE per kind, and its timeline events,
 audit events and notices are written with one bulk INSERT each (core.bulk, audit.record_many,
 notifications.notify_many), all in one transaction per batch.
@@ -12,8 +12,11 @@ notifications.notify_many), all in one transaction per batch.
 2. **Resolution overdue** (accepted/in progress/extension requested, `resolve_by < now`, not yet
    supervised): `supervised = true` (督办), an "overdue" timeline event, an audit event and notices to
    the handler and the supervisors of the nearest level above.
-3. **Reminder at 75 %** of the acceptance window or the resolution limit: a notice to the handler (or
-   the handlers at the request's level), with dedupe key `remind:<id>:<deadline>` — one per deadline.
+3. **First contact overdue** (accepted and not yet contacted, `contact_by < now`, not yet supervised):
+   the same 督办 with the limit "contact" (接诉即办条例 Art. 15(1): contact the requester promptly).
+4. **Reminder at 75 %** of the acceptance window, the first-contact limit (accepted requests) or the
+   resolution limit: a notice to the handler (or the handlers at the request's level), with dedupe key
+   `remind:<id>:<deadline>` (`remind-contact:<id>:<deadline>` for the contact) — one per deadline.
 
 Compare-and-set: the due rows are selected again under a row lock (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL: a row a handler or another sweep holds is left for the next run; SQLite serialises
@@ -34,9 +37,9 @@ deadline over working days only, holidays skipped), e.g. 1 working day → 18:00
 Notices are rendered in each recipient's language (User.language); timeline notes and audit reasons in
 the site language (settings.LANGUAGE_CODE).
 
-Cost when nothing is due: the two "due" queries are range scans on the indexed `accept_by` /
-`resolve_by` columns that find nothing; the reminder query is one range scan per distinct limit over
-the deadlines whose reminder point fell since the previous run.
+Cost when nothing is due: the three "due" queries are range scans on the indexed `accept_by` /
+`contact_by` / `resolve_by` columns that find nothing; the reminder query is one range scan per
+distinct limit over the deadlines whose reminder point fell since the previous run.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ from .due import (  # noqa: F401 (reminder_point: sweep.reminder_point stays imp
     remaining_share,
     reminder_point,
 )
-from .models import HandlingLevel, RequestEvent, ServiceRequest
+from .models import HandlingLevel, RequestEvent, ServiceRequest, State, TimeLimitPolicy
 from .notices import nearest_supervisors
 from .policy_cache import policies as cached_policies
 from .workflow import workflow
@@ -86,13 +89,21 @@ CATCH_UP = timedelta(days=31)  # reminder look-back of a first run (no watermark
 ESCALATED_NOTE = gettext_lazy("Not accepted within the acceptance window: escalated automatically.")
 TOP_NOTE = gettext_lazy("Not accepted in time at the top of the chain: under supervision (督办).")
 OVERDUE_NOTE = gettext_lazy("Not resolved in time: under supervision (督办).")
+CONTACT_NOTE = gettext_lazy("The requester was not contacted in time: under supervision (督办).")
 ESCALATED_TITLE = gettext_lazy("Request %(number)s escalated to you")
 ESCALATED_BODY = gettext_lazy("It was not accepted in time at the level below. Please accept it by %(due)s.")
 OVERDUE_TITLE = gettext_lazy("Request %(number)s is overdue (督办)")
 OVERDUE_BODY = gettext_lazy("The deadline was %(due)s.")
+CONTACT_TITLE = gettext_lazy("Request %(number)s: the requester was not contacted in time (督办)")
+CONTACT_BODY = gettext_lazy("The first contact with the requester was due by %(due)s.")
 REMINDER_TITLE = gettext_lazy("Request %(number)s is due soon")
 REMINDER_ACCEPT_BODY = gettext_lazy("Please accept it by %(due)s.")
 REMINDER_RESOLVE_BODY = gettext_lazy("Please resolve it by %(due)s.")
+REMINDER_CONTACT_TITLE = gettext_lazy("Request %(number)s: contact the requester soon")
+REMINDER_CONTACT_BODY = gettext_lazy("Please contact the requester by %(due)s.")
+
+# accepted and not yet contacted: the contact transition moves a request on to "in progress"
+CONTACT_STATES = (State.ACCEPTED,)
 
 
 @dataclass
@@ -122,6 +133,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
         recipients = _Recipients()
         _acceptance_timeouts(now, report, recipients)
         _overdue_resolutions(now, report, recipients)
+        _overdue_contacts(now, report, recipients)
         _reminders(now, report, recipients)
     if report.escalated or report.supervised or report.reminded:
         logger.info(
@@ -245,20 +257,25 @@ def _escalate(
     transition = workflow["escalate"]
     sources = [s for s in ACCEPT_STATES if s in transition.sources]
     matching = _PolicyCache(cached_policies())
-    groups: dict[tuple[int, datetime], list[ServiceRequest]] = defaultdict(list)
+    groups: dict[tuple[int, datetime, datetime], list[ServiceRequest]] = defaultdict(list)
     for r in rows:
         if r.state not in sources or not transition.may(None, r):
             report.skipped += 1
             continue
         policy = matching(r)
-        groups[(r.level, deadline_after(now, policy.accept_amount, policy.accept_unit))].append(r)
+        # the level above gets fresh windows to accept and to contact the requester
+        accept_by = deadline_after(now, policy.accept_amount, policy.accept_unit)
+        contact_by = deadline_after(now, policy.contact_amount, policy.contact_unit)
+        groups[(r.level, accept_by, contact_by)].append(r)
     changed: list[ServiceRequest] = []
     before: dict[int, str] = {}
-    for (level, accept_by), group in groups.items():
+    for (level, accept_by, contact_by), group in groups.items():
         pks = [r.pk for r in group]
         n = ServiceRequest.objects.filter(
             pk__in=pks, state__in=sources, accept_by__lt=now, level=level
-        ).update(state=transition.target, level=level - 1, handler=None, accept_by=accept_by)
+        ).update(
+            state=transition.target, level=level - 1, handler=None, accept_by=accept_by, contact_by=contact_by
+        )
         if n != len(pks):  # cannot happen under the row locks; find the rows this UPDATE moved
             moved = set(
                 ServiceRequest.objects.filter(pk__in=pks, level=level - 1, accept_by=accept_by).values_list(
@@ -270,6 +287,7 @@ def _escalate(
         for r in group:
             before[r.pk] = r.state
             r.state, r.level, r.handler_id, r.accept_by = transition.target, level - 1, None, accept_by
+            r.contact_by = contact_by
             r._state.fields_cache.pop("handler", None)
         changed += group
     if not changed:
@@ -334,6 +352,28 @@ def _overdue_resolutions(now: datetime, report: SweepReport, recipients: _Recipi
         _supervise(rows, "resolve", report, recipients)
 
 
+# --- 3. first contact overdue ----------------------------------------------------------------------------
+def _overdue_contacts(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
+    due = ServiceRequest.objects.filter(state__in=CONTACT_STATES, contact_by__lt=now, supervised=False)
+    ids = list(due.order_by("contact_by").values_list("pk", flat=True)[: BATCH + 1])
+    if not ids:
+        return
+    report.more |= len(ids) > BATCH
+    ids = ids[:BATCH]
+    with transaction.atomic():
+        rows = _locked(due, ids)
+        report.skipped += len(ids) - len(rows)
+        _supervise(rows, "contact", report, recipients)
+
+
+_DEADLINE_OF = {"accept": "accept_by", "contact": "contact_by", "resolve": "resolve_by"}
+_SUPERVISED_TEXTS = {  # limit → (timeline note, notice title, notice body)
+    "accept": (TOP_NOTE, OVERDUE_TITLE, OVERDUE_BODY),
+    "contact": (CONTACT_NOTE, CONTACT_TITLE, CONTACT_BODY),
+    "resolve": (OVERDUE_NOTE, OVERDUE_TITLE, OVERDUE_BODY),
+}
+
+
 def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, recipients: _Recipients) -> None:
     """督办 by compare-and-set (`supervised = false` → true): only the rows this UPDATE changed get the
     "overdue" timeline event, the audit event and the notices. Call inside a transaction."""
@@ -349,8 +389,10 @@ def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, reci
     if not rows:
         return
     ServiceRequest.objects.filter(pk__in=fresh).update(supervised=True)
-    note = str(TOP_NOTE if limit == "accept" else OVERDUE_NOTE)
-    due = {r.pk: (r.accept_by if limit == "accept" else r.resolve_by) for r in rows}
+    note_text, title, body = _SUPERVISED_TEXTS[limit]
+    note = str(note_text)
+    due = {r.pk: getattr(r, _DEADLINE_OF[limit]) for r in rows}
+    key = "overdue-contact" if limit == "contact" else "overdue"
     for r in rows:
         r.supervised = True
     _timeline(rows, "overdue", note, lambda r: {"limit": limit, "deadline": due[r.pk].isoformat()})
@@ -376,12 +418,12 @@ def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, reci
             Message(
                 users=users,
                 kind="request.overdue",
-                title=OVERDUE_TITLE,
-                body=OVERDUE_BODY,
+                title=title,
+                body=body,
                 params={"number": r.number, "due": _fmt(due[r.pk])},
                 link=_link(r),
                 path=r.path,
-                dedupe_key=f"overdue:{r.pk}:{_iso(due[r.pk])}",
+                dedupe_key=f"{key}:{r.pk}:{_iso(due[r.pk])}",
                 subject=subject_of(r),
             )
         )
@@ -389,7 +431,7 @@ def _supervise(rows: list[ServiceRequest], limit: str, report: SweepReport, reci
     report.supervised += [r.pk for r in rows]
 
 
-# --- 3. reminders at 75 % --------------------------------------------------------------------------------
+# --- 4. reminders at 75 % --------------------------------------------------------------------------------
 def _watermark() -> datetime | None:
     """Until when reminder points have been looked at (the previous run's `now`)."""
     return (
@@ -416,10 +458,12 @@ def _reminders(now: datetime, report: SweepReport, recipients: _Recipients) -> N
         return
     policies = cached_policies()
     accept_limits, resolve_limits = _limits(policies)
+    contact_limits = {(p.contact_amount, p.contact_unit) for p in [*policies, TimeLimitPolicy()]}
     share = remaining_share()
     ranges: set[tuple[str, tuple, datetime, datetime]] = set()
     for field_name, states, limits in (
         ("accept_by", ACCEPT_STATES, accept_limits),
+        ("contact_by", CONTACT_STATES, contact_limits),
         ("resolve_by", RESOLVE_STATES, resolve_limits),
     ):
         for amount, unit in limits:
@@ -430,12 +474,12 @@ def _reminders(now: datetime, report: SweepReport, recipients: _Recipients) -> N
             if end > start:
                 ranges.add((field_name, states, start, end))
     matching = _PolicyCache(policies)
-    done: set[int] = set()  # a row in the ranges of two limits is looked at once
+    done: set[tuple[str, int]] = set()  # a row in the ranges of two limits is looked at once per deadline
     for field_name, states, start, end in sorted(ranges):
         for rows in _pages(field_name, states, start, end):
-            rows = [r for r in rows if r.pk not in done]
-            done.update(r.pk for r in rows)
-            _remind(rows, now, share, matching, report, recipients)
+            rows = [r for r in rows if (field_name, r.pk) not in done]
+            done.update((field_name, r.pk) for r in rows)
+            _remind(rows, field_name, now, share, matching, report, recipients)
     _move_watermark(previous, now)
 
 
@@ -459,19 +503,27 @@ def _pages(field_name: str, states: tuple, start: datetime, end: datetime):
         after, last_pk = getattr(rows[-1], field_name), rows[-1].pk
 
 
-def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipients) -> None:
+def _contact_due_soon(r: ServiceRequest, now: datetime, matching, share: float) -> bool:
+    policy = matching(r)
+    point = reminder_point(r.contact_by, policy.contact_amount, policy.contact_unit, share)
+    return point <= now < r.contact_by
+
+
+def _remind(rows, field_name, now, share, matching, report: SweepReport, recipients: _Recipients) -> None:
     if not rows:
         return
     from linjialin.notifications.models import Notification
 
-    keys = {r.pk: _reminder_key(r) for r in rows}
+    contact = field_name == "contact_by"
+    keys = {r.pk: _reminder_key(r, contact) for r in rows}
     done = set(Notification.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
     messages, sent = [], []
     for r in rows:
         if keys[r.pk] in done:
             continue
-        due = r.accept_by if r.state in ACCEPT_STATES else r.resolve_by
-        if not is_due_soon(r, now, matching, share):
+        due = r.contact_by if contact else (r.accept_by if r.state in ACCEPT_STATES else r.resolve_by)
+        soon = _contact_due_soon(r, now, matching, share) if contact else is_due_soon(r, now, matching, share)
+        if not soon:
             continue  # in a range of another limit; its own limit decides
         users = recipients.handlers(r)
         if not any(u is not None and u.is_active for u in users):
@@ -480,8 +532,8 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
             Message(
                 users=users,
                 kind="request.reminder",
-                title=REMINDER_TITLE,
-                body=REMINDER_ACCEPT_BODY if r.state in ACCEPT_STATES else REMINDER_RESOLVE_BODY,
+                title=REMINDER_CONTACT_TITLE if contact else REMINDER_TITLE,
+                body=_reminder_body(r, contact),
                 params={"number": r.number, "due": _fmt(due)},
                 link=_link(r),
                 path=r.path,
@@ -496,7 +548,15 @@ def _remind(rows, now, share, matching, report: SweepReport, recipients: _Recipi
         report.reminded += sent
 
 
-def _reminder_key(req: ServiceRequest) -> str:
+def _reminder_body(req: ServiceRequest, contact: bool):
+    if contact:
+        return REMINDER_CONTACT_BODY
+    return REMINDER_ACCEPT_BODY if req.state in ACCEPT_STATES else REMINDER_RESOLVE_BODY
+
+
+def _reminder_key(req: ServiceRequest, contact: bool = False) -> str:
+    if contact:
+        return f"remind-contact:{req.pk}:{_iso(req.contact_by)}"
     deadline = req.accept_by if req.state in ACCEPT_STATES else req.resolve_by
     return f"remind:{req.pk}:{_iso(deadline)}"
 

@@ -54,8 +54,28 @@ def came_through_dispatch(req) -> bool:
     return req.pk is not None and req.events.filter(kind__in=("dispatch", "reassign")).exists()
 
 
+def within_return_window(req) -> bool:
+    """退单 is for a wrongly dispatched request, seen as such at once: only within the return window
+    after it reached its present owners (time_limits.give_back_until; RequestRules, 2 working days)."""
+    from django.utils import timezone
+
+    from .time_limits import may_still_give_back
+
+    return may_still_give_back(req, timezone.now())
+
+
 def returning_handler(actor, req) -> bool:
-    return handler(actor, req) and came_through_dispatch(req)
+    return handler(actor, req) and came_through_dispatch(req) and within_return_window(req)
+
+
+def may_return_but_for_the_window(actor, req) -> bool:
+    """The return is refused only because its window has closed (the service then says until when)."""
+    return (
+        req.state in workflow["return"].sources
+        and handler(actor, req)
+        and came_through_dispatch(req)
+        and not within_return_window(req)
+    )
 
 
 def dispatcher(actor, req) -> bool:

@@ -91,13 +91,14 @@ def test_overdue_resolution_is_supervised_once(
     req = submit(resident_a, tree.household_a1, at(2026, 11, 2, 9, 0))
     with time_machine.travel(at(2026, 11, 2, 10, 0), tick=False):
         services.accept_request(entrance_leader_a, req)
+        services.record_contact(entrance_leader_a, req, note="打了电话")  # the contact limit is met
     assert run(at(2026, 11, 4, 9, 0)).supervised == []  # exactly at the deadline: not yet
     report = run(at(2026, 11, 4, 9, 1))
     assert report.supervised == [req.pk]
     assert run(at(2026, 11, 4, 9, 2)).supervised == []
     assert run(at(2026, 11, 5, 9, 0)).supervised == []
     req.refresh_from_db()
-    assert req.supervised and req.state == State.ACCEPTED
+    assert req.supervised and req.state == State.IN_PROGRESS
     assert RequestEvent.objects.filter(request=req, kind="overdue").count() == 1
     assert AuditEvent.objects.filter(action="request.overdue", object_id=str(req.pk)).count() == 1
     # the handler and the supervisors of the nearest level above (the community), not the subdistrict
@@ -148,10 +149,11 @@ def test_an_accepted_request_is_not_escalated(tree, resident_a, entrance_leader_
     req = submit(resident_a, tree.household_a1, at(2026, 11, 2, 9, 0))
     with time_machine.travel(at(2026, 11, 2, 10, 0), tick=False):
         services.accept_request(entrance_leader_a, req)
+        services.record_contact(entrance_leader_a, req, note="上门了解")
     report = run(at(2026, 11, 3, 10, 0))
     assert report.escalated == [] and report.supervised == []
     req.refresh_from_db()
-    assert req.level == HandlingLevel.ENTRANCE and req.state == State.ACCEPTED
+    assert req.level == HandlingLevel.ENTRANCE and req.state == State.IN_PROGRESS
 
 
 def test_timeout_at_the_subdistrict_supervises_and_tells_the_dispatcher(
@@ -229,9 +231,10 @@ def test_nothing_due_is_a_few_queries(tree, resident_a, entrance_leader_a, djang
     for _ in range(5):
         submit(resident_a, tree.household_a1, at(2026, 11, 2, 9, 0))
     run(at(2026, 11, 2, 11, 59))  # the previous run: the reminder watermark
-    # 7: the two indexed due queries, the rules row (reminder share), the time-limit policies, the
-    # reminder watermark, the reminder range scan and moving the watermark
-    with time_machine.travel(at(2026, 11, 2, 12, 0), tick=False), django_assert_max_num_queries(7):
+    # 9: the three indexed due queries (acceptance, first contact, resolution), the rules row (reminder
+    # share), the time-limit policies, the reminder watermark, the reminder range scans (the acceptance
+    # window and the first-contact limit: their ranges differ) and moving the watermark
+    with time_machine.travel(at(2026, 11, 2, 12, 0), tick=False), django_assert_max_num_queries(9):
         report = sweep.sweep()
     assert report.as_dict()["escalated"] == [] and not report.more
 
