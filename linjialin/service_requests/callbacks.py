@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,29 +116,26 @@ class CallBackRow:
 
 def summary_for_place(user, place, start: datetime, end: datetime) -> list[CallBackRow]:
     """The rates page's comparison, for the requests in the user's requests.view scope under `place`:
-    the residents' own ratings in [start, end), beside the call-backs made then (unrated; sampled)."""
+    the residents' own ratings in [start, end) beside the phone calls made then (to unrated requests;
+    sampled), read from the timeline in one query. `count` is ratings or calls (tries)."""
     requests = ServiceRequest.objects.visible_to(user, "requests.view").filter(path__startswith=place.path)
     residents = CallBackRow(str(_("Residents' own ratings")))
-    for data in RequestEvent.objects.filter(
-        kind="call_back", at__gte=start, at__lt=end, request__in=requests, actor_id=F("request__requester_id")
-    ).values_list("data", flat=True):
-        _count(residents, True, data.get("solved"), data.get("satisfaction", ""))
-    rows = [residents]
-    for reason, label in (
-        (CallBackReason.UNRATED, _("Call-backs of unrated requests")),
-        (CallBackReason.SAMPLE, _("Sampled call-backs of rated requests")),
-    ):
-        row = CallBackRow(str(label), agrees=0 if reason == CallBackReason.SAMPLE else None)
-        called = CallBack.objects.filter(
-            reason=reason, called_at__gte=start, called_at__lt=end, request__in=requests, attempts__gt=0
-        ).values_list("outcome", "solved", "satisfaction", "request__satisfaction")
-        for outcome, solved, satisfaction, rated in called:
-            reached = outcome == CallBackOutcome.REACHED
-            _count(row, reached, solved, satisfaction)
-            if reached and row.agrees is not None and satisfaction == rated:
-                row.agrees += 1
-        rows.append(row)
-    return rows
+    unrated = CallBackRow(str(_("Call-backs of unrated requests")))
+    sampled = CallBackRow(str(_("Sampled call-backs of rated requests")), agrees=0)
+    events = RequestEvent.objects.filter(
+        kind__in=("call_back", "callback_call"), at__gte=start, at__lt=end, request__in=requests
+    ).values_list("kind", "actor_id", "request__requester_id", "data", "request__satisfaction")
+    for kind, actor_id, requester_id, data, rated in events:
+        if kind == "call_back":
+            if actor_id is not None and actor_id == requester_id:
+                _count(residents, True, data.get("solved"), data.get("satisfaction", ""))
+            continue
+        row = sampled if data.get("reason") == CallBackReason.SAMPLE else unrated
+        reached = bool(data.get("reached"))
+        _count(row, reached, data.get("solved"), data.get("satisfaction", ""))
+        if reached and row is sampled and data.get("satisfaction") == rated:
+            row.agrees += 1
+    return [residents, unrated, sampled]
 
 
 def _count(row: CallBackRow, reached: bool, solved, satisfaction: str) -> None:

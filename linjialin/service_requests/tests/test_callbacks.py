@@ -370,7 +370,11 @@ def test_a_sampled_call_back_stands_beside_the_residents_rating(
         assert row.satisfaction == "unsatisfied" and row.solved is False
         assert req.pk not in queued(subdistrict_dispatcher)
         client.force_login(community_secretary)
-        page = client.get(reverse("requests:rates"), {"period": "this_month"}).content.decode()
+        response = client.get(reverse("requests:rates"), {"period": "this_month"})
+        page = response.content.decode()
+    residents, unrated, sample = response.context["callbacks"]
+    assert (sample.count, sample.reached, sample.unsatisfied, sample.solved, sample.agrees) == (1, 1, 1, 0, 0)
+    assert unrated.count == 0 and residents.count == 0  # the resident rated in February
     assert 'id="rates-callbacks"' in page
     assert "Sampled call-backs of rated requests" in page and "Residents&#x27; own ratings" in page
 
