@@ -90,6 +90,13 @@ def count_due_for_user(user, now: datetime | None = None) -> int | None:
     return due_for_user(user, now).count()
 
 
+def is_due_for_user(user, req: ServiceRequest) -> bool:
+    """Whether the user may call `req` back now (the request page links to the call page)."""
+    if req.state not in (State.RESOLVED, State.CLOSED) or not scope_for(user, PERM).covers(req.path):
+        return False
+    return due_for_user(user).filter(pk=req.pk).exists()
+
+
 def get_due_for_user(user, pk: int, now: datetime | None = None) -> ServiceRequest:
     """One request of the user's call-back queue (404 when missing, not theirs to call, or not due)."""
     req = due_for_user(user, now).filter(pk=pk).first()

@@ -335,11 +335,16 @@ def test_ten_percent_of_last_months_rated_requests_are_sampled_once(tree, subdis
     assert AuditEvent.objects.filter(action="request.callback_sampled").count() == 5
 
 
-def test_the_sample_is_a_scheduled_job():
+def test_the_sample_is_a_scheduled_job_and_running_it_twice_picks_once(tree):
     from linjialin.core import beat
-    from linjialin.service_requests import tasks  # noqa: F401 (registers the jobs)
+    from linjialin.service_requests import tasks
 
-    assert "requests_callback_sample" in beat.JOBS
+    assert beat.JOBS["requests_callback_sample"].task is tasks.sample_callbacks
+    _closed(tree, 20, datetime(2027, 2, 15, 10, tzinfo=SHANGHAI))
+    with time_machine.travel(datetime(2027, 3, 1, 7, 20, tzinfo=SHANGHAI), tick=False):
+        assert tasks.sample_callbacks.call() == 2
+        assert tasks.sample_callbacks.call() == 0
+    assert CallBack.objects.filter(reason="sample").count() == 2
 
 
 def test_a_sampled_call_back_stands_beside_the_residents_rating(
@@ -409,6 +414,7 @@ def test_the_queue_page_and_the_call_page(
         page = client.get(reverse("requests:callbacks"))
         assert page.status_code == 200 and req.number in page.content.decode()
         url = reverse("requests:callback", args=[req.pk])
+        assert url in client.get(reverse("requests:detail", args=[req.pk])).content.decode()
         call = client.get(url)
         assert call.status_code == 200 and resident_a.mobile in call.content.decode()  # to dial it
         bad = client.post(url, {"reached": "yes"})
