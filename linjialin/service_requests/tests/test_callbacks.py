@@ -468,3 +468,13 @@ def test_the_timeline_labels_in_both_languages():
             ):
                 label = event_label(kind, data)
                 assert label and "_" not in label, (language, kind, label)
+
+
+def test_the_pages_read_in_chinese(tree, client, resident_a, entrance_leader_a, subdistrict_dispatcher):
+    req = resolved_at_entrance(resident_a, entrance_leader_a, tree)
+    with time_machine.travel(T0 + 4 * D, tick=False):
+        client.force_login(subdistrict_dispatcher)
+        queue = client.get("/requests/callbacks/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        call = client.get(f"/requests/{req.pk}/callback/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "未评价" in queue and "暂无待回访" not in queue
+    assert "记录回访" in call and "是否联系上诉求人" in call and "Record the call-back" not in call
