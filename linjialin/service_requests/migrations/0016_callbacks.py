@@ -6,50 +6,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('service_requests', '0015_due_soon_is_the_last_quarter'),
+        ("service_requests", "0015_due_soon_is_the_last_quarter"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='requestrules',
-            name='callback_attempts',
-            field=models.PositiveSmallIntegerField(default=3, verbose_name='call-back: tries before an unrated request is closed as unreachable'),
+            model_name="requestrules",
+            name="callback_attempts",
+            field=models.PositiveSmallIntegerField(
+                default=3, verbose_name="call-back: tries before an unrated request is closed as unreachable"
+            ),
         ),
         migrations.AddField(
-            model_name='requestrules',
-            name='callback_retry_hours',
-            field=models.PositiveSmallIntegerField(default=24, verbose_name='call-back: hours before trying again after no answer'),
+            model_name="requestrules",
+            name="callback_retry_hours",
+            field=models.PositiveSmallIntegerField(
+                default=24, verbose_name="call-back: hours before trying again after no answer"
+            ),
         ),
         migrations.AddField(
-            model_name='requestrules',
-            name='callback_sample_percent',
-            field=models.PositiveSmallIntegerField(default=10, verbose_name="call-back: share (%) of last month's rated requests sampled for a call-back"),
+            model_name="requestrules",
+            name="callback_sample_percent",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                verbose_name="call-back: share (%) of last month's rated requests sampled for a call-back",
+            ),
         ),
         migrations.CreateModel(
-            name='CallBack',
+            name="CallBack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('unrated', 'not rated by the requester in time'), ('sample', 'sampled among rated requests')], max_length=10)),
-                ('cycle', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('month', models.DateField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(db_index=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('outcome', models.CharField(blank=True, choices=[('', 'to call'), ('reached', 'reached'), ('unreachable', 'unreachable')], default='', max_length=12)),
-                ('called_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('solved', models.BooleanField(blank=True, null=True)),
-                ('satisfaction', models.CharField(blank=True, choices=[('satisfied', 'satisfied (满意)'), ('basically', 'basically satisfied (基本满意)'), ('unsatisfied', 'unsatisfied (不满意)')], max_length=12)),
-                ('words', models.TextField(blank=True, verbose_name='what was said')),
-                ('caller', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callbacks', to='service_requests.servicerequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("unrated", "not rated by the requester in time"),
+                            ("sample", "sampled among rated requests"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("cycle", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("month", models.DateField(blank=True, null=True)),
+                ("due_at", models.DateTimeField(db_index=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "to call"), ("reached", "reached"), ("unreachable", "unreachable")],
+                        default="",
+                        max_length=12,
+                    ),
+                ),
+                ("called_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("solved", models.BooleanField(blank=True, null=True)),
+                (
+                    "satisfaction",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "satisfied (满意)"),
+                            ("basically", "basically satisfied (基本满意)"),
+                            ("unsatisfied", "unsatisfied (不满意)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("words", models.TextField(blank=True, verbose_name="what was said")),
+                (
+                    "caller",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="callbacks",
+                        to="service_requests.servicerequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'call-back',
-                'verbose_name_plural': 'call-backs',
-                'ordering': ['due_at', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('reason', 'unrated')), fields=('request', 'cycle'), name='one_callback_a_round'), models.UniqueConstraint(condition=models.Q(('reason', 'sample')), fields=('request', 'month'), name='one_sample_a_month')],
+                "verbose_name": "call-back",
+                "verbose_name_plural": "call-backs",
+                "ordering": ["due_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("reason", "unrated")),
+                        fields=("request", "cycle"),
+                        name="one_callback_a_round",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("reason", "sample")),
+                        fields=("request", "month"),
+                        name="one_sample_a_month",
+                    ),
+                ],
             },
         ),
     ]
