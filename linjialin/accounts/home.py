@@ -20,6 +20,7 @@ from linjialin.hotspots import selectors as hotspot_selectors
 from linjialin.mediation import selectors as mediation_selectors
 from linjialin.mutual_aid import selectors as aid_selectors
 from linjialin.places.models import Level
+from linjialin.service_requests import callbacks as request_callbacks
 from linjialin.service_requests import metrics
 from linjialin.service_requests import selectors as request_selectors
 
@@ -84,6 +85,7 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
     staff_places = [g.place for g in grants if Role(g.role) in COMMUNITY_STAFF]
     if staff_places:
         sections.append(_community_section(user, staff_places[0], now))
+    _add_callbacks(user, sections, now)
     mediation_section = _mediation_section(user, mediation)
     if mediation_section is not None:
         sections.append(mediation_section)
@@ -171,6 +173,22 @@ def _desk_section(requests_home) -> Section:
         Link(_("Hotspots"), reverse("hotspots:index")),
     ]
     return Section("desk", _("Dispatcher desk"), links)
+
+
+def _add_callbacks(user, sections: list[Section], now) -> None:
+    """Phone call-backs (回访) due, on the desk (or else the community) section of those who call back."""
+    due = request_callbacks.count_due_for_user(user, now)
+    if due is None:
+        return
+    home = next((s for s in sections if s.key == "desk"), None) or next(
+        (s for s in sections if s.key == "community"), None
+    )
+    if home is None:
+        home = Section("callbacks", _("Call-backs"))
+        sections.append(home)
+    home.links.insert(
+        min(len(home.links), 4), Link(_("Call-backs due (回访)"), reverse("requests:callbacks"), due)
+    )
 
 
 def _community_section(user, place, now) -> Section:

@@ -31,6 +31,7 @@ class Perm(StrEnum):
     HANDLE_REQUESTS = "requests.handle"  # accept, contact, resolve, escalate requests at the grant's level
     DISPATCH_REQUESTS = "requests.dispatch"  # dispatch, review returns, refuse, merge (the dispatcher desk)
     SUPERVISE_REQUESTS = "requests.supervise"  # approve extensions, 督办
+    CALL_BACK = "requests.callback"  # phone call-backs (回访) of requests one did not handle
     APPLY_MEDIATION = "mediation.apply"  # apply for mediation of one's own dispute (a resident)
     MEDIATION_WORK = "mediation.work"  # serve on case teams; log screenings and legal consultations here
     MEDIATION_MANAGE = "mediation.manage"  # the centre's managers: every case here, teams, acceptance
@@ -91,6 +92,7 @@ _COMMUNITY = frozenset(
         P.SUBMIT_REQUEST,
         P.VIEW_REQUESTS,
         P.HANDLE_REQUESTS,
+        P.CALL_BACK,
         P.MODERATE_AID,
         P.CARE_LIST,
         P.RUN_EMERGENCY,
@@ -140,7 +142,7 @@ ROLES: dict[Role, RoleSpec] = {
     ),
     Role.SUBDISTRICT_DISPATCHER: RoleSpec(
         Level.SUBDISTRICT,
-        frozenset({P.VIEW_PLACE, P.VIEW_REQUESTS, P.DISPATCH_REQUESTS, P.SUPERVISE_REQUESTS}),
+        frozenset({P.VIEW_PLACE, P.VIEW_REQUESTS, P.DISPATCH_REQUESTS, P.SUPERVISE_REQUESTS, P.CALL_BACK}),
         staff=True,
     ),
     Role.DEPARTMENT_HANDLER: RoleSpec(Level.SUBDISTRICT, frozenset({P.VIEW_PLACE}) | _HANDLER, staff=True),

@@ -16,8 +16,7 @@ class ServiceRequestsConfig(AppConfig):
         request = _("Request")
         # the audit action of a step is "request.<its timeline kind>": one wording for both pages
         labels = {
-            f"request.{kind}": format_lazy("{}: {}", request, text)
-            for kind, text in EVENT_LABELS.items()
+            f"request.{kind}": format_lazy("{}: {}", request, text) for kind, text in EVENT_LABELS.items()
         }
         labels |= {
             f"request.{name}": format_lazy("{}: {}", request, text)
@@ -41,6 +40,9 @@ class ServiceRequestsConfig(AppConfig):
                 "solved": _("solved"),
                 "satisfaction": _("satisfaction"),
                 "diversion": _("other channel"),
+                "reached": _("reached"),
+                "attempt": _("try"),
+                "month": _("month"),
             },
             objects={"service_requests.hotline_import": _("Hotline work orders")},
         )

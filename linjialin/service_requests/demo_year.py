@@ -27,11 +27,12 @@ from linjialin.core import demo_clock
 from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place, Resident
 
+from . import callbacks, services
 from . import demo_texts as T
-from . import services
 from .models import (
     OPEN_STATES,
     AssistKind,
+    CallBack,
     Category,
     Channel,
     HandlingLevel,
@@ -59,6 +60,11 @@ RESIDENT_DEMO, LEADER_DEMO = "13800000001", "13800000004"
 STAFF_DEMO, DISPATCHER_DEMO = "13800000009", "13800000010"
 DEPARTMENT_DEMO = "13800000011"  # 何志刚: a member and the supervisor of 区住建委 (demo.py)
 ENDED = (S.CLOSED, S.NOT_ACCEPTED, S.MERGED, S.WITHDRAWN)
+SAID = {  # the words noted on a call-back when the requester adds nothing
+    Satisfaction.SATISFIED: "问题解决了，满意",
+    Satisfaction.BASICALLY: "基本解决了",
+    Satisfaction.UNSATISFIED: "还没解决，不满意",
+}
 
 
 @dataclass
@@ -78,6 +84,7 @@ class Fate:
     recategorise: bool = False
     unsatisfied: int = 0  # 不满意 this many times (each reopens; past the maximum: supervised)
     rating: str = Satisfaction.SATISFIED
+    silent: bool = False  # the resident never rates: called back by staff after the wait
     hold: Callable[[ServiceRequest], bool] | None = None  # stop here (the demo logins' work today)
     slow: float = 1.0  # multiplies the delays
 
@@ -197,6 +204,7 @@ class _Loop:
         for subs in self.subs.values():
             subs.sort(key=lambda c: c.code)
         self.counts: Counter = Counter()
+        self.rules = services.rules()
         self.places = _Places(subdistrict)
         people = self.people
         people.staff_for(self.places.grids, people.grid, Role.GRID_WORKER, "网格员", 10_000)
@@ -265,6 +273,7 @@ class _Loop:
             rng, {Satisfaction.SATISFIED: 82, Satisfaction.BASICALLY: 15, Satisfaction.UNSATISFIED: 3}
         )
         f.slow = rng.choice((0.5, 1, 1, 1, 1.5, 2))
+        f.silent = rng.random() < 0.08
         return f
 
     def pick_category(self, rng: random.Random, month: int) -> Category:
@@ -592,31 +601,102 @@ class _Loop:
         pass  # decide() moves it on
 
     def _resolved(self, req: ServiceRequest, f: Fate) -> None:
-        rater = req.requester or req.handler  # no requester (代报, patrol, phone): the phone call-back
+        """The requester rates; without one (代报, patrol, phone), or when they never do, staff who did not
+        handle it call back once the rating wait is over (callbacks.py)."""
+        if req.requester_id is None or f.silent:
+            self._call_back(req, f)
+            return
+        solved, rating, comment = self._answer(f)
+        ok = self.attempt(
+            lambda: services.rate_request(
+                req.requester, req, solved=solved, satisfaction=rating, comment=comment
+            ),
+            "unsatisfied" if rating == Satisfaction.UNSATISFIED else "rated",
+        )
+        if ok and req.state == S.IN_PROGRESS:
+            self.next(req.pk, 8)
+
+    def _answer(self, f: Fate) -> tuple[bool, str, str]:
+        """What the requester says: 不满意 while the fate has some left (each reopens), else its rating."""
         if f.unsatisfied:
             f.unsatisfied -= 1
-            ok = self.attempt(
-                lambda: services.rate_request(
-                    rater,
-                    req,
-                    solved=False,
-                    satisfaction=Satisfaction.UNSATISFIED,
-                    comment=self.rng.choice(T.COMMENTS["unsatisfied"]),
-                ),
-                "unsatisfied",
-            )
-            if ok and req.state == S.IN_PROGRESS:
-                self.next(req.pk, 8)
-            return
+            return False, Satisfaction.UNSATISFIED, self.rng.choice(T.COMMENTS["unsatisfied"])
         rating = f.rating
         solved = rating != Satisfaction.UNSATISFIED or self.rng.random() < 0.5
         if rating == Satisfaction.UNSATISFIED:
             rating = Satisfaction.BASICALLY  # a last 不满意 after one reopen is counted as 基本满意 here
-        self.attempt(
-            lambda: services.rate_request(
-                rater, req, solved=solved, satisfaction=rating, comment=self.rng.choice(T.COMMENTS[rating])
+        return solved, rating, self.rng.choice(T.COMMENTS[rating])
+
+    def caller_for(self, req: ServiceRequest) -> User | None:
+        """A call-back login that took no part in the handling: the dispatcher, else the community's staff."""
+        entrance, _ = self.context.get(req.pk, (req.place, None))
+        community = self.places.community_of(entrance).path
+        for user in (
+            self.people.dispatcher,
+            self.people.community.get(community),
+            self.people.secretary.get(community),
+        ):
+            if user is not None and callbacks.may_call_back(user, req):
+                return user
+        return None
+
+    def _call_back(self, req: ServiceRequest, f: Fate) -> None:
+        due = req.resolved_at + timedelta(days=self.rules.callback_days)
+        if timezone.now() < due:
+            self.year.at(self.later(due, self.rng.uniform(0.5, 20)), lambda: self.tick(req.pk))
+            return
+        caller = self.caller_for(req)
+        if caller is None:
+            self.counts["callback_no_caller"] += 1
+            return
+        if self.rng.random() < 0.12:  # nobody answers: tried again after the retry wait
+            ok = self.attempt(
+                lambda: callbacks.record_callback(caller, req, reached=False, words="无人接听"),
+                "callback_unanswered",
+            )
+            if ok and req.state == S.RESOLVED:
+                retry = timezone.now() + timedelta(hours=self.rules.callback_retry_hours + 1)
+                self.year.at(self.later(retry, 0), lambda: self.tick(req.pk))
+            return
+        solved, rating, comment = self._answer(f)
+        ok = self.attempt(
+            lambda: callbacks.record_callback(
+                caller, req, reached=True, solved=solved, satisfaction=rating, words=comment or SAID[rating]
             ),
-            "rated",
+            "called_back",
+        )
+        if ok and req.state == S.IN_PROGRESS:
+            self.next(req.pk, 8)
+
+    # --- the monthly call-back sample -------------------------------------------------------------------
+    def plan_samples(self) -> None:
+        """The beat's sample on the first of each month, each sampled request called a few days later."""
+        day = self.start.replace(day=1)
+        while day <= self.now.date():
+            if day > self.start:
+                self.year.at(demo_clock.at(day, 7, 20), self.sample)
+            day = (day + timedelta(days=32)).replace(day=1)
+
+    def sample(self) -> None:
+        if not callbacks.sample_month():
+            return
+        month = (timezone.localdate() - timedelta(days=1)).replace(day=1)
+        today = timezone.localdate()
+        for rid in CallBack.objects.filter(reason="sample", month=month).values_list("request_id", flat=True):
+            when = self.office(today + timedelta(days=self.rng.choice((1, 2, 3))))
+            self.year.at(when, lambda r=rid: self.sampled_call(r))
+
+    def sampled_call(self, rid: int) -> None:
+        req = ServiceRequest.objects.select_related("place").get(pk=rid)
+        caller = self.caller_for(req)
+        if caller is None:
+            return
+        rating = req.satisfaction if self.rng.random() < 0.9 else Satisfaction.BASICALLY
+        self.attempt(
+            lambda: callbacks.record_callback(
+                caller, req, reached=True, solved=True, satisfaction=rating, words="问题已解决，谢谢回访"
+            ),
+            "sample_called",
         )
 
     # --- the scheduled sweep ---------------------------------------------------------------------------
@@ -718,6 +798,7 @@ def load(
         demo_today.plan_today(loop, today)
         demo_today.plan_clusters(loop, today)
         loop.plan_sweeps()
+        loop.plan_samples()
         if progress:
             from tqdm import tqdm
 

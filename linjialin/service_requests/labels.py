@@ -21,6 +21,11 @@ EVENT_LABELS = {
     "grant_extension": _("extension granted"),
     "refuse_extension": _("extension refused"),
     "call_back": _("rated / called back"),
+    # the phone call-back by staff who did not handle it (callbacks.py)
+    "callback_call": _("phone call-back (回访)"),
+    "callback_sampled": _("picked for a sample call-back (回访抽查)"),
+    "close_unreachable": _("closed: the requester could not be reached"),
+    "callback_reopen": _("reopened after a call-back (重办)"),
     "close": _("closed"),
     "reopen": _("reopened (重办)"),
     "merge": _("merged"),
@@ -50,5 +55,9 @@ def event_label(kind: str, data: dict | None = None) -> str:
     `data` (the event's) tells "after" photos of the result from the others."""
     if kind == "photos" and (data or {}).get("after"):
         return str(_("photos after the work added"))
+    if kind == "callback_call" and data is not None:
+        if not data.get("reached"):
+            return str(_("phone call-back (回访): no answer"))
+        return str(_("phone call-back (回访): reached"))
     label = EVENT_LABELS.get(kind)
     return str(label) if label is not None else str(_("other step"))

@@ -252,6 +252,16 @@ class RequestRules(models.Model):
     return_working_days = models.PositiveSmallIntegerField(
         _("a return (退单) is allowed within this many working days of receiving the request"), default=2
     )
+    # the phone call-back (回访, service_requests/callbacks.py, docs/callbacks.md)
+    callback_attempts = models.PositiveSmallIntegerField(
+        _("call-back: tries before an unrated request is closed as unreachable"), default=3
+    )
+    callback_retry_hours = models.PositiveSmallIntegerField(
+        _("call-back: hours before trying again after no answer"), default=24
+    )
+    callback_sample_percent = models.PositiveSmallIntegerField(
+        _("call-back: share (%) of last month's rated requests sampled for a call-back"), default=10
+    )
 
     def __str__(self):
         return "request rules"
@@ -539,3 +549,53 @@ class CoRequester(models.Model):
 
     def __str__(self):
         return f"{self.request_id}:{self.user_id}"
+
+
+# --- the phone call-back (回访; service_requests/callbacks.py, docs/callbacks.md) -------------------------
+class CallBackReason(models.TextChoices):
+    UNRATED = "unrated", _("not rated by the requester in time")
+    SAMPLE = "sample", _("sampled among rated requests")
+
+
+class CallBackOutcome(models.TextChoices):
+    PENDING = "", _("to call")
+    REACHED = "reached", _("reached")
+    UNREACHABLE = "unreachable", _("unreachable")
+
+
+class CallBack(models.Model):
+    """A phone call-back of one request by staff who did not handle it (the hotline's independent
+    回访): an unrated request once its rating wait is over (one row per round of handling, written at
+    the first try), or a rated, closed request sampled for the month. The tries, the answer (solved,
+    满意 / 基本满意 / 不满意) and the words said; each try is also on the request's timeline."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="callbacks")
+    reason = models.CharField(max_length=10, choices=CallBackReason.choices)
+    cycle = models.PositiveSmallIntegerField(null=True, blank=True)  # unrated: the request's reopen count
+    month = models.DateField(null=True, blank=True)  # sampled: the first day of the month it closed in
+    due_at = models.DateTimeField(db_index=True)  # in the queue from then on (later after no answer)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=12, choices=CallBackOutcome.choices, blank=True, default="")
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    called_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    solved = models.BooleanField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=12, choices=Satisfaction.choices, blank=True)
+    words = models.TextField(_("what was said"), blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("call-back")
+        verbose_name_plural = _("call-backs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "cycle"], condition=models.Q(reason="unrated"), name="one_callback_a_round"
+            ),
+            models.UniqueConstraint(
+                fields=["request", "month"], condition=models.Q(reason="sample"), name="one_sample_a_month"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id}:{self.reason}"

@@ -23,7 +23,7 @@ from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user, top_places_for_user
 
-from . import metrics
+from . import callbacks, metrics
 
 PERIOD_CHOICES = [
     ("this_month", _("This month")),
@@ -95,7 +95,8 @@ def rates(request):
         return render(request, "service_requests/rates.html", context, status=422)
     data = form.cleaned_data
     first, last = metrics.period_days(data["period"], timezone.localdate(), data.get("from"), data.get("to"))
-    table = metrics.rates_table(user, place, metrics.period_instants(first, last))
+    instants = metrics.period_instants(first, last)
+    table = metrics.rates_table(user, place, instants)
     fmt = request.GET.get("format")
     if fmt:
         if fmt not in metrics.EXPORT_FORMATS:
@@ -115,6 +116,7 @@ def rates(request):
         names=metrics.rate_names(table.rules),
         definitions=metrics.definitions(table.rules),
         others=[p for p in top_places_for_user(user, "requests.view") if p.pk != place.pk][:20],
+        callbacks=callbacks.summary_for_place(user, place, *instants),
     )
     return render(request, "service_requests/rates.html", context)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import board_views, desk_views, duplicate_views, hotline_views, rates_views, views
+from . import board_views, callback_views, desk_views, duplicate_views, hotline_views, rates_views, views
 
 app_name = "requests"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("board/<int:entrance_id>/", board_views.board, name="board_entrance"),
     path("board/<int:entrance_id>/photo/<int:photo_id>/", board_views.board_photo, name="board_photo"),
     path("rates/", rates_views.rates, name="rates"),
+    path("callbacks/", callback_views.queue, name="callbacks"),
+    path("<int:pk>/callback/", callback_views.call, name="callback"),
     path("hotline/", hotline_views.hotline_import, name="hotline_import"),
     path("hotline/template.<str:fmt>", hotline_views.hotline_template, name="hotline_template"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -32,7 +32,7 @@ from linjialin.notifications.services import mark_subject_read, subject_of
 from linjialin.places import picker
 from linjialin.places.models import Level, Place
 
-from . import duplicates, intake, services
+from . import callbacks, duplicates, intake, services
 from .desk_views import desk_context
 from .duplicate_views import co_rate_context
 from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffRequestForm
@@ -530,6 +530,7 @@ def _detail(
     }
     context.update(desk_context(user, req, desk_errors))  # the staff panel (units, 吹哨, dispatch …)
     context["co"] = co_rate_context(user, req)  # a co-requester's own rating (docs/duplicates.md)
+    context["callback_due"] = callbacks.is_due_for_user(user, req)  # a link to the call page
     return render(request, "service_requests/detail.html", context, status=status)
 
 

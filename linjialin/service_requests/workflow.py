@@ -4,7 +4,8 @@
 actor and the request: the requester (their own request), a handler (holds requests.handle with a
 grant at the request's current handling level covering its place; at the department level also a
 member of the request's owning unit), the dispatcher desk (requests.dispatch), a supervisor
-(requests.supervise, or a supervisor of the owning unit), or the system (actor None: the deadline sweep).
+(requests.supervise, or a supervisor of the owning unit), a caller-back (requests.callback, and no part
+in the handling: callbacks.py), or the system (actor None: the deadline sweep).
 """
 
 from __future__ import annotations
@@ -88,6 +89,38 @@ def supervisor(actor, req) -> bool:
     if req.level == HandlingLevel.DEPARTMENT and unit_roles(actor).get(req.unit_id):
         return True
     return scope_for(actor, "requests.supervise").covers(req.path)
+
+
+# Timeline steps that make someone part of a request's handling: they may not call it back (回访 is
+# independent of the work it checks). Dispatching, deciding an extension or 督办 is not handling.
+HANDLING_STEPS = (
+    "accept",
+    "contact",
+    "resolve",
+    "escalate",
+    "return",
+    "request_extension",
+    "whistle",
+    "co_handle",
+    "check_in",
+    "report_back",
+)
+
+
+def took_part(actor, req) -> bool:
+    """The handler, the requester, or an actor of a handling step (filing or dispatching is none)."""
+    return (
+        req.handler_id == actor.pk
+        or req.requester_id == actor.pk
+        or req.events.filter(actor=actor, kind__in=HANDLING_STEPS).exists()
+    )
+
+
+def caller_back(actor, req) -> bool:
+    """Staff with requests.callback over the request's place who took no part in handling it."""
+    if actor is None or not scope_for(actor, "requests.callback").covers(req.path):
+        return False
+    return not took_part(actor, req)
 
 
 def system(actor, req) -> bool:
@@ -174,25 +207,41 @@ workflow = Workflow(
             "call_back",
             {S.RESOLVED},
             S.CALLED_BACK,
-            either(requester, handler),
+            either(requester, caller_back),
             "call back / rate",
-            "requester (rating) or handler (phone call-back)",
+            "requester (rating) or staff who did not handle it (phone call-back)",
         ),
         Transition(
             "close",
             {S.CALLED_BACK},
             S.CLOSED,
-            either(requester, handler, system),
+            either(requester, caller_back, handler, system),
             "close",
             "after a good rating",
+        ),
+        Transition(
+            "close_unreachable",
+            {S.RESOLVED},
+            S.CLOSED,
+            caller_back,
+            "close: requester unreachable",
+            "call-back staff, after the last unanswered try",
         ),
         Transition(
             "reopen",
             {S.CALLED_BACK},
             S.IN_PROGRESS,
-            either(requester, handler, supervisor),
+            either(requester, caller_back, handler, supervisor),
             "reopen (重办)",
             "after 'not solved' or 不满意, up to the maximum",
+        ),
+        Transition(
+            "callback_reopen",
+            {S.CLOSED},
+            S.IN_PROGRESS,
+            caller_back,
+            "reopen after a call-back (重办)",
+            "call-back staff: a sampled call-back found it not solved, up to the maximum",
         ),
         Transition("merge", OPEN_BEFORE_WORK, S.MERGED, dispatcher, "merge", "dispatcher"),
         Transition(

@@ -93,6 +93,7 @@ TARGETS = [
            data={"role": "entrance_leader", "mobile": "13700000099", "name": "新楼门长"}),
     Target("coverage-end", lambda ctx: reverse("accounts:coverage_end", args=[ctx.leader_grant.pk]),
            "404 404 403 403 302 404 302 403 302", method="post", data={"reason": "moved away"}),
+    Target("callbacks", page("requests:callbacks"), "403 403 403 403 200 200 403 403 200"),
     Target("audit-list", page("audit:list"), "403 403 403 403 403 403 403 200 200"),
     # --- API --------------------------------------------------------------------------------------
     Target("api-me", api("me"), "200 200 200 200 200 200 200 200 200", api=True),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from linjialin.places import demo as places_demo
 from linjialin.places.models import Level, Place
 from linjialin.service_requests import demo, demo_year
-from linjialin.service_requests.models import RequestEvent, ServiceRequest
+from linjialin.service_requests.models import CallBack, RequestEvent, ServiceRequest
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # the demo's logins, made quickly
 
@@ -43,10 +43,14 @@ def _year(seed: int, now) -> tuple[str, dict]:
         events = RequestEvent.objects.order_by("request__number", "at", "kind", "actor__mobile").values_list(
             "request__number", "kind", "at", "actor__mobile", "note"
         )
+        calls = CallBack.objects.order_by("request__number", "reason", "pk").values_list(
+            "request__number", "reason", "attempts", "outcome", "caller__mobile", "satisfaction"
+        )
         digest = _digest(
             [
                 *((ordinal[r[0]], *r[1:12], ordinal.get(r[12]), *r[13:]) for r in requests),
                 *((ordinal[e[0]], *e[1:]) for e in events),
+                *((ordinal[c[0]], *c[1:]) for c in calls),
             ]
         )
         transaction.set_rollback(True)
@@ -58,6 +62,9 @@ def test_the_same_seed_replays_the_same_year_and_another_seed_does_not(db):
     now = timezone.now()
     first, counts = _year(11, now)
     assert counts["requests"] > 20 and counts["rated"] > 0 and counts["escalated"] > 0
+    # requests without a requester login (代报, patrol, phone) and silent residents are called back by
+    # staff who did not handle them; each month a sample of rated requests is called back too
+    assert counts["called_back"] > 0 and counts["sample_called"] > 0
     assert not ServiceRequest.objects.exists()
     assert _year(11, now) == (first, counts)
     assert _year(12, now)[0] != first
