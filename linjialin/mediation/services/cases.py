@@ -1710,11 +1710,8 @@ __all__ = [
     "manager",
     "notify_police",
     "open_case_from_request",
-    "record_agreement",
     "record_case_view",
     "record_consent",
-    "record_court_application",
-    "record_court_step",
     "record_failure",
     "record_followup",
     "record_objection",
@@ -1727,13 +1724,21 @@ __all__ = [
     "withdraw_case",
 ]
 
-# the agreement and the court confirmation live in their own module; callers use cases.<name> as before
-from .agreements import (  # noqa: E402
-    COURT_STEPS,
-    effective_day,
-    record_agreement,
-    record_court_application,
-    record_court_step,
-)
+# the agreement and the court confirmation live in services/agreements.py, which uses the helpers above;
+# callers keep writing cases.record_agreement etc. (resolved on first use, so neither module imports the
+# other while it is half loaded)
+_FROM_AGREEMENTS = {
+    "COURT_STEPS",
+    "effective_day",
+    "record_agreement",
+    "record_court_application",
+    "record_court_step",
+}
 
-__all__ += ["COURT_STEPS", "effective_day"]
+
+def __getattr__(name: str):
+    if name in _FROM_AGREEMENTS:
+        from . import agreements
+
+        return getattr(agreements, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

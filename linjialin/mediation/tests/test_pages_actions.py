@@ -365,7 +365,8 @@ def test_extend_the_limit(accepted, login, mediator_a):
     assert client.post(url("case_act", accepted.pk, "extend"), data).status_code == 422
     client.post(url("case_act", accepted.pk, "extend"), {**data, "days": "15"})
     accepted.refresh_from_db()
-    assert accepted.due_on == TODAY() + timedelta(days=45)
+    # one calendar month from acceptance, then 15 days, each end moved off a rest day
+    assert accepted.due_on == period_end_days(period_end_months(TODAY(), 1), 15)
     assert Extension.objects.get().consent_note == "双方书面同意"
 
 
