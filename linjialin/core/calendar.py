@@ -196,3 +196,51 @@ def check_calendar_years(app_configs=None, **kwargs):
         )
         for year in missing
     ]
+
+
+# --- legal periods counted in days or months ------------------------------------------------------------
+# A period "of N days" or "of N months" set by law (民事诉讼法 2023 第八十五条;
+# 民法典 第二百零一条至第二百零三条): the start day is not counted; a period in months ends on the same
+# day of the month N months later (the month's last day when that month has no such day); and when the
+# last day is a statutory holiday the period ends on the first day after it. "Holiday" (法定休假日) is
+# read as any rest day of the working-day calendar: the State Council's holidays and the plain weekend
+# (a 调休 weekend working day is not one).
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day (2026-01-31 + 1 → 2026-02-28)."""
+    if months < 0:
+        raise ValueError(f"months must be >= 0, got {months}")
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - timedelta(days=1)).day))
+
+
+def period_last_day(nominal: date) -> date:
+    """The last day of a legal period whose counted end is `nominal`: the day itself on a working day,
+    else the first working day after it (an end on 2026-10-07, a National Day holiday, moves to 10-08)."""
+    return next_working_day(nominal, inclusive=True)
+
+
+def period_end_days(start: date, days: int) -> date:
+    """The last day of a period of `days` days counted from `start` (start not counted), rolled over."""
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    return period_last_day(local_date(start) + timedelta(days=days))
+
+
+def period_end_months(start: date, months: int) -> date:
+    """The last day of a period of `months` calendar months from `start`, rolled over."""
+    return period_last_day(add_months(local_date(start), months))
+
+
+def earliest_nominal_end_open_on(today: date) -> date:
+    """The earliest counted end whose rolled-over last day is `today` or later (periods ending on the rest
+    days just before a working `today` still run today). For "is the period still open" filters in SQL:
+    start + days >= this day."""
+    day = today
+    while not is_working_day(day - timedelta(days=1)) and period_last_day(day - timedelta(days=1)) >= today:
+        day -= timedelta(days=1)
+    return day

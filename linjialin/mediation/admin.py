@@ -1,15 +1,15 @@
-"""Admin: the centre's time limits are data (MediationRules, editable); cases are listed read-only —
-every change to a case goes through services.cases (the pages), never the admin."""
+"""Admin: the centre's time limits and the courts are data (MediationRules, Court, editable); cases
+are listed read-only — every change to a case goes through services.cases (the pages), never the admin."""
 
 from django.contrib import admin
 
-from .models import Case, MediationRules
+from .models import Case, Court, MediationRules
 
 
 @admin.register(MediationRules)
 class MediationRulesAdmin(admin.ModelAdmin):
     list_display = (
-        "target_days",
+        "target_months",
         "due_soon_days",
         "court_apply_days",
         "court_accept_days",
@@ -26,6 +26,14 @@ class MediationRulesAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Court)
+class CourtAdmin(admin.ModelAdmin):
+    """The basic-level courts a joint application for 司法确认 can go to, and the places they serve."""
+
+    list_display = ("name", "area_codes", "active")
+    list_filter = ("active",)
 
 
 @admin.register(Case)

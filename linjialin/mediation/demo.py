@@ -24,6 +24,7 @@ from linjialin.core.calendar import next_working_day
 from linjialin.places.demo import TONGYUN
 from linjialin.places.models import Level, Place, Resident
 
+from . import selectors
 from .models import (
     Case,
     DisputeType,
@@ -625,7 +626,9 @@ class _Centre:
             terms=text,
             performance=f"于{due:%Y年%m月%d日}前在通运街道全环节多元化解中心履行完毕。",
             signed_on=today,
-            effective_on=today,
+            # every party signs at the closing session and the committee seals the same day
+            signatures={p.pk: today for p in parties} if written else None,
+            sealed_on=today if written else None,
             items=[
                 {"party": parties[0], "duty": text, "how": "当面交付或转账", "where": "调解室", "due_on": due}
             ],
@@ -634,7 +637,7 @@ class _Centre:
         for followup in FollowUp.objects.filter(case=case).order_by("due_on"):
             visit = _at(followup.due_on, 10) + timedelta(days=rng.randint(0, 2))
             self.year.at(visit, lambda f=followup: self._follow_up(actor, f))
-        if written and rng.random() < 0.25:
+        if written and rng.random() < 0.25 and not selectors.court_exclusion(case):
             applied = next_working_day(today + timedelta(days=rng.randint(3, 12)), inclusive=True)
             self.year.at(_at(applied, 10), lambda: self._court(case, actor, applied))
         self.year.at(_at(today + timedelta(days=rng.randint(95, 100)), 15), lambda: self._close(case, actor))
@@ -654,7 +657,16 @@ class _Centre:
 
     def _court(self, case: Case, actor, applied: date) -> None:
         case = _fresh(case)
-        case_services.record_court_application(actor, case, court="北京市通州区人民法院", applied_on=applied)
+        courts = selectors.competent_courts(case)
+        if not courts:
+            return
+        case_services.record_court_application(
+            actor,
+            case,
+            court=courts[0],
+            applied_on=applied,
+            consents={p.pk: applied for p in case.parties.all()},
+        )
         accepted = next_working_day(applied + timedelta(days=2), inclusive=True)
         decided = next_working_day(accepted + timedelta(days=self.rng.randint(6, 14)), inclusive=True)
         self.year.at(

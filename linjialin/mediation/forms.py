@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Consent,
+    Court,
     CourtState,
     DisputeType,
     DocumentKind,
@@ -91,6 +92,18 @@ class StyledForm(forms.Form):
                 else:
                     self.add_error(field if field in self.fields else None, message)
         style(self, large=self.large)
+
+
+def _per_party(exc: ValidationError, key: str, prefix: str) -> ValidationError:
+    """A service's per-party errors ("signatures.<party id>") renamed to the form's fields
+    ("signed_<party id>")."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    renamed = {}
+    for field, messages in exc.message_dict.items():
+        head, _dot, party = field.partition(".")
+        renamed[f"{prefix}{party}" if head == key and party.isdigit() else field] = messages
+    return ValidationError(renamed)
 
 
 def _user_label(user) -> str:
@@ -386,9 +399,30 @@ class AgreementForm(StyledForm):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    signed_on = date_field(_("Signed on"))
-    effective_on = date_field(_("Takes effect on"))
+    signed_on = date_field(_("Date of the agreement (oral: the day the parties agreed)"))
+    sealed_on = date_field(_("Mediator signed and committee sealed on (written)"), required=False)
     copies = forms.IntegerField(label=_("Copies"), min_value=1, max_value=20, initial=3)
+
+    def __init__(self, *args, parties=(), **kwargs):
+        """One date per party: the day they signed, sealed or thumbprinted a written agreement. The day
+        it takes effect is derived from these and the seal (services.agreements), not typed."""
+        super().__init__(*args, **kwargs)
+        self.parties = list(parties)
+        for party in self.parties:
+            self.fields[f"signed_{party.pk}"] = date_field(
+                _("%(name)s signed on (written)") % {"name": party.name}, required=False
+            )
+        style(self, large=self.large, errors=False)
+
+    def add_service_errors(self, exc: ValidationError, rows: dict | None = None) -> None:
+        super().add_service_errors(_per_party(exc, "signatures", "signed_"), rows)
+
+    def clean(self):
+        """`signatures`: {party id: date} of the dates given (the service says which are missing)."""
+        data = super().clean()
+        given = {p.pk: data.get(f"signed_{p.pk}") for p in self.parties}
+        data["signatures"] = {pk: day for pk, day in given.items() if day}
+        return data
 
 
 class AgreementItemForm(StyledForm, PartyChoiceMixin):
@@ -424,8 +458,38 @@ class FailureForm(StyledForm):
 
 
 class CourtApplicationForm(StyledForm):
-    court = forms.CharField(label=_("Court"), max_length=100)
+    court = forms.ModelChoiceField(
+        label=_("Court (competent for this case)"),
+        queryset=None,
+        empty_label=None,
+        help_text=_(
+            "The basic-level courts where a party lives, where the subject matter is or where the "
+            "mediation organisation is."
+        ),
+    )
     applied_on = date_field(_("Applied on"))
+
+    def __init__(self, *args, courts=(), parties=(), **kwargs):
+        """The court is chosen from the competent ones; each party consents to the joint application
+        (a date each)."""
+        super().__init__(*args, **kwargs)
+        self.fields["court"].queryset = Court.objects.filter(pk__in=[c.pk for c in courts])
+        self.parties = list(parties)
+        for party in self.parties:
+            self.fields[f"consent_{party.pk}"] = date_field(
+                _("%(name)s consented to apply on") % {"name": party.name}, required=False
+            )
+        style(self, large=self.large, errors=False)
+
+    def add_service_errors(self, exc: ValidationError, rows: dict | None = None) -> None:
+        super().add_service_errors(_per_party(exc, "consents", "consent_"), rows)
+
+    def clean(self):
+        """`consents`: {party id: date} of the dates given (the service says which are missing)."""
+        data = super().clean()
+        given = {p.pk: data.get(f"consent_{p.pk}") for p in self.parties}
+        data["consents"] = {pk: day for pk, day in given.items() if day}
+        return data
 
 
 COURT_STEPS = [(s, s.label) for s in (CourtState.ACCEPTED, CourtState.CONFIRMED, CourtState.REJECTED)]

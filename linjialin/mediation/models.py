@@ -2,7 +2,8 @@
 team, sessions, agreement and court confirmation (司法确认), follow-up and re-prevention (末端提升再预防).
 
 Models hold data only; every write is in services/, the case states and transitions in workflow.py.
-Time limits (one month, the court's clocks, follow-up intervals) are data: MediationRules, one row.
+Time limits (one month, the court's clocks, follow-up intervals) are data: MediationRules, one row; the
+basic-level courts and the places they serve are data too (Court).
 
 Confidentiality (DOMAIN §4, issue 5 §5): a case is seen only by its team, the centre's managers
 (mediation.manage over the case's place) and, for their own case, its parties; counselling notes only
@@ -25,21 +26,58 @@ USER = settings.AUTH_USER_MODEL
 class MediationRules(models.Model):
     """The centre's time limits and intervals (data, one row; the model defaults apply without one)."""
 
-    target_days = models.PositiveSmallIntegerField(
-        _("days from acceptance to close a case (one month)"), default=30
+    target_months = models.PositiveSmallIntegerField(
+        _("months from acceptance to close a case"),
+        default=1,
+        help_text=_(
+            "Calendar months (司法部《人民调解工作若干规定》第三十三条: 一般在一个月内调结). "
+            "Counted as the law counts months (民法典 第二百零二条、第二百零三条): the same day of the "
+            "next month, the month's last day when it has none, moved to the next working day when it "
+            "falls on a rest day."
+        ),
     )
     due_soon_days = models.PositiveSmallIntegerField(
         _("days before the limit a case counts as due soon"), default=5
     )
     court_apply_days = models.PositiveSmallIntegerField(
-        _("days from the agreement taking effect to apply for court confirmation"), default=30
+        _("days from the agreement taking effect to apply for court confirmation"),
+        default=30,
+        help_text=_(
+            "人民调解法 第三十三条; 民事诉讼法 (2023) 第二百零五条: within 30 days of the agreement taking "
+            "effect. A last day on a rest day moves to the next working day (民事诉讼法 第八十五条)."
+        ),
     )
     court_accept_days = models.PositiveSmallIntegerField(
-        _("days for the court to accept an application"), default=3
+        _("days for the court to accept an application"),
+        default=3,
+        help_text=_("最高人民法院关于人民调解协议司法确认程序的若干规定 (2011) 第四条: 3 days."),
     )
-    court_decide_days = models.PositiveSmallIntegerField(_("days for the court to decide"), default=15)
+    court_decide_days = models.PositiveSmallIntegerField(
+        _("days for the court to decide"),
+        default=30,
+        help_text=_(
+            "民事诉讼法 (2023) 第一百八十七条 (特别程序): concluded within 30 days of acceptance (立案); "
+            "longer only with the court president's approval. Replaces the 15 days of the 2011 规定 第五条."
+        ),
+    )
     court_extend_days = models.PositiveSmallIntegerField(
-        _("days the court may extend its decision by"), default=10
+        _("days the court may extend its decision by"),
+        default=10,
+        help_text=_(
+            "The law sets no length for the president's extension (民事诉讼法 第一百八十七条); "
+            "10 follows the 2011 规定 第五条. Use the length the court announces."
+        ),
+    )
+    court_excluded_types = models.CharField(
+        _("dispute types a court does not confirm (comma separated codes)"),
+        max_length=200,
+        default="marriage_family",
+        blank=True,
+        help_text=_(
+            "A court does not confirm agreements on 婚姻、亲子、收养等身份关系 (最高人民法院关于人民调解协议"
+            "司法确认程序的若干规定 第四条; 民事诉讼法解释 on applications not accepted). Mediation of these "
+            "cases goes on; the case page shows the reason instead of the court application."
+        ),
     )
     followup_days = models.CharField(
         _("follow-up visits: days after the agreement, comma separated"), max_length=50, default="7,30,90"
@@ -65,6 +103,34 @@ class MediationRules(models.Model):
 
     def __str__(self):
         return "mediation rules"
+
+
+class Court(models.Model):
+    """A basic-level people's court (基层人民法院) and the places it serves, for 司法确认: the parties apply
+    to the basic-level court where a party lives, where the subject matter is or where the mediation
+    organisation is (民事诉讼法 2023 第二百零五条). Data, edited in the admin."""
+
+    name = models.CharField(_("court"), max_length=100, unique=True)
+    area_codes = models.CharField(
+        _("administrative codes of the places it serves (comma separated)"),
+        max_length=200,
+        help_text=_(
+            "Division codes, e.g. 110112 for 通州区: a place whose code path starts with one of them is "
+            "served by this court."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("basic-level court")
+        verbose_name_plural = _("basic-level courts")
+
+    def __str__(self):
+        return self.name
+
+    def codes(self) -> list[str]:
+        return [c.strip() for c in self.area_codes.replace("，", ",").split(",") if c.strip()]
 
 
 class DisputeType(models.TextChoices):
@@ -265,7 +331,7 @@ class Case(models.Model):
     registered_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     registered_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True, db_index=True)  # accepted + target_days (+ extensions)
+    due_on = models.DateField(null=True, blank=True, db_index=True)  # accepted + target_months (+ extensions)
     ended_at = models.DateTimeField(null=True, blank=True)  # agreement, failure, withdrawal or refusal
     closed_at = models.DateTimeField(null=True, blank=True)
     lesson = models.TextField(_("lesson learned"), blank=True)  # written at closing
@@ -485,7 +551,13 @@ class Agreement(models.Model):
     facts = models.TextField(_("facts, dispute and liabilities"), max_length=10000)
     terms = models.TextField(_("agreed rights and duties"), max_length=10000)
     performance = models.TextField(_("how, where and by when it is performed"), max_length=5000)
-    signed_on = models.DateField(_("signed on"))
+    signed_on = models.DateField(_("date of the agreement"))  # oral: the day the parties agreed
+    sealed_on = models.DateField(
+        _("mediator signed and committee sealed on"), null=True, blank=True
+    )  # a written agreement
+    # derived by services.agreements, never typed: written → the last of the parties' signatures and the
+    # seal; oral → the day agreed (人民调解法 第二十九条、第三十条). Stored: the court window, the desk
+    # queues and the follow-up plan filter on it.
     effective_on = models.DateField(_("takes effect on"))
     copies = models.PositiveSmallIntegerField(_("copies"), default=3)
     recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -493,6 +565,21 @@ class Agreement(models.Model):
 
     def __str__(self):
         return f"agreement {self.case_id}"
+
+
+class AgreementSignature(models.Model):
+    """A party's signature (签名、盖章或者按指印) on a written agreement, with its date."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
+    party = models.ForeignKey(CaseParty, on_delete=models.PROTECT, related_name="+")
+    signed_on = models.DateField(_("signed on"))
+
+    class Meta:
+        ordering = ["agreement", "party_id"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "party"], name="one_signature_per_party")]
+
+    def __str__(self):
+        return f"signature {self.agreement_id} {self.party_id}"
 
 
 class AgreementItem(models.Model):
@@ -520,10 +607,14 @@ class CourtState(models.TextChoices):
 
 class CourtConfirmation(models.Model):
     """司法确认: the parties' joint application and the court's steps. The clocks are computed from
-    MediationRules: apply within 30 days of effect, acceptance in 3, decision in 15 (+10)."""
+    MediationRules: apply within 30 days of effect, acceptance in 3, decision in 30 (+ the extension),
+    each last day moved off a rest day."""
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="court")
-    court = models.CharField(_("court"), max_length=100)
+    court = models.CharField(_("court"), max_length=100)  # the name, as printed on the documents
+    chosen_court = models.ForeignKey(
+        Court, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # one of the competent courts (selectors.competent_courts)
     applied_on = models.DateField(_("applied on"))
     state = models.CharField(max_length=10, choices=CourtState.choices, default=CourtState.APPLIED)
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
@@ -535,6 +626,23 @@ class CourtConfirmation(models.Model):
 
     def __str__(self):
         return f"court {self.case_id} {self.state}"
+
+
+class CourtConsent(models.Model):
+    """One party's consent to the joint application (共同申请), with its date: every party consents."""
+
+    confirmation = models.ForeignKey(CourtConfirmation, on_delete=models.CASCADE, related_name="consents")
+    party = models.ForeignKey(CaseParty, on_delete=models.PROTECT, related_name="+")
+    consented_on = models.DateField(_("consented on"))
+
+    class Meta:
+        ordering = ["confirmation", "party_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["confirmation", "party"], name="one_court_consent_per_party")
+        ]
+
+    def __str__(self):
+        return f"court consent {self.confirmation_id} {self.party_id}"
 
 
 class Performance(models.TextChoices):

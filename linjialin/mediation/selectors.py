@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linjialin.core.calendar import earliest_nominal_end_open_on, period_end_days
 from linjialin.core.scope import scope_for
 
 from .models import (
@@ -28,8 +29,10 @@ from .models import (
     CaseParty,
     CaseState,
     CounsellingNote,
+    Court,
     CourtConfirmation,
     CourtState,
+    DisputeType,
     FollowUp,
     MediationRules,
     PreventionTask,
@@ -219,23 +222,72 @@ def _court(case: Case) -> CourtConfirmation | None:
 
 
 def court_apply_last_day(case: Case, r: MediationRules | None = None) -> date | None:
-    """The last day the parties may apply jointly for 司法确认 (effective_on + court_apply_days); None
-    when there is no written agreement."""
+    """The last day the parties may apply jointly for 司法确认: court_apply_days after the agreement took
+    effect (that day not counted), moved to the next working day when it is a rest day (民事诉讼法 第八十五
+    条); None when there is no written agreement."""
     agreement = _agreement(case)
     if agreement is None or not agreement.written:
         return None
-    return agreement.effective_on + timedelta(days=(r or rules()).court_apply_days)
+    return period_end_days(agreement.effective_on, (r or rules()).court_apply_days)
+
+
+def court_excluded_types(r: MediationRules | None = None) -> list[str]:
+    """The dispute types a court does not confirm (rules.court_excluded_types), e.g. ["marriage_family"]."""
+    r = r or rules()
+    parts = (r.court_excluded_types or "").replace("，", ",").split(",")
+    return [p.strip() for p in parts if p.strip() in DisputeType.values]
+
+
+def court_exclusion(case: Case, r: MediationRules | None = None) -> str:
+    """Why a court will not confirm this case's agreement ("" when it may): the matter is one the court
+    does not accept (身份关系、收养、婚姻关系). Mediation itself goes on."""
+    if case.dispute_type not in court_excluded_types(r):
+        return ""
+    return str(
+        _(
+            "A court does not confirm agreements on marriage, parentage, adoption or other personal status "
+            "(%(type)s): no application for court confirmation. The agreement still binds the parties."
+        )
+        % {"type": DisputeType(case.dispute_type).label}
+    )
 
 
 def court_apply_open(case: Case, today: date | None = None) -> bool:
-    """Whether the joint application can still be recorded today (a written agreement, no application
-    yet, the window not closed)."""
+    """Whether the joint application can still be recorded today (a written agreement on a matter a court
+    confirms, no application yet, the window not closed)."""
     last = court_apply_last_day(case)
-    return last is not None and _court(case) is None and (today or timezone.localdate()) <= last
+    return (
+        last is not None
+        and not court_exclusion(case)
+        and _court(case) is None
+        and (today or timezone.localdate()) <= last
+    )
+
+
+def _served_paths(case: Case) -> list[str]:
+    """The place paths that make a court competent (民事诉讼法 第二百零五条): where the mediation organisation
+    is and where the subject matter is (the case's place: its path starts with the subdistrict's code),
+    and where each party lives (a party who is a resident of the tree: their household's path)."""
+    paths = [case.path]
+    resident_paths = case.parties.filter(resident__isnull=False).values_list("resident__path", flat=True)
+    paths += [p for p in resident_paths if p]
+    return paths
+
+
+def competent_courts(case: Case) -> list[Court]:
+    """The active basic-level courts competent for this case's application: those serving a place in
+    `_served_paths` (a court's area code is a prefix of the place's path)."""
+    paths = [p.replace(".", "") for p in _served_paths(case)]
+    return [
+        court
+        for court in Court.objects.filter(active=True)
+        if any(path.startswith(code) for code in court.codes() for path in paths)
+    ]
 
 
 def court_clocks(case: Case, today: date | None = None, r: MediationRules | None = None) -> dict:
-    """The court-confirmation clocks from the rules and the agreement/court rows:
+    """The court-confirmation clocks from the rules and the agreement/court rows, each last day moved off
+    a rest day (民事诉讼法 第八十五条):
 
     - apply_by = effective_on + court_apply_days (the parties' joint application; written agreements);
     - accept_by = applied_on + court_accept_days;
@@ -246,7 +298,7 @@ def court_clocks(case: Case, today: date | None = None, r: MediationRules | None
     r = r or rules()
     out: dict = {"apply_by": None, "accept_by": None, "decide_by": None}
     agreement = _agreement(case)
-    if agreement is None or not agreement.written:
+    if agreement is None or not agreement.written or court_exclusion(case, r):
         return out
     court = _court(case)
     out["apply_by"] = Clock(
@@ -264,7 +316,7 @@ def court_clocks(case: Case, today: date | None = None, r: MediationRules | None
     out["accept_by"] = Clock(
         "accept_by",
         _("the court accepts by"),
-        court.applied_on + timedelta(days=r.court_accept_days),
+        period_end_days(court.applied_on, r.court_accept_days),
         accepted_on,
         today,
     )
@@ -273,7 +325,7 @@ def court_clocks(case: Case, today: date | None = None, r: MediationRules | None
         out["decide_by"] = Clock(
             "decide_by",
             _("the court decides by"),
-            court.accepted_on + timedelta(days=days),
+            period_end_days(court.accepted_on, days),
             court.decided_on,
             today,
         )
@@ -293,10 +345,13 @@ def _court_waiting_q(today: date, r: MediationRules) -> Q:
     """Agreed cases waiting on the court: applied and not decided, or a written agreement still inside
     the application window and not applied."""
     applied = Q(court__isnull=False) & Q(court__state__in=[CourtState.APPLIED, CourtState.ACCEPTED])
+    # open while effective_on + court_apply_days, rolled off a rest day, is today or later
+    earliest_end = earliest_nominal_end_open_on(today)
     window = (
         Q(court__isnull=True)
         & Q(agreement__written=True)
-        & Q(agreement__effective_on__gte=today - timedelta(days=r.court_apply_days))
+        & Q(agreement__effective_on__gte=earliest_end - timedelta(days=r.court_apply_days))
+        & ~Q(dispute_type__in=court_excluded_types(r))
     )
     return Q(state__in=[S.AGREED, S.CLOSED]) & (applied | window)
 

@@ -293,7 +293,7 @@ def _agreement_items(case):
 
 
 def _agreement_bundle(case, data=None, files=None):
-    form = f.AgreementForm(data, initial={"facts": case.facts, "copies": 3})
+    form = f.AgreementForm(data, initial={"facts": case.facts, "copies": 3}, parties=_parties(case))
     items = f.AgreementItemFormSet(data, prefix="item", form_kwargs={"parties": _parties(case)})
     return Bundle(form, items, "items")
 
@@ -407,7 +407,8 @@ ACTIONS: dict[str, Action] = {
             terms=d["terms"],
             performance=d["performance"],
             signed_on=d["signed_on"],
-            effective_on=d["effective_on"],
+            signatures=d["signatures"],
+            sealed_on=d["sealed_on"],
             copies=d["copies"],
             items=d["items"],
         ),
@@ -422,9 +423,11 @@ ACTIONS: dict[str, Action] = {
         gettext_lazy("No agreement: the referral is recorded."),
     ),
     "court_apply": Action(
-        lambda case, data=None, files=None: f.CourtApplicationForm(data),
+        lambda case, data=None, files=None: f.CourtApplicationForm(
+            data, courts=selectors.competent_courts(case), parties=_parties(case)
+        ),
         lambda user, case, d: cases.record_court_application(
-            user, case, court=d["court"], applied_on=d["applied_on"]
+            user, case, court=d["court"], applied_on=d["applied_on"], consents=d["consents"]
         ),
         gettext_lazy("The application for court confirmation is recorded."),
         "court",
@@ -564,6 +567,13 @@ def _case_context(request, case, bound: dict | None = None, unmasked: dict | Non
         "agreement": case.agreement_obj,
         "items": list(case.agreement_obj.items.select_related("party")) if case.agreement_obj else [],
         "court": case.court_obj,
+        "signatures": list(case.agreement_obj.signatures.select_related("party"))
+        if case.agreement_obj
+        else [],
+        "court_consents": list(case.court_obj.consents.select_related("party")) if case.court_obj else [],
+        "court_exclusion": selectors.court_exclusion(case)
+        if case.agreement_obj and case.agreement_obj.written
+        else "",
         "clocks": selectors.court_clocks(case) if case.agreement_obj else {},
         "followups": followups,
         "tasks": list(case.tasks.select_related("owner")),

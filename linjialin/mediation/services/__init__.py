@@ -1,8 +1,10 @@
-"""Every write of the mediation centre (DESIGN.md §3: the only write path), in three modules:
+"""Every write of the mediation centre (DESIGN.md §3: the only write path), in four modules:
 
 - `cases`: registration (all four sources), consent, team and objections, sessions, documents,
-  counselling notes, outcomes, agreement, court confirmation, extensions, follow-ups, closing with
-  the lesson and re-prevention tasks, the sweep (overdue cases and follow-ups);
+  counselling notes, outcomes, extensions, follow-ups, closing with the lesson and re-prevention
+  tasks, the sweep (overdue cases and follow-ups); it re-exports the agreement and court services;
+- `agreements`: the agreement (signatures, seal, the derived effective day) and 司法确认 (each
+  party's consent, the competent court, the court's steps);
 - `screening`: screening sessions and their findings (→ case, prevention task, or closed), legal
   consultations;
 - `exports`: the generated documents and reports leaving the system (agreement, court filing pack,
@@ -12,6 +14,6 @@ Each service takes an explicit actor, checks permission, runs in one transaction
 timeline and the audit event (core.audit.record, the last write) and enqueues its notices.
 """
 
-from . import cases, exports, screening
+from . import agreements, cases, exports, screening
 
-__all__ = ["cases", "exports", "screening"]
+__all__ = ["agreements", "cases", "exports", "screening"]

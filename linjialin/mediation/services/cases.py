@@ -10,11 +10,12 @@ Errors: ValidationError (bad input), PermissionDenied (the actor may not do this
 TransitionNotAllowed (the case is not in a state that allows it, or the workflow refuses the actor),
 Conflict (someone else changed it first).
 
+The agreement and 司法确认 are in services/agreements.py (re-exported here).
+
 Law encoded here: mediation is voluntary (every party consents and is told their rights before the case
 is accepted; a refusal ends it as not accepted); the one-month limit from acceptance, extended only with
-the parties' consent; the agreement's contents (who does what, how, where, by when) and copies (one per
-party plus the committee's); 司法确认 applied for jointly within 30 days of the agreement taking effect;
-follow-up visits, a prompting task on a lapse; the lesson and re-prevention tasks at closing.
+the parties' consent; follow-up visits, a prompting task on a lapse; the lesson and re-prevention tasks
+at closing.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from linjialin.accounts.selectors import home_roles, is_staff_user, users_holding
 from linjialin.core import audit
+from linjialin.core.calendar import period_end_days, period_end_months
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.core.scope import scope_for, under
@@ -45,7 +47,6 @@ from linjialin.places.models import Level, Place, Resident
 
 from .. import selectors
 from ..models import (
-    Agreement,
     AgreementItem,
     Case,
     CaseDocument,
@@ -55,8 +56,6 @@ from ..models import (
     CaseState,
     Consent,
     CounsellingNote,
-    CourtConfirmation,
-    CourtState,
     DisputeType,
     DocumentKind,
     Extension,
@@ -787,7 +786,9 @@ def missing_consent(case: Case) -> list[CaseParty]:
 
 def accept_case(actor, case: Case) -> Case:
     """Accept (lead or manager): every party consented and was told their rights; at least two parties.
-    The one-month limit starts: due_on = today + rules.target_days."""
+    The one-month limit starts: due_on = the same day rules.target_months calendar months later (the
+    month's last day when it has none), moved to the next working day when it is a rest day (民法典
+    第二百零二条、第二百零三条)."""
     workflow.check(case, "accept", actor)
     parties = list(case.parties.all())
     missing = [p.name for p in parties if p.consent != Consent.GIVEN or p.rights_told_at is None]
@@ -801,7 +802,7 @@ def accept_case(actor, case: Case) -> Case:
     if len(parties) < 2:
         raise ValidationError({"parties": _("A dispute needs at least two parties: add the other party.")})
     now = timezone.now()
-    due_on = timezone.localdate(now) + timedelta(days=selectors.rules().target_days)
+    due_on = period_end_months(timezone.localdate(now), selectors.rules().target_months)
     with transaction.atomic():
         workflow.apply(case, "accept", actor, accepted_at=now, due_on=due_on)
         _event(case, "accepted", actor, public=True, due_on=due_on.isoformat())
@@ -1190,7 +1191,7 @@ def extend_case(actor, case: Case, *, days, reason, consent_note) -> Extension:
     )
     _raise(errors)
     old = case.due_on or timezone.localdate()
-    new = old + timedelta(days=days)
+    new = period_end_days(old, days)  # a last day on a rest day moves to the next working day
     with transaction.atomic():
         if not Case.objects.filter(pk=case.pk, state=S.ACCEPTED, due_on=case.due_on).update(due_on=new):
             raise Conflict(_("Someone else changed the case first. Reload to see it."))
@@ -1219,129 +1220,6 @@ def extend_case(actor, case: Case, *, days, reason, consent_note) -> Extension:
 
 
 # --- outcomes ---------------------------------------------------------------------------------------------
-def _clean_items(case: Case, items, signed_on: date | None, errors: dict) -> list[AgreementItem]:
-    party_ids = set(case.parties.values_list("pk", flat=True))
-    rows = []
-    for i, item in enumerate(items or []):
-        prefix = f"items.{i}"
-        party = item.get("party")
-        party_id = getattr(party, "pk", party)
-        if party_id not in party_ids:
-            errors[f"{prefix}.party"] = _("Each duty must be performed by a party to the case.")
-        duty = (item.get("duty") or "").strip()
-        if not duty:
-            errors[f"{prefix}.duty"] = _("Say what the party will do.")
-        due_on = _as_date(item.get("due_on"), f"{prefix}.due_on", errors)
-        if due_on and signed_on and due_on < signed_on:
-            errors[f"{prefix}.due_on"] = _("A duty cannot be due before the agreement is signed.")
-        rows.append(
-            AgreementItem(
-                party_id=party_id,
-                duty=duty[:2000],
-                how=(item.get("how") or "").strip()[:200],
-                where=(item.get("where") or "").strip()[:200],
-                due_on=due_on,
-            )
-        )
-    return rows
-
-
-def record_agreement(
-    actor, case: Case, *, written, facts, terms, performance, signed_on, effective_on, items, copies=3
-) -> Agreement:
-    """The agreement (调解协议书), written or oral: the facts, dispute and liabilities; the agreed rights
-    and duties; each duty's party, how, where and by when. A written one has one copy per party plus
-    the committee's. Follow-up visits are planned at effective_on + each of rules.followup_days."""
-    workflow.check(case, "agree", actor)
-    errors: dict = {}
-    facts = _text(
-        facts,
-        "facts",
-        _("Please state the facts, the dispute and the liabilities."),
-        errors,
-        max_length=10000,
-    )
-    terms = _text(terms, "terms", _("Please state the agreed rights and duties."), errors, max_length=10000)
-    performance = (performance or "").strip()
-    if written and not performance:
-        errors["performance"] = _("Say how, where and by when the agreement is performed.")
-    signed = _as_date(signed_on, "signed_on", errors)
-    effective = _as_date(effective_on, "effective_on", errors)
-    today = timezone.localdate()
-    if signed and signed > today:
-        errors["signed_on"] = _("The agreement cannot be signed in the future.")
-    if signed and effective and effective < signed:
-        errors["effective_on"] = _("The agreement cannot take effect before it is signed.")
-    rows = _clean_items(case, items, signed, errors)
-    if written and not rows:
-        errors["items"] = _(
-            "A written agreement lists at least one duty: who does what, how, where, by when."
-        )
-    n_parties = case.parties.count()
-    try:
-        copies = int(copies)
-    except (TypeError, ValueError):
-        copies = 0
-    if written and copies < n_parties + 1:
-        errors["copies"] = _("One copy for each party and one for the committee: at least %(n)d.") % {
-            "n": n_parties + 1
-        }
-    _raise(errors)
-    now = timezone.now()
-    with transaction.atomic():
-        workflow.apply(
-            case, "agree", actor, outcome=Outcome.WRITTEN if written else Outcome.ORAL, ended_at=now
-        )
-        agreement = Agreement.objects.create(
-            case=case,
-            written=bool(written),
-            facts=facts,
-            terms=terms,
-            performance=performance,
-            signed_on=signed,
-            effective_on=effective,
-            copies=max(copies, 1),
-            recorded_by=actor,
-            recorded_at=now,
-        )
-        for row in rows:
-            row.agreement = agreement
-        AgreementItem.objects.bulk_create(rows)
-        planned = [effective + timedelta(days=d) for d in selectors.followup_intervals()]
-        FollowUp.objects.bulk_create([FollowUp(case=case, due_on=d) for d in planned])
-        _event(
-            case,
-            "agreement",
-            actor,
-            public=True,
-            written=bool(written),
-            signed_on=signed.isoformat(),
-            effective_on=effective.isoformat(),
-        )
-        _tell(
-            _party_users(case),
-            case,
-            "mediation.case.agreed",
-            gettext_lazy("Case %(number)s: agreement recorded"),
-            link_name="mediation:my_case",
-            actor=actor,
-        )
-        _audit(
-            "mediation.agreement.recorded",
-            actor,
-            case,
-            obj=agreement,
-            before={"state": S.ACCEPTED},
-            after={
-                "state": case.state,
-                "written": bool(written),
-                "items": len(rows),
-                "followups": [d.isoformat() for d in planned],
-            },
-        )
-    return agreement
-
-
 def record_failure(actor, case: Case, *, channel, detail="", note="") -> Case:
     """No agreement: where the parties were referred (court, arbitration, an administrative channel…)."""
     workflow.check(case, "fail", actor)
@@ -1386,125 +1264,6 @@ def record_failure(actor, case: Case, *, channel, detail="", note="") -> Case:
             reason=(note or "")[:500],
         )
     return case
-
-
-# --- 司法确认 ----------------------------------------------------------------------------------------------
-def record_court_application(actor, case: Case, *, court, applied_on) -> CourtConfirmation:
-    """The parties' joint application for court confirmation of a written agreement, within
-    rules.court_apply_days of the agreement taking effect. Once that window has closed it can no longer
-    be recorded (the page hides the form too): the application date is at the latest today, so a
-    recorded application always lies inside the window."""
-    _require(member_or_manager(actor, case), _("You may not change this case."))
-    _state(case, [S.AGREED, S.CLOSED], _("record the court application"))
-    errors: dict = {}
-    court = _text(court, "court", _("Name the court."), errors, max_length=100)
-    applied = _as_date(applied_on, "applied_on", errors)
-    agreement = selectors._agreement(case)
-    r = selectors.rules()
-    if agreement is None or not agreement.written:
-        errors["applied_on"] = _("Only a written agreement can be confirmed by a court.")
-    elif CourtConfirmation.objects.filter(case_id=case.pk).exists():
-        errors["applied_on"] = _("The court application is already recorded.")
-    elif (last := selectors.court_apply_last_day(case, r)) < timezone.localdate():
-        # the window closed: a court no longer accepts the joint application (人民调解法 第三十三条)
-        errors["applied_on"] = _(
-            "The time to apply for court confirmation ended on %(date)s "
-            "(%(days)d days after the agreement took effect): the application can no longer be recorded."
-        ) % {"date": last.isoformat(), "days": r.court_apply_days}
-    elif applied:
-        if applied > timezone.localdate():
-            errors["applied_on"] = _("The application date cannot be in the future.")
-        elif applied < agreement.effective_on:
-            errors["applied_on"] = _("The application comes after the agreement takes effect (%(date)s).") % {
-                "date": agreement.effective_on.isoformat()
-            }
-    _raise(errors)
-    try:
-        with transaction.atomic():
-            row = CourtConfirmation.objects.create(
-                case=case, court=court, applied_on=applied, recorded_by=actor, updated_at=timezone.now()
-            )
-            _event(case, "court_applied", actor, court, public=True, applied_on=applied.isoformat())
-            _audit(
-                "mediation.court.applied",
-                actor,
-                case,
-                obj=row,
-                after={"court": court, "applied_on": applied.isoformat()},
-            )
-    except IntegrityError:
-        raise Conflict(_("Someone else recorded the court application first. Reload to see it.")) from None
-    case._state.fields_cache.pop("court", None)
-    return row
-
-
-COURT_STEPS = {  # state now → the states the court moves it to
-    CourtState.APPLIED: {CourtState.ACCEPTED, CourtState.REJECTED},
-    CourtState.ACCEPTED: {
-        CourtState.CONFIRMED,
-        CourtState.REJECTED,
-        CourtState.ACCEPTED,
-    },  # accepted: extension
-}
-
-
-def record_court_step(actor, case: Case, *, state, on, extended=False, note="") -> CourtConfirmation:
-    """The court's steps, dates in order: applied → accepted (on ≥ applied_on) → confirmed or rejected
-    (on ≥ accepted_on); a court may also refuse to accept (applied → rejected). `state="accepted"` on an
-    accepted application with `extended=True` records the extension of the decision period."""
-    _require(member_or_manager(actor, case), _("You may not change this case."))
-    row = CourtConfirmation.objects.filter(case_id=case.pk).first()
-    if row is None:
-        raise TransitionNotAllowed(_("Record the court application first."))
-    if state not in COURT_STEPS.get(row.state, set()):
-        raise TransitionNotAllowed(
-            _("The court application is “%(state)s”: it cannot become “%(next)s”.")
-            % {
-                "state": CourtState(row.state).label,
-                "next": CourtState(state).label if state in CourtState.values else state,
-            }
-        )
-    errors: dict = {}
-    day = _as_date(on, "on", errors)
-    if day:
-        start = row.accepted_on if row.state == CourtState.ACCEPTED else row.applied_on
-        if day < start:
-            errors["on"] = _("This step cannot come before %(date)s.") % {"date": start.isoformat()}
-        elif day > timezone.localdate():
-            errors["on"] = _("The date cannot be in the future.")
-    extension_only = row.state == CourtState.ACCEPTED and state == CourtState.ACCEPTED
-    if extension_only and (not extended or row.extended):
-        errors["extended"] = _("The court's decision period can be extended once.")
-    _raise(errors)
-    changes: dict = {"state": state, "updated_at": timezone.now(), "recorded_by": actor}
-    if note:
-        changes["note"] = note.strip()[:500]
-    if state == CourtState.ACCEPTED and not extension_only:
-        changes["accepted_on"] = day
-    if extended:
-        changes["extended"] = True
-    if state in (CourtState.CONFIRMED, CourtState.REJECTED):
-        changes["decided_on"] = day
-    seen = row.state
-    kind = "court_extended" if extension_only else f"court_{state}"
-    with transaction.atomic():
-        if not CourtConfirmation.objects.filter(pk=row.pk, state=seen, extended=row.extended).update(
-            **changes
-        ):
-            raise Conflict(_("Someone else recorded a court step first. Reload to see it."))
-        for name, value in changes.items():
-            setattr(row, name, value)
-        _event(case, kind, actor, (note or "").strip(), public=True, on=day.isoformat())
-        _audit(
-            "mediation.court.step",
-            actor,
-            case,
-            obj=row,
-            before={"state": seen},
-            after={"state": state, "on": day.isoformat(), "extended": row.extended},
-        )
-    case._state.fields_cache.pop("court", None)
-    return row
 
 
 # --- follow-up and re-prevention --------------------------------------------------------------------------
@@ -1951,11 +1710,8 @@ __all__ = [
     "manager",
     "notify_police",
     "open_case_from_request",
-    "record_agreement",
     "record_case_view",
     "record_consent",
-    "record_court_application",
-    "record_court_step",
     "record_failure",
     "record_followup",
     "record_objection",
@@ -1967,3 +1723,22 @@ __all__ = [
     "unmask_party",
     "withdraw_case",
 ]
+
+# the agreement and the court confirmation live in services/agreements.py, which uses the helpers above;
+# callers keep writing cases.record_agreement etc. (resolved on first use, so neither module imports the
+# other while it is half loaded)
+_FROM_AGREEMENTS = {
+    "COURT_STEPS",
+    "effective_day",
+    "record_agreement",
+    "record_court_application",
+    "record_court_step",
+}
+
+
+def __getattr__(name: str):
+    if name in _FROM_AGREEMENTS:
+        from . import agreements
+
+        return getattr(agreements, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -58,7 +58,14 @@ def accept(actor, case: Case) -> Case:
     return cases.accept_case(actor, case)
 
 
+def signed_by_all(case: Case, day) -> dict:
+    """Every party of the case signed on `day` (a written agreement)."""
+    return {p.pk: day for p in CaseParty.objects.filter(case=case)}
+
+
 def agree(actor, case: Case, *, signed_on=None, effective_on=None, written=True):
+    """An agreement dated `signed_on`; a written one signed by every party and sealed on `effective_on`
+    (default: the same day), so it takes effect that day."""
     today = timezone.localdate()
     signed_on = signed_on or today
     parties = list(CaseParty.objects.filter(case=case))
@@ -70,7 +77,8 @@ def agree(actor, case: Case, *, signed_on=None, effective_on=None, written=True)
         terms="楼上负责维修并赔偿楼下800元。",
         performance="十日内在楼上住户家中完成维修，现金支付赔偿。",
         signed_on=signed_on,
-        effective_on=effective_on or signed_on,
+        signatures=signed_by_all(case, effective_on or signed_on) if written else None,
+        sealed_on=(effective_on or signed_on) if written else None,
         items=[
             {
                 "party": parties[1],
@@ -98,3 +106,15 @@ def case_fixture(tree, mediator_a, resident_a):
 @pytest.fixture(name="accepted")
 def accepted_fixture(case, mediator_a):
     return accept(mediator_a, case)
+
+
+def apply_to_court(actor, case: Case, applied_on, *, court=None, consents=None):
+    """The joint application to the competent court (通州区人民法院 for the tree's places), every party
+    consenting on the day of the application unless `consents` says otherwise."""
+    from linjialin.mediation import selectors
+
+    if court is None:
+        court = selectors.competent_courts(case)[0]
+    if consents is None:
+        consents = {p.pk: applied_on for p in CaseParty.objects.filter(case=case)}
+    return cases.record_court_application(actor, case, court=court, applied_on=applied_on, consents=consents)

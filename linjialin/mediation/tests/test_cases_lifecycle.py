@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from linjialin.core.calendar import period_end_days, period_end_months
 from linjialin.core.models import AuditEvent
 from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.mediation import selectors
@@ -37,6 +38,7 @@ from .test_cases_fixtures import (  # noqa: F401  (fixtures)
     accept,
     accepted_fixture,
     agree,
+    apply_to_court,
     case_fixture,
     consent_all,
     register,
@@ -76,7 +78,7 @@ def test_the_whole_loop_from_registration_to_closing(
     consent_all(mediator_a, case)
     cases.accept_case(mediator_a, case)
     case.refresh_from_db()
-    assert case.state == S.ACCEPTED and case.accepted_at and case.due_on == d0 + timedelta(days=30)
+    assert case.state == S.ACCEPTED and case.accepted_at and case.due_on == period_end_months(d0, 1)
 
     with later(8):
         session_held = timezone.now() - timedelta(hours=2)  # just after midnight in Beijing: the day before
@@ -95,9 +97,7 @@ def test_the_whole_loop_from_registration_to_closing(
         assert list(FollowUp.objects.filter(case=case).values_list("due_on", flat=True)) == [
             agreement.effective_on + timedelta(days=d) for d in (7, 30, 90)
         ]
-        cases.record_court_application(
-            mediator_a, case, court="通州区人民法院", applied_on=timezone.localdate()
-        )
+        apply_to_court(mediator_a, case, timezone.localdate())
         cases.record_court_step(mediator_a, case, state="accepted", on=timezone.localdate())
 
     with later(16):
@@ -283,7 +283,7 @@ def test_every_transition_from_a_state_that_does_not_allow_it_is_refused(tree, m
     with pytest.raises(TransitionNotAllowed):
         cases.extend_case(mediator_a, c, days=10, reason="x", consent_note="x")
     with pytest.raises(TransitionNotAllowed):
-        cases.record_court_application(mediator_a, c, court="x", applied_on=today)
+        apply_to_court(mediator_a, c, today)
 
 
 def test_who_may_act_follows_the_table(case, mediator_a, mediator_b, lawyer, mediation_manager, resident_a):
@@ -377,7 +377,7 @@ def test_extension_needs_the_parties_consent_and_moves_the_limit(accepted, media
         cases.extend_case(lawyer, accepted, days=15, reason="x", consent_note="x")
     ext = cases.extend_case(mediator_a, accepted, days=15, reason="等待鉴定", consent_note="双方当面同意")
     accepted.refresh_from_db()
-    assert accepted.due_on == old + timedelta(days=15) == ext.new_due_on and ext.old_due_on == old
+    assert accepted.due_on == period_end_days(old, 15) == ext.new_due_on and ext.old_due_on == old
     assert actions(accepted)[-1] == "mediation.case.extended"
 
 
@@ -394,12 +394,14 @@ def test_agreement_input_is_checked_and_nothing_is_written(accepted, mediator_a,
             terms="x",
             performance="",
             signed_on=today,
-            effective_on=today - timedelta(days=1),
+            signatures={},
+            sealed_on=today - timedelta(days=1),
             items=[{"party": stranger, "duty": "x", "due_on": today - timedelta(days=3)}],
             copies=2,
         )
     fields = set(exc.value.message_dict)
-    assert {"facts", "performance", "effective_on", "items.0.party", "items.0.due_on", "copies"} <= fields
+    assert {"facts", "performance", "sealed_on", "items.0.party", "items.0.due_on", "copies"} <= fields
+    assert {f"signatures.{p.pk}" for p in accepted.parties.all()} <= fields  # nobody signed
     accepted.refresh_from_db()
     assert accepted.state == S.ACCEPTED and not FollowUp.objects.filter(case=accepted).exists()
 
@@ -414,13 +416,12 @@ def test_an_oral_agreement_is_recorded_without_items(accepted, mediator_a):
         terms="互相道歉",
         performance="",
         signed_on=today,
-        effective_on=today,
         items=[],
     )
     accepted.refresh_from_db()
     assert accepted.outcome == "oral" and accepted.agreement.written is False
     with pytest.raises(ValidationError, match="written agreement"):
-        cases.record_court_application(mediator_a, accepted, court="法院", applied_on=today)
+        apply_to_court(mediator_a, accepted, today)
 
 
 # --- 司法确认 -----------------------------------------------------------------------------------------
@@ -433,13 +434,13 @@ def test_court_application_window_and_steps_in_order(accepted, mediator_a):
     agree(mediator_a, accepted, signed_on=start)  # effective today: apply by day 30
     with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):  # the window's last day
         with pytest.raises(ValidationError, match="after the agreement takes effect"):
-            cases.record_court_application(mediator_a, accepted, court="法院", applied_on=day(-1))
+            apply_to_court(mediator_a, accepted, day(-1))
         with pytest.raises(ValidationError, match="future"):
-            cases.record_court_application(mediator_a, accepted, court="法院", applied_on=day(31))
+            apply_to_court(mediator_a, accepted, day(31))
         assert not CourtConfirmation.objects.exists()
-        cases.record_court_application(mediator_a, accepted, court="通州区人民法院", applied_on=day(30))
+        apply_to_court(mediator_a, accepted, day(30))
         with pytest.raises(ValidationError, match="already"):
-            cases.record_court_application(mediator_a, accepted, court="法院", applied_on=day(30))
+            apply_to_court(mediator_a, accepted, day(30))
     with time_machine.travel(timezone.now() + timedelta(days=45), tick=False):
         with pytest.raises(TransitionNotAllowed):
             cases.record_court_step(mediator_a, accepted, state="confirmed", on=day(31))  # not accepted yet

@@ -37,7 +37,9 @@ def test_the_sweep_is_registered_every_15_minutes():
 def test_an_overdue_case_is_told_once(accepted, mediator_a, mediation_manager, lawyer):
     cases.add_member(mediator_a, accepted, user=lawyer, role="lawyer")
     assert cases.sweep() == {"cases_overdue": 0, "followups_overdue": 0}
-    with time_machine.travel(timezone.now() + timedelta(days=31), tick=False):
+    # the day after the limit (one calendar month from acceptance, off a rest day)
+    past_due = (accepted.due_on - timezone.localdate()).days + 1
+    with time_machine.travel(timezone.now() + timedelta(days=past_due), tick=False):
         assert cases.sweep() == {"cases_overdue": 1, "followups_overdue": 0}
         assert cases.sweep() == {"cases_overdue": 0, "followups_overdue": 0}
     told = Notification.objects.filter(kind="mediation.case.overdue")
@@ -46,7 +48,8 @@ def test_an_overdue_case_is_told_once(accepted, mediator_a, mediation_manager, l
     assert AuditEvent.objects.filter(action="mediation.case.overdue", object_id=str(accepted.pk)).count() == 1
     # extended: a new limit, overdue again later → told again, once
     cases.extend_case(mediator_a, accepted, days=10, reason="鉴定", consent_note="双方同意")
-    with time_machine.travel(timezone.now() + timedelta(days=45), tick=False):
+    past_due = (accepted.due_on - timezone.localdate()).days + 1
+    with time_machine.travel(timezone.now() + timedelta(days=past_due), tick=False):
         cases.sweep()
         cases.sweep()
     assert CaseEvent.objects.filter(case=accepted, kind="overdue").count() == 2

@@ -153,7 +153,7 @@ def test_court_clocks_against_hand_computed_dates(case, mediator_a):
         effective_on=date(2026, 12, 1),
         recorded_at=now,
     )
-    r = MediationRules()  # 30 / 3 / 15 (+10)
+    r = MediationRules()  # 30 / 3 / 30 (+10); each last day moved off a rest day
     clocks = selectors.court_clocks(case, date(2026, 12, 20), r)
     assert clocks["apply_by"].by == date(2026, 12, 31) and clocks["apply_by"].days_left == 11
     assert clocks["accept_by"] is None and clocks["decide_by"] is None
@@ -163,11 +163,12 @@ def test_court_clocks_against_hand_computed_dates(case, mediator_a):
         case=case, court="通州区人民法院", applied_on=date(2026, 12, 10), updated_at=now
     )
     case._state.fields_cache.pop("court", None)
-    clocks = selectors.court_clocks(case, date(2026, 12, 14), r)
+    # 12-10 + 3 days = Sunday 12-13 → Monday 12-14 (民事诉讼法 第八十五条)
+    clocks = selectors.court_clocks(case, date(2026, 12, 15), r)
     assert clocks["apply_by"].done and not clocks["apply_by"].overdue
-    assert clocks["accept_by"].by == date(2026, 12, 13) and clocks["accept_by"].overdue  # the court is late
+    assert clocks["accept_by"].by == date(2026, 12, 14) and clocks["accept_by"].overdue  # the court is late
     assert clocks["accept_by"].as_dict() == {
-        "by": date(2026, 12, 13),
+        "by": date(2026, 12, 14),
         "done_on": None,
         "days_left": -1,
         "overdue": True,
@@ -177,11 +178,12 @@ def test_court_clocks_against_hand_computed_dates(case, mediator_a):
     case._state.fields_cache.pop("court", None)
     clocks = selectors.court_clocks(case, date(2026, 12, 20), r)
     assert clocks["accept_by"].done and not clocks["accept_by"].late
-    assert clocks["decide_by"].by == date(2026, 12, 27) and clocks["decide_by"].days_left == 7
+    # 30 days from acceptance (民事诉讼法 第一百八十七条): 12-12 + 30 = Monday 2027-01-11
+    assert clocks["decide_by"].by == date(2027, 1, 11) and clocks["decide_by"].days_left == 22
 
     CourtConfirmation.objects.filter(pk=court.pk).update(extended=True)
     case._state.fields_cache.pop("court", None)
-    assert selectors.court_clocks(case, date(2026, 12, 20), r)["decide_by"].by == date(2027, 1, 6)
+    assert selectors.court_clocks(case, date(2026, 12, 20), r)["decide_by"].by == date(2027, 1, 21)
 
     Agreement.objects.filter(case=case).update(written=False)  # an oral agreement: no court confirmation
     case._state.fields_cache.pop("agreement", None)

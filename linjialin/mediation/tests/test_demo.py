@@ -18,11 +18,13 @@ from linjialin.core.models import AuditEvent
 from linjialin.mediation import demo as centre_demo
 from linjialin.mediation import figures
 from linjialin.mediation.models import (
+    Agreement,
     Case,
     CaseEvent,
     CaseParty,
     CaseState,
     Consultation,
+    CourtConfirmation,
     FollowUp,
     MediationSession,
     PreventionTask,
@@ -62,6 +64,23 @@ class TestDemoYear:
         self.check_every_step_went_through_the_services(year)
         self.check_the_demo_resident_has_a_case_of_their_own_open_and_one_closed(year)
         self.check_every_session_and_step_is_in_office_hours_on_a_working_day(year)
+        self.check_agreements_and_court_applications_carry_signatures_consents_and_a_competent_court(year)
+
+    def check_agreements_and_court_applications_carry_signatures_consents_and_a_competent_court(self, year):
+        written = Agreement.objects.filter(written=True).select_related("case")
+        assert written.exists()
+        for agreement in written:
+            signed = dict(agreement.signatures.values_list("party_id", "signed_on"))
+            assert set(signed) == set(agreement.case.parties.values_list("pk", flat=True))
+            # the effective day is the last of the signatures and the seal (人民调解法 第二十九条)
+            assert agreement.effective_on == max([*signed.values(), agreement.sealed_on])
+        applications = CourtConfirmation.objects.select_related("case", "chosen_court")
+        assert applications.exists()
+        for row in applications:
+            assert row.chosen_court.name == "北京市通州区人民法院" == row.court
+            consented = set(row.consents.values_list("party_id", flat=True))
+            assert consented == set(row.case.parties.values_list("pk", flat=True))
+            assert row.case.dispute_type != "marriage_family"  # a court does not confirm these
 
     def check_the_years_totals_are_the_articles(self, year):
         subdistrict = Place.objects.get(level=Level.SUBDISTRICT, name=demo.SUBDISTRICT_NAME)

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from linjialin.core.models import AuditEvent
-from linjialin.mediation import documents
+from linjialin.mediation import documents, selectors
 from linjialin.mediation.models import (
     Agreement,
     AgreementItem,
@@ -496,13 +496,20 @@ def test_documents_and_figures_after_the_case_services(tree, mediator_a, mediati
         terms="王五赔偿张三修复费用800元。",
         performance="十日内在调解室以现金支付。",
         signed_on=today,
-        effective_on=today,
+        signatures={p.pk: today for p in case.parties.all()},
+        sealed_on=today,
         items=[
             {"party": payer, "duty": "赔偿修复费用800元", "how": "现金", "where": "调解室", "due_on": today}
         ],
     )
     case.refresh_from_db()
-    cases.record_court_application(mediator_a, case, court="北京市通州区人民法院", applied_on=today)
+    cases.record_court_application(
+        mediator_a,
+        case,
+        court=selectors.competent_courts(case)[0],
+        applied_on=today,
+        consents={p.pk: today for p in case.parties.all()},
+    )
     cases.record_court_step(mediator_a, case, state=CourtState.ACCEPTED, on=today)
     cases.record_court_step(mediator_a, case, state=CourtState.CONFIRMED, on=today)
     followup = case.followups.order_by("due_on").first()

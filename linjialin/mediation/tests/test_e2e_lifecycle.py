@@ -21,12 +21,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from linjialin.core import audit
+from linjialin.core.calendar import period_end_months
 from linjialin.core.models import AuditEvent
 from linjialin.mediation.models import (
     AgreementItem,
     Case,
     CaseParty,
     CaseState,
+    Court,
     CourtState,
     FindingOutcome,
     FollowUp,
@@ -237,7 +239,7 @@ def test_screening_to_closed_case_through_the_pages(tree, mediator_a, lawyer, re
         assert not case.parties.filter(rights_told_at__isnull=True).exists()
         ok(client.post(act(case, "accept")), url("case", case.pk))
         case.refresh_from_db()
-        assert case.state == CaseState.ACCEPTED and case.due_on == day0 + timedelta(days=30)
+        assert case.state == CaseState.ACCEPTED and case.due_on == period_end_months(day0, 1)
 
         # 4. the team: the lawyer joins
         assert act(case, "add_member") in page(client, url("case", case.pk))
@@ -275,7 +277,8 @@ def test_screening_to_closed_case_through_the_pages(tree, mediator_a, lawyer, re
                 "terms": "楼上晚十点后不再装修施工，并向楼下赔礼道歉。",
                 "performance": "三日内当面道歉；即日起晚十点后停止施工。",
                 "signed_on": day0.isoformat(),
-                "effective_on": day0.isoformat(),
+                "sealed_on": day0.isoformat(),
+                **{f"signed_{p.pk}": day0.isoformat() for p in case.parties.all()},
                 "copies": "3",
                 **management("item", 3, 20),
                 "item-0-party": respondent.pk,
@@ -313,7 +316,12 @@ def test_screening_to_closed_case_through_the_pages(tree, mediator_a, lawyer, re
         applied = day0 + timedelta(days=2)
         ok(
             client.post(
-                act(case, "court_apply"), {"court": "通州区人民法院", "applied_on": applied.isoformat()}
+                act(case, "court_apply"),
+                {
+                    "court": Court.objects.get(name="北京市通州区人民法院").pk,
+                    "applied_on": applied.isoformat(),
+                    **{f"consent_{p.pk}": applied.isoformat() for p in case.parties.all()},
+                },
             )
         )
         clock.move_to(at(day0 + timedelta(days=3), 10))

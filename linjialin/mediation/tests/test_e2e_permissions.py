@@ -122,7 +122,8 @@ def case(tree, mediator_a, counsellor, resident_a):
         terms="楼上晚十点后停止施工。",
         performance="即日起履行。",
         signed_on=today,
-        effective_on=today,
+        signatures={p.pk: today for p in case.parties.all()},
+        sealed_on=today,
         items=[{"party": respondent, "duty": "晚十点后停止施工", "due_on": today}],
     )
     case.refresh_from_db()

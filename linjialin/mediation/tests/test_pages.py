@@ -324,7 +324,8 @@ def test_agreement_documents_and_the_filing_pack_form(case, login, mediator_a, m
         terms="楼上赔偿800元",
         performance="十日内现金支付",
         signed_on=today,
-        effective_on=today,
+        signatures={party.pk: today for party in p},
+        sealed_on=today,
         items=[{"party": p[1], "duty": "赔偿800元", "how": "现金", "where": "调解室", "due_on": today}],
     )
     pack = url("filing_pack", case.pk)

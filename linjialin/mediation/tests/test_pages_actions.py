@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from linjialin.core.calendar import period_end_days, period_end_months
 from linjialin.core.models import AuditEvent
 from linjialin.mediation.models import (
     Agreement,
@@ -20,6 +21,7 @@ from linjialin.mediation.models import (
     CaseParty,
     Consent,
     CounsellingNote,
+    Court,
     CourtConfirmation,
     Extension,
     FollowUp,
@@ -55,7 +57,8 @@ def agreed(accepted, mediator_a):
         terms="楼上维修并赔偿800元",
         performance="十日内完成",
         signed_on=TODAY(),
-        effective_on=TODAY(),
+        signatures={party.pk: TODAY() for party in p},
+        sealed_on=TODAY(),
         items=[{"party": p[1], "duty": "赔偿800元", "how": "现金", "where": "调解室", "due_on": TODAY()}],
     )
     accepted.refresh_from_db()
@@ -236,7 +239,7 @@ def test_consent_of_both_parties_then_accept(case, login, mediator_a):
     assert set(case.parties.values_list("consent", flat=True)) == {Consent.GIVEN}
     response = client.post(url("case_act", case.pk, "accept"), follow=True)
     case.refresh_from_db()
-    assert case.state == "accepted" and case.due_on == TODAY() + timedelta(days=30)
+    assert case.state == "accepted" and case.due_on == period_end_months(TODAY(), 1)
     assert "one-month limit" in follow_message(response)
     assert audited("mediation.case.accepted", mediator_a)
     # accepting again: the state no longer allows it, a clear message and nothing changes
@@ -362,7 +365,8 @@ def test_extend_the_limit(accepted, login, mediator_a):
     assert client.post(url("case_act", accepted.pk, "extend"), data).status_code == 422
     client.post(url("case_act", accepted.pk, "extend"), {**data, "days": "15"})
     accepted.refresh_from_db()
-    assert accepted.due_on == TODAY() + timedelta(days=45)
+    # one calendar month from acceptance, then 15 days, each end moved off a rest day
+    assert accepted.due_on == period_end_days(period_end_months(TODAY(), 1), 15)
     assert Extension.objects.get().consent_note == "双方书面同意"
 
 
@@ -375,7 +379,8 @@ def agreement_post(case, **kw):
         "terms": "楼上维修并赔偿800元",
         "performance": "十日内在调解室现金支付",
         "signed_on": TODAY().isoformat(),
-        "effective_on": TODAY().isoformat(),
+        "sealed_on": TODAY().isoformat(),
+        **{f"signed_{party.pk}": TODAY().isoformat() for party in p},
         "copies": "3",
         "item-TOTAL_FORMS": "3",
         "item-INITIAL_FORMS": "0",
@@ -421,8 +426,17 @@ def test_court_application_and_steps(agreed, login, mediator_a):
     client = login(mediator_a)
     response = client.post(url("case_act", agreed.pk, "court_apply"), {"court": "", "applied_on": ""})
     assert response.status_code == 422 and not CourtConfirmation.objects.exists()
-    client.post(url("case_act", agreed.pk, "court_apply"), {"court": "区人民法院", "applied_on": TODAY()})
+    tongzhou = Court.objects.get(name="北京市通州区人民法院")
+    client.post(
+        url("case_act", agreed.pk, "court_apply"),
+        {
+            "court": tongzhou.pk,
+            "applied_on": TODAY(),
+            **{f"consent_{p.pk}": TODAY().isoformat() for p in agreed.parties.all()},
+        },
+    )
     court = CourtConfirmation.objects.get()
+    assert court.chosen_court == tongzhou and court.consents.count() == agreed.parties.count()
     assert court.state == "applied"
     response = client.post(url("case_act", agreed.pk, "court_step"), {"state": "confirmed", "on": TODAY()})
     assert response.status_code == 302  # not from "applied": a clear message
@@ -432,7 +446,8 @@ def test_court_application_and_steps(agreed, login, mediator_a):
     court.refresh_from_db()
     assert court.state == "accepted" and court.accepted_on == TODAY()
     page = client.get(url("case", agreed.pk)).content.decode()
-    assert "The court decides by" in page and "15 days left" in page
+    decide_by = period_end_days(TODAY(), 30)  # 民事诉讼法 第一百八十七条: 30 days from acceptance
+    assert "The court decides by" in page and f"{(decide_by - TODAY()).days} days left" in page
 
 
 def test_record_a_followup_visit(agreed, login, mediator_a):
