@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Value
-from django.db.models.functions import Cast, Substr
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,8 +176,9 @@ def rates(
 ) -> Rates:
     """The rates of the requests in `requests_queryset` over [period_start, period_end), as known at
     `now` (default: the present)."""
+    now = now or timezone.now()
     rows = relevant(requests_queryset, period_start, period_end)
-    found = windows(requests_queryset, period_start, period_end, rows)
+    found = windows(requests_queryset, period_start, period_end, rows, now=now)
     return rates_of_rows(list(rows), period_start, period_end, rules, now=now, windows=found)
 
 
@@ -185,61 +186,82 @@ def rates(
 ACCEPT, CHECK_IN, REPORT = "accept", "check_in", "report"
 
 
-def _window(kind, level, unit_id, prefix, due, done, gone) -> dict:
-    """A window of one holder or called unit: `due` its deadline, `done` when it was met (accepted,
-    报到, reported back) or None, `gone` when the holder let go of the request (or the request left
-    the open states) without doing it. It is charged to its holder unless it was let go before the
-    deadline (passed on in time: neither a hit nor a miss)."""
+def _window(kind, level, unit_id, prefix, due, done, gone, now) -> dict:
+    """One window of one holder or called unit, tallied at `now`: `due` its deadline, `done` when it was
+    met (accepted, 报到, reported back) or None, `gone` when the holder let go of the request (or the
+    request left the open states) without doing it. It is charged to its holder unless it was let go
+    before the deadline (passed on in time: neither a hit nor a miss); a charged window is closed once
+    its deadline has passed (then met or missed), else in progress."""
     charged = done is not None or gone is None or gone > due
-    return {"kind": kind, "level": level, "unit_id": unit_id, "prefix": prefix, "due": due, "done": done,
-            "charged": charged}  # fmt: skip
+    closed = charged and due <= now
+    return {"kind": kind, "level": level, "unit_id": unit_id, "prefix": prefix,
+            "met": int(closed and done is not None and done <= due), "closed": int(closed),
+            "pending": int(charged and due > now)}  # fmt: skip
 
 
 def windows(
-    queryset, start: datetime, end: datetime, rows: list[dict], width: int | None = None
+    queryset,
+    start: datetime,
+    end: datetime,
+    rows: list[dict],
+    width: int | None = None,
+    now: datetime | None = None,
 ) -> list[dict]:
-    """The windows whose deadline falls in [start, end) of the requests in `queryset`: the holdings'
-    acceptance windows and the called units' 报到 and report-back windows (one query, a UNION ALL of
-    the three), and for a request without holding rows (written outside the services) its current
-    window, from `rows` (relevant()). With `width`, each carries the path prefix of that width (the
-    rates page's rows)."""
+    """The windows whose deadline falls in [start, end) of the requests in `queryset`, tallied at `now`
+    per (kind, level, unit, path prefix of `width`) as met / closed / in progress: the holdings'
+    acceptance windows and the called units' 报到 and report-back windows (one query: a UNION ALL of
+    three aggregates, the same rule as _window in SQL), and for a request without holding rows
+    (written outside the services) its current window, from `rows` (relevant())."""
+    now = now or timezone.now()
     pks = queryset.values("pk")
-    when = Cast(Value(None), DateTimeField())
     no_prefix = Value("")
 
-    def branch(model, kind, level, due, done, gone, gone_too, path):
-        qs = model.objects.filter(request__in=pks, **{f"{due}__gte": start, f"{due}__lt": end}).exclude(
-            request__state__in=NOT_COUNTED
-        )
+    def branch(model, kind, level, due, done, charged, path):
+        closed = charged & Q(**{f"{due}__lte": now})
         return (
-            qs.annotate(
+            model.objects.filter(request__in=pks, **{f"{due}__gte": start, f"{due}__lt": end})
+            .exclude(request__state__in=NOT_COUNTED)
+            .annotate(
                 w_kind=Value(kind),
                 w_level=level,
                 w_unit=F("unit_id"),
-                w_due=F(due),
-                w_done=F(done),
-                w_gone=F(gone) if gone else when,
-                # a called unit can act only while the request is open: resolved or closed, it was let go
-                w_gone_too=F(gone_too) if gone_too else when,
                 w_prefix=Substr(path, 1, width) if width else no_prefix,
             )
             .order_by()
-            .values_list("w_kind", "w_level", "w_unit", "w_due", "w_done", "w_gone", "w_gone_too", "w_prefix")
+            .values("w_kind", "w_level", "w_unit", "w_prefix")
+            .annotate(
+                w_met=Count("pk", filter=closed & Q(**{f"{done}__lte": F(due)})),
+                w_closed=Count("pk", filter=closed),
+                w_pending=Count("pk", filter=charged & Q(**{f"{due}__gt": now})),
+            )
+            .values_list("w_kind", "w_level", "w_unit", "w_prefix", "w_met", "w_closed", "w_pending")
         )
 
+    def assist_charged(due, done):
+        # a called unit can act only while the request is open: resolved or closed first, it was let go
+        return Q(**{f"{done}__isnull": False}) | (
+            (Q(request__resolved_at__isnull=True) | Q(request__resolved_at__gt=F(due)))
+            & (Q(request__closed_at__isnull=True) | Q(request__closed_at__gt=F(due)))
+        )
+
+    held = Q(accepted_at__isnull=False) | Q(ended_at__isnull=True) | Q(ended_at__gt=F("accept_by"))
     department = Value(int(HandlingLevel.DEPARTMENT))
-    union = branch(RequestHolding, ACCEPT, F("level"), "accept_by", "accepted_at", "ended_at", None, "path")
-    union = union.union(
-        branch(RequestAssist, CHECK_IN, department, "check_in_by", "checked_in_at", "request__resolved_at",
-               "request__closed_at", "request__path"),
-        branch(RequestAssist, REPORT, department, "report_by", "reported_at", "request__resolved_at",
-               "request__closed_at", "request__path"),
-        all=True,
-    ).order_by()  # fmt: skip
-    found = []
-    for kind, level, unit, due, done, gone, gone_too, prefix in union:
-        gone = min((t for t in (gone, gone_too) if t is not None), default=None)
-        found.append(_window(kind, level, unit, prefix if width else None, due, done, gone))
+    union = (
+        branch(RequestHolding, ACCEPT, F("level"), "accept_by", "accepted_at", held, "path")
+        .union(
+            branch(RequestAssist, CHECK_IN, department, "check_in_by", "checked_in_at",
+                   assist_charged("check_in_by", "checked_in_at"), "request__path"),
+            branch(RequestAssist, REPORT, department, "report_by", "reported_at",
+                   assist_charged("report_by", "reported_at"), "request__path"),
+            all=True,
+        )
+        .order_by()
+    )  # fmt: skip
+    found = [
+        {"kind": kind, "level": level, "unit_id": unit, "prefix": prefix if width else None,
+         "met": met, "closed": closed, "pending": pending}
+        for kind, level, unit, prefix, met, closed, pending in union
+    ]  # fmt: skip
     for row in rows:
         if (
             not row["held"]
@@ -256,25 +278,21 @@ def windows(
                     row["accept_by"],
                     row["accepted_at"],
                     None,
+                    now,
                 )
             )
     return found
 
 
-def _window_rates(found: list[dict], now: datetime) -> tuple[Rate, Rate, Rate]:
+def _window_rates(found: list[dict]) -> tuple[Rate, Rate, Rate]:
     """响应率 over all the windows, and the 报到 and report-back parts of it on their own. A window counts
     once its deadline has passed (also when met early: every window is judged at the same horizon)."""
     counts = {kind: [0, 0, 0] for kind in (ACCEPT, CHECK_IN, REPORT)}  # met, closed, pending
     for w in found:
-        if not w["charged"]:
-            continue
         c = counts[w["kind"]]
-        if w["due"] > now:
-            c[2] += 1
-            continue
-        c[1] += 1
-        if w["done"] is not None and w["done"] <= w["due"]:
-            c[0] += 1
+        c[0] += w["met"]
+        c[1] += w["closed"]
+        c[2] += w["pending"]
     met, closed, pending = (sum(c[i] for c in counts.values()) for i in range(3))
     (a, _a_d, _p), (c, c_d, c_p), (r, r_d, r_p) = counts[ACCEPT], counts[CHECK_IN], counts[REPORT]
     if c_d + c_p + r_d + r_p:
@@ -318,11 +336,11 @@ def rates_of_rows(
     # 响应率: the windows whose deadline falls in the period, each charged to its holder
     if windows is None:
         windows = [
-            _window(ACCEPT, r["level"], r.get("unit_id"), None, r["accept_by"], r["accepted_at"], None)
+            _window(ACCEPT, r["level"], r.get("unit_id"), None, r["accept_by"], r["accepted_at"], None, now)
             for r in counted
             if _in(r["accept_by"], start, end)
         ]
-    response, checkin, report_back = _window_rates(windows, now)
+    response, checkin, report_back = _window_rates(windows)
 
     # 解决率 and 满意率: among the requests whose last rating (call-back) falls in the period
     rated = [r for r in counted if _in(r["rated_at"], start, end) and r["satisfaction"]]
@@ -426,9 +444,9 @@ def rates_by_level(queryset, start, end, rules: RequestRules) -> dict[int, Rates
     rows = relevant(queryset, start, end)
     for row in rows:
         groups[row["level"]].append(row)
-    for w in windows(queryset, start, end, rows):
-        held[w["level"]].append(w)
     now = timezone.now()
+    for w in windows(queryset, start, end, rows, now=now):
+        held[w["level"]].append(w)
     return {
         level: rates_of_rows(group, start, end, rules, now=now, windows=held[level])
         for level, group in groups.items()
@@ -525,8 +543,9 @@ def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
         ]
     width = len(children[0].path) if children else len(place.path)
     queryset = visible_requests(user).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
+    now = timezone.now()  # one instant for every row of the table
     rows = list(relevant(queryset, start, end, "prefix"))
-    found = windows(queryset, start, end, rows, width=width)
+    found = windows(queryset, start, end, rows, width=width, now=now)
     by_prefix: dict[str, list] = defaultdict(list)
     by_level: dict[int, list] = defaultdict(list)
     by_unit: dict[int, list] = defaultdict(list)
@@ -543,8 +562,6 @@ def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
         w_level[w["level"]].append(w)
         if w["unit_id"]:
             w_unit[w["unit_id"]].append(w)
-
-    now = timezone.now()  # one instant for every row of the table
 
     def of(group, held):
         return rates_of_rows(group, start, end, rules, now=now, windows=held)
