@@ -330,9 +330,9 @@ def _submitted_statement(
 
 @functools.cache
 def _submitted_sql(n_events: int, audit_ctes: str, n_holdings: int = 0) -> str:
-    """The statement of _submitted_statement for this many timeline events (once per process and shape).
-    The request and its events are written only with the chain head (FROM audit_h): never without their
-    audit event."""
+    """The statement of _submitted_statement for this many timeline events and holdings (its first holder
+    and window: 0 or 1), once per process and shape. The request, its events and its holding are written
+    only with the chain head (FROM audit_h): never without their audit event."""
     qn = connection.ops.quote_name
 
     def typed(model, replaced: dict[str, str]) -> tuple[list[str], list[str]]:
