@@ -148,6 +148,8 @@ def _rates_out(r: metrics.Rates) -> dict:
         "satisfaction": rate(r.satisfaction),
         "signoff": rate(r.signoff),
         "completion": rate(r.completion),
+        "checkin": rate(r.checkin) if r.checkin else None,
+        "report_back": rate(r.report_back) if r.report_back else None,
         "score": r.score.value,
         "score_formula": r.score.formula,
     }

@@ -1,6 +1,10 @@
 """The rates of 接诉即办 (响应率, 解决率, 满意率), the 24-hour sign-off and 7-day completion rates and the
 composite score, over a period; per place level and per handling level. Definitions: docs/rates.md.
 
+响应率 is read from windows, not from requests: each holder's acceptance window (RequestHolding, so a
+window that passed is charged to the level or unit that held it, even after the request moved on) and
+each called unit's 报到 and report-back windows (RequestAssist: 双考核 of the units summoned by 吹哨).
+
 All limits and weights are data (RequestRules). A rate with nothing to count is None (shown "—"),
 never a division by zero. Each rate carries its formula with the numbers filled in, for the page.
 """
@@ -13,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +29,8 @@ from .models import (
     CoRequester,
     HandlingLevel,
     HandlingUnit,
+    RequestAssist,
+    RequestHolding,
     RequestRules,
     Satisfaction,
     ServiceRequest,
@@ -37,6 +43,7 @@ FIELDS = (
     "pk",
     "path",
     "level",
+    "unit_id",
     "state",
     "submitted_at",
     "accept_by",
@@ -91,11 +98,23 @@ class Rates:
     signoff: Rate
     completion: Rate
     score: Score
+    checkin: Rate | None = None  # 报到 in time (the units called to a request); part of 响应率
+    report_back: Rate | None = None  # reported back in time; part of 响应率
 
     @property
     def cells(self) -> list[Rate]:
         """The five rates in the order of the table (RATE_KEYS)."""
         return [getattr(self, key) for key in RATE_KEYS]
+
+    @property
+    def assist_cells(self) -> list[Rate]:
+        """The called units' 报到 and report-back parts of 响应率 (ASSIST_KEYS)."""
+        return [getattr(self, key) for key in ASSIST_KEYS]
+
+    @property
+    def called(self) -> bool:
+        """Whether any unit was called (吹哨, co-handling) with a window in the period."""
+        return any(r is not None and (r.denominator or r.pending) for r in self.assist_cells)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -109,10 +128,12 @@ def _in(at: datetime | None, start: datetime, end: datetime) -> bool:
 
 
 def annotated(queryset, *extra: str):
-    """The request rows the rates read: the fields above plus `rated_at`, the time of the last rating."""
-    return queryset.annotate(rated_at=Max("events__at", filter=Q(events__kind="call_back"))).values(
-        *FIELDS, *extra
-    )
+    """The request rows the rates read: the fields above plus `rated_at`, the time of the last rating,
+    and `held`, whether it has holding rows (one without counts as one window of its current holder)."""
+    return queryset.annotate(
+        rated_at=Max("events__at", filter=Q(events__kind="call_back")),
+        held=Exists(RequestHolding.objects.filter(request=OuterRef("pk"))),
+    ).values(*FIELDS, "held", *extra)
 
 
 def relevant(queryset, start: datetime, end: datetime, *extra: str) -> list[dict]:
@@ -155,8 +176,138 @@ def rates(
 ) -> Rates:
     """The rates of the requests in `requests_queryset` over [period_start, period_end), as known at
     `now` (default: the present)."""
+    now = now or timezone.now()
     rows = relevant(requests_queryset, period_start, period_end)
-    return rates_of_rows(list(rows), period_start, period_end, rules, now=now)
+    found = windows(requests_queryset, period_start, period_end, rows, now=now)
+    return rates_of_rows(list(rows), period_start, period_end, rules, now=now, windows=found)
+
+
+# --- windows: what 响应率 counts ------------------------------------------------------------------
+ACCEPT, CHECK_IN, REPORT = "accept", "check_in", "report"
+
+
+def _window(kind, level, unit_id, prefix, due, done, gone, now) -> dict:
+    """One window of one holder or called unit, tallied at `now`: `due` its deadline, `done` when it was
+    met (accepted, 报到, reported back) or None, `gone` when the holder let go of the request (or the
+    request left the open states) without doing it. It is charged to its holder unless it was let go
+    before the deadline (passed on in time: neither a hit nor a miss); a charged window is closed once
+    its deadline has passed (then met or missed), else in progress."""
+    charged = done is not None or gone is None or gone > due
+    closed = charged and due <= now
+    return {"kind": kind, "level": level, "unit_id": unit_id, "prefix": prefix,
+            "met": int(closed and done is not None and done <= due), "closed": int(closed),
+            "pending": int(charged and due > now)}  # fmt: skip
+
+
+def windows(
+    queryset,
+    start: datetime,
+    end: datetime,
+    rows: list[dict],
+    width: int | None = None,
+    now: datetime | None = None,
+) -> list[dict]:
+    """The windows whose deadline falls in [start, end) of the requests in `queryset`, tallied at `now`
+    per (kind, level, unit, path prefix of `width`) as met / closed / in progress: the holdings'
+    acceptance windows and the called units' 报到 and report-back windows (one query: a UNION ALL of
+    three aggregates, the same rule as _window in SQL), and for a request without holding rows
+    (written outside the services) its current window, from `rows` (relevant())."""
+    now = now or timezone.now()
+    pks = queryset.values("pk")
+    no_prefix = Value("")
+
+    def branch(model, kind, level, due, done, charged, path):
+        closed = charged & Q(**{f"{due}__lte": now})
+        return (
+            model.objects.filter(request__in=pks, **{f"{due}__gte": start, f"{due}__lt": end})
+            .exclude(request__state__in=NOT_COUNTED)
+            .annotate(
+                w_kind=Value(kind),
+                w_level=level,
+                w_unit=F("unit_id"),
+                w_prefix=Substr(path, 1, width) if width else no_prefix,
+            )
+            .order_by()
+            .values("w_kind", "w_level", "w_unit", "w_prefix")
+            .annotate(
+                w_met=Count("pk", filter=closed & Q(**{f"{done}__lte": F(due)})),
+                w_closed=Count("pk", filter=closed),
+                w_pending=Count("pk", filter=charged & Q(**{f"{due}__gt": now})),
+            )
+            .values_list("w_kind", "w_level", "w_unit", "w_prefix", "w_met", "w_closed", "w_pending")
+        )
+
+    def assist_charged(due, done):
+        # a called unit can act only while the request is open: resolved or closed first, it was let go
+        return Q(**{f"{done}__isnull": False}) | (
+            (Q(request__resolved_at__isnull=True) | Q(request__resolved_at__gt=F(due)))
+            & (Q(request__closed_at__isnull=True) | Q(request__closed_at__gt=F(due)))
+        )
+
+    held = Q(accepted_at__isnull=False) | Q(ended_at__isnull=True) | Q(ended_at__gt=F("accept_by"))
+    department = Value(int(HandlingLevel.DEPARTMENT))
+    union = (
+        branch(RequestHolding, ACCEPT, F("level"), "accept_by", "accepted_at", held, "path")
+        .union(
+            branch(RequestAssist, CHECK_IN, department, "check_in_by", "checked_in_at",
+                   assist_charged("check_in_by", "checked_in_at"), "request__path"),
+            branch(RequestAssist, REPORT, department, "report_by", "reported_at",
+                   assist_charged("report_by", "reported_at"), "request__path"),
+            all=True,
+        )
+        .order_by()
+    )  # fmt: skip
+    found = [
+        {"kind": kind, "level": level, "unit_id": unit, "prefix": prefix if width else None,
+         "met": met, "closed": closed, "pending": pending}
+        for kind, level, unit, prefix, met, closed, pending in union
+    ]  # fmt: skip
+    for row in rows:
+        if (
+            not row["held"]
+            and not row.get("voice")
+            and row["state"] not in NOT_COUNTED
+            and _in(row["accept_by"], start, end)
+        ):
+            found.append(
+                _window(
+                    ACCEPT,
+                    row["level"],
+                    row["unit_id"],
+                    row.get("prefix"),
+                    row["accept_by"],
+                    row["accepted_at"],
+                    None,
+                    now,
+                )
+            )
+    return found
+
+
+def _window_rates(found: list[dict]) -> tuple[Rate, Rate, Rate]:
+    """响应率 over all the windows, and the 报到 and report-back parts of it on their own. A window counts
+    once its deadline has passed (also when met early: every window is judged at the same horizon)."""
+    counts = {kind: [0, 0, 0] for kind in (ACCEPT, CHECK_IN, REPORT)}  # met, closed, pending
+    for w in found:
+        c = counts[w["kind"]]
+        c[0] += w["met"]
+        c[1] += w["closed"]
+        c[2] += w["pending"]
+    met, closed, pending = (sum(c[i] for c in counts.values()) for i in range(3))
+    (a, _a_d, _p), (c, c_d, c_p), (r, r_d, r_p) = counts[ACCEPT], counts[CHECK_IN], counts[REPORT]
+    if c_d + c_p + r_d + r_p:
+        formula = _(
+            "accepted in time %(a)d + reported for duty in time %(c)d + reported back in time %(r)d ÷ "
+            "windows closed %(d)d"
+        ) % {"a": a, "c": c, "r": r, "d": closed}
+    else:
+        formula = _("accepted in time %(n)d ÷ due for acceptance %(d)d") % {"n": a, "d": closed}
+    response = Rate(Decimal(met), closed, formula, pending)
+    checkin = Rate(
+        Decimal(c), c_d, _("reported for duty in time %(n)d ÷ due %(d)d") % {"n": c, "d": c_d}, c_p
+    )
+    report = Rate(Decimal(r), r_d, _("reported back in time %(n)d ÷ due %(d)d") % {"n": r, "d": r_d}, r_p)
+    return response, checkin, report
 
 
 # states in which a request may still be rated: the resolution and satisfaction rates wait for it
@@ -164,10 +315,16 @@ AWAITING_RATING = (*OPEN_STATES, State.RESOLVED)
 
 
 def rates_of_rows(
-    rows, start: datetime, end: datetime, rules: RequestRules, now: datetime | None = None
+    rows,
+    start: datetime,
+    end: datetime,
+    rules: RequestRules,
+    now: datetime | None = None,
+    windows: list[dict] | None = None,
 ) -> Rates:
     """A request counts in a rate only once that rate's window has closed (docs/rates.md): before, it is
-    "in progress" (`Rate.pending`), neither a hit nor a miss — so a request minutes old is no miss."""
+    "in progress" (`Rate.pending`), neither a hit nor a miss — so a request minutes old is no miss.
+    响应率 reads `windows` (metrics.windows); without them, each request's current acceptance window."""
     now = now or timezone.now()
     counted_voices = [r for r in rows if r["state"] not in NOT_COUNTED]
     # a work order counts once in every rate; a co-requester's rating ("voice" rows) only in 满意率
@@ -176,22 +333,14 @@ def rates_of_rows(
         r for r in counted_voices if r.get("voice") and _in(r["rated_at"], start, end) and r["satisfaction"]
     ]
 
-    # 响应率: due for acceptance in the period (its acceptance deadline falls in it, or it was accepted
-    # in it); on time when accepted no later than the deadline in force. Counted once that deadline
-    # has passed.
-    in_period = [r for r in counted if _in(r["accept_by"], start, end) or _in(r["accepted_at"], start, end)]
-    due = [r for r in in_period if r["accept_by"] is None or r["accept_by"] <= now]
-    on_time = sum(
-        1
-        for r in due
-        if r["accepted_at"] is not None and r["accept_by"] and r["accepted_at"] <= r["accept_by"]
-    )
-    response = Rate(
-        Decimal(on_time),
-        len(due),
-        _("accepted in time %(n)d ÷ due for acceptance %(d)d") % {"n": on_time, "d": len(due)},
-        len(in_period) - len(due),
-    )
+    # 响应率: the windows whose deadline falls in the period, each charged to its holder
+    if windows is None:
+        windows = [
+            _window(ACCEPT, r["level"], r.get("unit_id"), None, r["accept_by"], r["accepted_at"], None, now)
+            for r in counted
+            if _in(r["accept_by"], start, end)
+        ]
+    response, checkin, report_back = _window_rates(windows)
 
     # 解决率 and 满意率: among the requests whose last rating (call-back) falls in the period
     rated = [r for r in counted if _in(r["rated_at"], start, end) and r["satisfaction"]]
@@ -258,6 +407,8 @@ def rates_of_rows(
         signoff,
         completion,
         composite(response, resolution, satisfaction, rules),
+        checkin,
+        report_back,
     )
 
 
@@ -286,11 +437,20 @@ class PlaceRates:
 
 
 def rates_by_level(queryset, start, end, rules: RequestRules) -> dict[int, Rates]:
-    """Rates per current handling level (楼门 … 街道, department)."""
+    """Rates per handling level (楼门 … 街道, department): 响应率 per level that held the window, the
+    others per current level."""
     groups: dict[int, list] = {level: [] for level in HandlingLevel.values}
-    for row in relevant(queryset, start, end):
+    held: dict[int, list] = {level: [] for level in HandlingLevel.values}
+    rows = relevant(queryset, start, end)
+    for row in rows:
         groups[row["level"]].append(row)
-    return {level: rates_of_rows(rows, start, end, rules) for level, rows in groups.items()}
+    now = timezone.now()
+    for w in windows(queryset, start, end, rows, now=now):
+        held[w["level"]].append(w)
+    return {
+        level: rates_of_rows(group, start, end, rules, now=now, windows=held[level])
+        for level, group in groups.items()
+    }
 
 
 def visible_requests(user):
@@ -356,6 +516,11 @@ class RatesTable:
     levels: list[TableRow]
     units: list[TableRow]
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The rate columns: the five, and the called units' two when any unit was called."""
+        return RATE_KEYS + ASSIST_KEYS if self.total.called else RATE_KEYS
+
 
 def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
     """The rates at `place` over [start, end), per visible child place (down to the 楼门: households
@@ -378,7 +543,9 @@ def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
         ]
     width = len(children[0].path) if children else len(place.path)
     queryset = visible_requests(user).filter(under(place.path)).annotate(prefix=Substr("path", 1, width))
-    rows = list(relevant(queryset, start, end, "prefix", "unit_id"))
+    now = timezone.now()  # one instant for every row of the table
+    rows = list(relevant(queryset, start, end, "prefix"))
+    found = windows(queryset, start, end, rows, width=width, now=now)
     by_prefix: dict[str, list] = defaultdict(list)
     by_level: dict[int, list] = defaultdict(list)
     by_unit: dict[int, list] = defaultdict(list)
@@ -387,32 +554,46 @@ def rates_table(user, place, period: tuple[datetime, datetime]) -> RatesTable:
         by_level[row["level"]].append(row)
         if row["unit_id"]:
             by_unit[row["unit_id"]].append(row)
+    w_prefix: dict[str, list] = defaultdict(list)
+    w_level: dict[int, list] = defaultdict(list)
+    w_unit: dict[int, list] = defaultdict(list)
+    for w in found:
+        w_prefix[w["prefix"]].append(w)
+        w_level[w["level"]].append(w)
+        if w["unit_id"]:
+            w_unit[w["unit_id"]].append(w)
 
-    now = timezone.now()  # one instant for every row of the table
-
-    def of(group):
-        return rates_of_rows(group, start, end, rules, now=now)
+    def of(group, held):
+        return rates_of_rows(group, start, end, rules, now=now, windows=held)
 
     places = [
         TableRow(
-            child.name, of(by_prefix.get(child.path, [])), place=child, drill=child.level < Level.ENTRANCE
+            child.name,
+            of(by_prefix.get(child.path, []), w_prefix.get(child.path, [])),
+            place=child,
+            drill=child.level < Level.ENTRANCE,
         )
         for child in children
     ]
     levels = [
-        TableRow(str(label), of(by_level.get(value, [])), level=value)
+        TableRow(str(label), of(by_level.get(value, []), w_level.get(value, [])), level=value)
         for value, label in sorted(HandlingLevel.choices, key=lambda c: -c[0])
     ]
-    units = [TableRow(str(unit), of(by_unit[unit.pk]), unit=unit) for unit in _units(by_unit)]
-    return RatesTable(place, start, end, rules, of(rows), places, levels, units)
+    units = [
+        TableRow(str(unit), of(by_unit.get(unit.pk, []), w_unit.get(unit.pk, [])), unit=unit)
+        for unit in _units({*by_unit, *w_unit})
+    ]
+    return RatesTable(place, start, end, rules, of(rows, found), places, levels, units)
 
 
-def _units(by_unit: dict[int, list]) -> list[HandlingUnit]:
-    return list(HandlingUnit.objects.filter(pk__in=by_unit).order_by("kind", "code")) if by_unit else []
+def _units(ids: set[int]) -> list[HandlingUnit]:
+    return list(HandlingUnit.objects.filter(pk__in=ids).order_by("kind", "code")) if ids else []
 
 
 # --- what the page and the exports say about the numbers --------------------------------------------
 RATE_KEYS = ("response", "resolution", "satisfaction", "signoff", "completion")
+# the parts of 响应率 that are the called units' (吹哨, co-handling): own columns when any unit was called
+ASSIST_KEYS = ("checkin", "report_back")
 
 
 def rate_names(rules: RequestRules) -> dict[str, str]:
@@ -422,6 +603,8 @@ def rate_names(rules: RequestRules) -> dict[str, str]:
         "satisfaction": _("Satisfaction rate (满意率)"),
         "signoff": _("%(h)d-hour sign-off rate") % {"h": rules.signoff_hours},
         "completion": _("%(d)d-day completion rate") % {"d": rules.completion_days},
+        "checkin": _("Reported for duty in time (报到)"),
+        "report_back": _("Reported back in time (反馈)"),
     }
 
 
@@ -430,8 +613,9 @@ def definitions(rules: RequestRules) -> list[tuple[str, str]]:
     names = rate_names(rules)
     formulas = {
         "response": _(
-            "accepted no later than the acceptance deadline in force ÷ requests due for acceptance in the "
-            "period (the deadline falls in it, or it was accepted in it)"
+            "windows met ÷ windows closed in the period: each holder's acceptance window (charged to the "
+            "level or unit that held the request, also after it moved on), and the 报到 and report-back "
+            "windows of the units called to a request (吹哨, co-handling)"
         ),
         "resolution": _("rated “solved” ÷ requests whose latest call-back (rating) falls in the period"),
         "satisfaction": _(
@@ -445,8 +629,17 @@ def definitions(rules: RequestRules) -> list[tuple[str, str]]:
             "resolved within %(d)d calendar days of submission ÷ requests submitted in the period"
         )
         % {"d": rules.completion_days},
+        "checkin": _(
+            "called units that reported for duty within %(w)d minutes (吹哨) or %(h)d hours (co-handling) ÷ "
+            "calls whose 报到 window closed in the period; part of the response rate"
+        )
+        % {"w": rules.whistle_checkin_minutes, "h": rules.co_handle_checkin_hours},
+        "report_back": _(
+            "called units that reported back by the request's resolution deadline ÷ those whose deadline "
+            "closed in the period; part of the response rate"
+        ),
     }
-    rows = [(names[key], formulas[key]) for key in RATE_KEYS]
+    rows = [(names[key], formulas[key]) for key in RATE_KEYS + ASSIST_KEYS]
     rows.append(
         (
             _("Score"),
@@ -458,6 +651,15 @@ def definitions(rules: RequestRules) -> list[tuple[str, str]]:
         )
     )
     rows.append(("", _("Withdrawn, merged and not accepted requests are never counted.")))
+    rows.append(
+        (
+            "",
+            _(
+                "A window counts once its deadline has passed; one passed on before its deadline "
+                "(escalated, returned, dispatched elsewhere) counts for nobody."
+            ),
+        )
+    )
     return rows
 
 
@@ -473,10 +675,10 @@ def _table_rows(table: RatesTable) -> list[tuple[str, str, Rates]]:
     return rows
 
 
-def _headers(rules: RequestRules) -> list[str]:
-    names = rate_names(rules)
+def _headers(table: RatesTable) -> list[str]:
+    names = rate_names(table.rules)
     headers = [_("Group"), _("Place, level or unit")]
-    for key in RATE_KEYS:
+    for key in table.keys:
         headers += [names[key], _("numerator"), _("denominator")]
     return [*headers, _("Score")]
 
@@ -516,10 +718,10 @@ def _csv(table: RatesTable, rows) -> bytes:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_headers(table.rules))
+    writer.writerow(_headers(table))
     for group, name, r in rows:
         cells = [group, name]
-        for key in RATE_KEYS:
+        for key in table.keys:
             rate = getattr(r, key)
             cells += [rate.percent, rate.numerator_text, rate.denominator]
         writer.writerow([*cells, r.score.text])
@@ -535,12 +737,12 @@ def _xlsx(table: RatesTable, rows, first: date, last: date) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Rates")[:31]
-    ws.append(_headers(table.rules))
+    ws.append(_headers(table))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for group, name, r in rows:
         cells: list = [group, name]
-        for key in RATE_KEYS:
+        for key in table.keys:
             rate = getattr(r, key)
             cells += [
                 None if rate.value is None else float(rate.value),
@@ -548,7 +750,7 @@ def _xlsx(table: RatesTable, rows, first: date, last: date) -> bytes:
                 rate.denominator,
             ]
         ws.append([*cells, None if r.score.value is None else float(r.score.value.quantize(Decimal("0.1")))])
-        for i in range(len(RATE_KEYS)):
+        for i in range(len(table.keys)):
             ws.cell(ws.max_row, 3 + i * 3).number_format = "0.0%"
     ws.freeze_panes = "C2"
     ws.column_dimensions["B"].width = 24

@@ -240,6 +240,15 @@ class RequestRules(models.Model):
     )
     signoff_hours = models.PositiveSmallIntegerField(_("sign-off window in clock hours"), default=24)
     completion_days = models.PositiveSmallIntegerField(_("completion window in calendar days"), default=7)
+    # 吹哨报到 and co-handling units (holdings.py, docs/rates.md): how soon a called unit reports for duty
+    # (报到); defaults: 30 minutes is the origin rule of 吹哨报到 (平谷, 2017), 24 hours the first-response
+    # default. A unit reports back by the request's resolution deadline (no rule of its own).
+    whistle_checkin_minutes = models.PositiveIntegerField(
+        _("吹哨: minutes for a summoned unit to report for duty (报到)"), default=30
+    )
+    co_handle_checkin_hours = models.PositiveIntegerField(
+        _("co-handling: hours for a unit to report for duty (报到)"), default=24
+    )
     # intake (service_requests/intake.py, docs/intake.md): when a new submission is a repeat
     repeat_days = models.PositiveSmallIntegerField(
         _("a repeat: an open request at the same place submitted within this many days"), default=30
@@ -423,6 +432,9 @@ class RequestAssist(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # the unit's two windows, fixed when it is called (holdings.assist_deadlines): scored in its figures
+    check_in_by = models.DateTimeField(_("report for duty by"), null=True, blank=True)
+    report_by = models.DateTimeField(_("report back by"), null=True, blank=True)
 
     class Meta:
         ordering = ["added_at", "id"]
@@ -430,6 +442,55 @@ class RequestAssist(models.Model):
 
     def __str__(self):
         return f"{self.request_id}:{self.unit_id}:{self.kind}"
+
+
+class HoldingEnd(models.TextChoices):
+    """How a holder's stretch ended (the request moved on, or left the queue before acceptance)."""
+
+    ESCALATED = "escalated", _("escalated")
+    DISPATCHED = "dispatched", _("dispatched elsewhere")
+    RETURNED = "returned", _("returned to the dispatcher (退单)")
+    REASSIGNED = "reassigned", _("reassigned")
+    MERGED = "merged", _("merged into another request")
+
+
+class RequestHolding(models.Model):
+    """One holder's stretch of a request: the level (and, at the department level, the unit) that had
+    it, from when to when, the acceptance window it had and whether it met it. The response rate is
+    read from these rows, so a window that passed is charged to the holder that let it pass even after
+    the request moved up (holdings.py writes them with every change of holder; docs/rates.md)."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="holdings")
+    level = models.PositiveSmallIntegerField(choices=HandlingLevel.choices)
+    unit = models.ForeignKey(
+        HandlingUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="holdings"
+    )
+    path = PathField()  # the request's place: the holder at `level` is its ancestor there
+    started_at = models.DateTimeField()
+    accept_by = models.DateTimeField(db_index=True)  # the window this holder had
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # None: still holds it
+    ended_how = models.CharField(max_length=12, choices=HoldingEnd.choices, blank=True)
+    # accepted in time (True), let the window pass (False); None: not known yet, or it passed the request
+    # on before its window closed (neither). Written on acceptance and at the end; metrics.py reads the
+    # times, which say the same and also cover a window that passed while still held.
+    met = models.BooleanField(null=True, blank=True)
+    backfilled = models.BooleanField(default=False)  # rebuilt from the timeline by a migration
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("holding")
+        verbose_name_plural = _("holdings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"], condition=models.Q(ended_at__isnull=True), name="one_open_holding"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request_id}:{self.level}:{self.unit_id or ''}"
 
 
 class RequestEvent(models.Model):

@@ -113,7 +113,7 @@ def rates(request):
         first=first,
         last=last,
         query=urlencode(params),
-        names=metrics.rate_names(table.rules),
+        columns=[metrics.rate_names(table.rules)[key] for key in table.keys],
         definitions=metrics.definitions(table.rules),
         others=[p for p in top_places_for_user(user, "requests.view") if p.pk != place.pk][:20],
         callbacks=callbacks.summary_for_place(user, place, *instants),

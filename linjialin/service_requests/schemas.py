@@ -234,6 +234,14 @@ class RatesOut(Schema):
     satisfaction: RateOut
     signoff: RateOut
     completion: RateOut
+    checkin: RateOut | None = Field(
+        None,
+        description="called units (吹哨, co-handling) that reported for duty (报到) in time (in response)",
+    )
+    report_back: RateOut | None = Field(
+        None,
+        description="called units that reported back by the request's resolution deadline; part of response",
+    )
     score: Decimal | None
     score_formula: str
 
@@ -262,9 +270,12 @@ class RatesReport(Schema):
     period_to: datetime
     total: RatesOut
     children: list[PlaceRatesOut]
-    by_level: list[LevelRatesOut] = Field(description="the same requests per current handling level")
+    by_level: list[LevelRatesOut] = Field(
+        description="per handling level: response per level that held each window, the rest per current level"
+    )
     by_unit: list[UnitRatesOut] = Field(
-        default_factory=list, description="the same requests per owning handling unit (department level)"
+        default_factory=list,
+        description="per handling unit: the windows it held or was called to, the requests it owns",
     )
 
 

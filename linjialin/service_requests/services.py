@@ -21,7 +21,7 @@ from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
 
-from . import intake, notices, time_limits
+from . import holdings, intake, notices, time_limits
 from .models import (
     OPEN_STATES,
     AssistKind,
@@ -29,8 +29,10 @@ from .models import (
     Channel,
     HandlingLevel,
     HandlingUnit,
+    HoldingEnd,
     RequestAssist,
     RequestEvent,
+    RequestHolding,
     RequestRules,
     RequestType,
     Satisfaction,
@@ -268,10 +270,12 @@ def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEv
         for event in events:
             event.request = req
         insert_rows(RequestEvent, events)
+        holdings.start(req, at=now)
         submitted.object_id, submitted.object_repr = str(req.pk), str(req)[:200]
         audit.append(submitted)
         return
-    sql, params, marks = _submitted_statement(req, day, events, submitted)
+    holding = holdings.new_holding(req, now)  # the first holder and its window, in the same statement
+    sql, params, marks = _submitted_statement(req, day, events, [holding] if holding else [], submitted)
     with connection.cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(sql, params)
@@ -289,7 +293,9 @@ def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEv
     audit.appended(submitted, audit_row, {marks["id"]: str(n), marks["number"]: number})
 
 
-def _submitted_statement(req: ServiceRequest, day: str, events: list[RequestEvent], submitted):
+def _submitted_statement(
+    req: ServiceRequest, day: str, events: list[RequestEvent], held: list[RequestHolding], submitted
+):
     """PostgreSQL: the one statement of _insert_submitted, its parameters, and the audit placeholders."""
     qn = connection.ops.quote_name
     marks = {"id": audit.placeholder("id"), "number": audit.placeholder("number")}
@@ -305,14 +311,18 @@ def _submitted_statement(req: ServiceRequest, day: str, events: list[RequestEven
         columns, values = row_values(RequestEvent, event, with_pk=False)
         del values[columns.index(qn("request_id"))]  # s.n
         params += values
-    return _submitted_sql(len(events), ctes), params, marks
+    for holding in held:
+        columns, values = row_values(RequestHolding, holding, with_pk=False)
+        del values[columns.index(qn("request_id"))]  # s.n
+        params += values
+    return _submitted_sql(len(events), ctes, len(held)), params, marks
 
 
 @functools.cache
-def _submitted_sql(n_events: int, audit_ctes: str) -> str:
-    """The statement of _submitted_statement for this many timeline events (once per process and shape).
-    The request and its events are written only with the chain head (FROM audit_h): never without their
-    audit event."""
+def _submitted_sql(n_events: int, audit_ctes: str, n_holdings: int = 0) -> str:
+    """The statement of _submitted_statement for this many timeline events and holdings (its first holder
+    and window: 0 or 1), once per process and shape. The request, its events and its holding are written
+    only with the chain head (FROM audit_h): never without their audit event."""
     qn = connection.ops.quote_name
 
     def typed(model, replaced: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -333,6 +343,11 @@ def _submitted_sql(n_events: int, audit_ctes: str) -> str:
         rows = " UNION ALL ".join([f"SELECT {', '.join(exprs)} FROM s, audit_h"] * n_events)  # noqa: S608
         table = qn(RequestEvent._meta.db_table)
         sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) {rows})"
+    if n_holdings:
+        columns, exprs = typed(RequestHolding, {qn("request_id"): "s.n"})
+        rows = " UNION ALL ".join([f"SELECT {', '.join(exprs)} FROM s, audit_h"] * n_holdings)  # noqa: S608
+        table = qn(RequestHolding._meta.db_table)
+        sql += f", h AS (INSERT INTO {table} ({', '.join(columns)}) {rows})"
     return sql + " SELECT s.n, s.number, a.id, a.seq, a.prev_hash, a.hash FROM s LEFT JOIN audit_e a ON true"  # noqa: S608
 
 
@@ -520,6 +535,7 @@ def import_hotline_orders(actor, rows) -> tuple[list[ServiceRequest], list[tuple
             req.number = f"{timezone.localtime(now):%Y%m%d}{req.pk:06d}"
             ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
             stored[row.external_id] = req
+            holdings.start(req, at=now)
             _event(
                 req,
                 "submitted",
@@ -567,6 +583,7 @@ def accept_request(actor, req: ServiceRequest, *, note: str = "") -> ServiceRequ
     """首接负责: the accepting handler owns the request from now on."""
     with transaction.atomic():
         _move(actor, req, "accept", note=note, handler=actor, accepted_at=timezone.now())
+        holdings.accepted(req)
         notices.settle(req)
         notices.tell_requesters(
             req,
@@ -635,6 +652,7 @@ def escalate_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReque
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
             contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
+        holdings.hand_over(req, HoldingEnd.ESCALATED, at=now)
         notices.tell_new_owner(req, actor)
     return req
 
@@ -652,6 +670,7 @@ def return_request(actor, req: ServiceRequest, *, reason: str) -> ServiceRequest
     reason = _require_text(reason, "reason", _("Say why this request is not yours."))
     with transaction.atomic():
         _move(actor, req, "return", note=reason, handler=None)
+        holdings.end(req, HoldingEnd.RETURNED)
         notices.tell_returned(req, reason, actor)
     return req
 
@@ -691,6 +710,7 @@ def dispatch_request(
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
             contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
+        holdings.hand_over(req, HoldingEnd.DISPATCHED, at=now)
         notices.tell_new_owner(req, actor)
     return req
 
@@ -728,6 +748,7 @@ def reassign_request(
             accept_by=deadline(now, policy.accept_amount, policy.accept_unit),
             contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
         )
+        holdings.hand_over(req, HoldingEnd.REASSIGNED, at=now)
         notices.tell_new_owner(req, actor)
         notices.tell(
             [old_handler],
@@ -895,6 +916,7 @@ def merge_request(actor, req: ServiceRequest, *, into: ServiceRequest) -> Servic
         raise ValidationError({"into": _("Choose another open request to merge into.")})
     with transaction.atomic():
         _move(actor, req, "merge", data={"into": into.number}, merged_into=into)
+        holdings.end(req, HoldingEnd.MERGED)
         _merge_voices(actor, req, into)
         notices.settle(req)
     return req
@@ -1013,10 +1035,13 @@ def summon_units(actor, req: ServiceRequest, *, units, kind: str, note: str = ""
         raise ValidationError({"units": errors})
     now = timezone.now()
     names = [u.name_zh for u in units]
+    windows = holdings.assist_deadlines(req, kind, now, rules())  # 报到 and report back, scored
     with transaction.atomic():
         rows = RequestAssist.objects.bulk_create(
             [
-                RequestAssist(request=req, unit=u, kind=kind, note=note, added_by=actor, added_at=now)
+                RequestAssist(
+                    request=req, unit=u, kind=kind, note=note, added_by=actor, added_at=now, **windows
+                )
                 for u in units
             ]
         )
@@ -1266,6 +1291,7 @@ def unmerge_request(actor, req: ServiceRequest, *, reason: str) -> ServiceReques
             contact_by=deadline(now, policy.contact_amount, policy.contact_unit),
             resolve_by=deadline(now, policy.resolve_amount, policy.resolve_unit),
         )
+        holdings.hand_over(req, HoldingEnd.MERGED, at=now)  # a holder again, with a fresh window
         rows = CoRequester.objects.filter(request=parent).filter(Q(source=req) | Q(source__merged_into=req))
         rows.filter(user_id=req.requester_id).delete()
         rows.filter(source=req).update(request=req, source=None)

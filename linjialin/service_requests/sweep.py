@@ -73,7 +73,8 @@ from .due import (  # noqa: F401 (reminder_point: sweep.reminder_point stays imp
     remaining_share,
     reminder_point,
 )
-from .models import HandlingLevel, RequestEvent, ServiceRequest, State, TimeLimitPolicy
+from .holdings import hand_over_many
+from .models import HandlingLevel, HoldingEnd, RequestEvent, ServiceRequest, State, TimeLimitPolicy
 from .notices import nearest_supervisors
 from .policy_cache import policies as cached_policies
 from .workflow import workflow
@@ -292,6 +293,7 @@ def _escalate(
         changed += group
     if not changed:
         return
+    hand_over_many(changed, HoldingEnd.ESCALATED, at=now)  # the missed window stays charged below
     note = str(ESCALATED_NOTE)
     _timeline(changed, "escalate", note, lambda r: {"from_level": r.level + 1, "to_level": r.level})
     audit.record_many(
