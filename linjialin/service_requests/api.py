@@ -147,6 +147,7 @@ def _rates_out(r: metrics.Rates) -> dict:
         "resolution": rate(r.resolution),
         "satisfaction": rate(r.satisfaction),
         "signoff": rate(r.signoff),
+        "contact": rate(r.contact),
         "completion": rate(r.completion),
         "checkin": rate(r.checkin) if r.checkin else None,
         "report_back": rate(r.report_back) if r.report_back else None,

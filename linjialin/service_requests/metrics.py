@@ -48,6 +48,8 @@ FIELDS = (
     "submitted_at",
     "accept_by",
     "accepted_at",
+    "contact_by",
+    "contacted_at",
     "resolved_at",
     "solved",
     "satisfaction",
@@ -96,6 +98,7 @@ class Rates:
     resolution: Rate
     satisfaction: Rate
     signoff: Rate
+    contact: Rate  # first contact with the requester by its deadline
     completion: Rate
     score: Score
     checkin: Rate | None = None  # 报到 in time (the units called to a request); part of 响应率
@@ -103,7 +106,7 @@ class Rates:
 
     @property
     def cells(self) -> list[Rate]:
-        """The five rates in the order of the table (RATE_KEYS)."""
+        """The rates in the order of the table (RATE_KEYS)."""
         return [getattr(self, key) for key in RATE_KEYS]
 
     @property
@@ -137,7 +140,8 @@ def annotated(queryset, *extra: str):
 
 
 def relevant(queryset, start: datetime, end: datetime, *extra: str) -> list[dict]:
-    """Only rows that can count in [start, end): due, accepted, submitted or rated in the period (by the
+    """Only rows that can count in [start, end): due (for acceptance or contact), accepted, submitted or
+    rated in the period (by the
     requester or a co-requester); then one "voice" row per co-requester rating in the period, a copy of
     its request's row with the co-requester's answer (docs/rates.md: satisfaction is per voice)."""
     co_rated = CoRequester.objects.filter(rated_at__gte=start, rated_at__lt=end)
@@ -145,6 +149,7 @@ def relevant(queryset, start: datetime, end: datetime, *extra: str) -> list[dict
         annotated(queryset, *extra).filter(
             Q(accept_by__gte=start, accept_by__lt=end)
             | Q(accepted_at__gte=start, accepted_at__lt=end)
+            | Q(contact_by__gte=start, contact_by__lt=end)
             | Q(submitted_at__gte=start, submitted_at__lt=end)
             | Q(rated_at__gte=start, rated_at__lt=end)
             | Q(pk__in=co_rated.values("request_id"))
@@ -386,6 +391,18 @@ def rates_of_rows(
         % {"h": rules.signoff_hours, "n": signed, "d": len(sign_closed)},
         len(submitted) - len(sign_closed),
     )
+    # first contact: the requests whose contact deadline fell in the period and has passed
+    contact_due = [r for r in counted if _in(r["contact_by"], start, end)]
+    contact_closed = [r for r in contact_due if r["contact_by"] <= now]
+    reached = sum(
+        1 for r in contact_closed if r["contacted_at"] is not None and r["contacted_at"] <= r["contact_by"]
+    )
+    contact = Rate(
+        Decimal(reached),
+        len(contact_closed),
+        _("contacted in time %(n)d ÷ due for contact %(d)d") % {"n": reached, "d": len(contact_closed)},
+        len(contact_due) - len(contact_closed),
+    )
     days = timedelta(days=rules.completion_days)
     done_closed = [r for r in submitted if r["submitted_at"] + days <= now]
     done = sum(
@@ -405,6 +422,7 @@ def rates_of_rows(
         resolution,
         satisfaction,
         signoff,
+        contact,
         completion,
         composite(response, resolution, satisfaction, rules),
         checkin,
@@ -591,7 +609,7 @@ def _units(ids: set[int]) -> list[HandlingUnit]:
 
 
 # --- what the page and the exports say about the numbers --------------------------------------------
-RATE_KEYS = ("response", "resolution", "satisfaction", "signoff", "completion")
+RATE_KEYS = ("response", "resolution", "satisfaction", "signoff", "contact", "completion")
 # the parts of 响应率 that are the called units' (吹哨, co-handling): own columns when any unit was called
 ASSIST_KEYS = ("checkin", "report_back")
 
@@ -602,6 +620,7 @@ def rate_names(rules: RequestRules) -> dict[str, str]:
         "resolution": _("Resolution rate (解决率)"),
         "satisfaction": _("Satisfaction rate (满意率)"),
         "signoff": _("%(h)d-hour sign-off rate") % {"h": rules.signoff_hours},
+        "contact": _("First contact in time"),
         "completion": _("%(d)d-day completion rate") % {"d": rules.completion_days},
         "checkin": _("Reported for duty in time (报到)"),
         "report_back": _("Reported back in time (反馈)"),
@@ -625,6 +644,10 @@ def definitions(rules: RequestRules) -> list[tuple[str, str]]:
         % {"w": rules.basic_satisfaction_weight},
         "signoff": _("accepted within %(h)d clock hours of submission ÷ requests submitted in the period")
         % {"h": rules.signoff_hours},
+        "contact": _(
+            "requests whose requester was first contacted by the first-contact deadline ÷ requests whose "
+            "first-contact deadline passed in the period"
+        ),
         "completion": _(
             "resolved within %(d)d calendar days of submission ÷ requests submitted in the period"
         )

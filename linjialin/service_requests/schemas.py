@@ -233,6 +233,7 @@ class RatesOut(Schema):
     resolution: RateOut
     satisfaction: RateOut
     signoff: RateOut
+    contact: RateOut = Field(description="first contact with the requester by its deadline")
     completion: RateOut
     checkin: RateOut | None = Field(
         None,

@@ -322,7 +322,7 @@ def test_a_unit_called_to_a_request_resolved_before_its_window_is_not_charged(
 
 # --- the backfill migration ----------------------------------------------------------------------------
 def backfill():
-    migration = importlib.import_module("linjialin.service_requests.migrations.0016_holdings")
+    migration = importlib.import_module("linjialin.service_requests.migrations.0018_holdings")
     migration.backfill(apps, None)
 
 
