@@ -133,8 +133,8 @@ def sweep(now: datetime | None = None) -> SweepReport:
     with override(settings.LANGUAGE_CODE):  # timeline notes and audit reasons; notices per recipient
         recipients = _Recipients()
         _acceptance_timeouts(now, report, recipients)
-        _overdue_resolutions(now, report, recipients)
-        _overdue_contacts(now, report, recipients)
+        _overdue("resolve", now, report, recipients)
+        _overdue("contact", now, report, recipients)
         _reminders(now, report, recipients)
     if report.escalated or report.supervised or report.reminded:
         logger.info(
@@ -340,10 +340,17 @@ def _settle_moved(rows: list[ServiceRequest], recipients: _Recipients) -> None:
         settle(subjects, kinds=ACT_KINDS, keep=keep)
 
 
-# --- 2. resolution overdue -------------------------------------------------------------------------------
-def _overdue_resolutions(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
-    due = ServiceRequest.objects.filter(state__in=RESOLVE_STATES, resolve_by__lt=now, supervised=False)
-    ids = list(due.order_by("resolve_by").values_list("pk", flat=True)[: BATCH + 1])
+# --- 2. resolution and first contact overdue ------------------------------------------------------------
+_WATCHED = {"resolve": RESOLVE_STATES, "contact": CONTACT_STATES}  # limit → the states it is watched in
+
+
+def _overdue(limit: str, now: datetime, report: SweepReport, recipients: _Recipients) -> None:
+    """Requests past their `limit` deadline and not yet under 督办 are put under it (one batch)."""
+    deadline = _DEADLINE_OF[limit]
+    due = ServiceRequest.objects.filter(
+        state__in=_WATCHED[limit], supervised=False, **{f"{deadline}__lt": now}
+    )
+    ids = list(due.order_by(deadline).values_list("pk", flat=True)[: BATCH + 1])
     if not ids:
         return
     report.more |= len(ids) > BATCH
@@ -351,21 +358,7 @@ def _overdue_resolutions(now: datetime, report: SweepReport, recipients: _Recipi
     with transaction.atomic():
         rows = _locked(due, ids)
         report.skipped += len(ids) - len(rows)
-        _supervise(rows, "resolve", report, recipients)
-
-
-# --- 3. first contact overdue ----------------------------------------------------------------------------
-def _overdue_contacts(now: datetime, report: SweepReport, recipients: _Recipients) -> None:
-    due = ServiceRequest.objects.filter(state__in=CONTACT_STATES, contact_by__lt=now, supervised=False)
-    ids = list(due.order_by("contact_by").values_list("pk", flat=True)[: BATCH + 1])
-    if not ids:
-        return
-    report.more |= len(ids) > BATCH
-    ids = ids[:BATCH]
-    with transaction.atomic():
-        rows = _locked(due, ids)
-        report.skipped += len(ids) - len(rows)
-        _supervise(rows, "contact", report, recipients)
+        _supervise(rows, limit, report, recipients)
 
 
 _DEADLINE_OF = {"accept": "accept_by", "contact": "contact_by", "resolve": "resolve_by"}
