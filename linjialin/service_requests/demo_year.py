@@ -85,6 +85,7 @@ class Fate:
     unsatisfied: int = 0  # 不满意 this many times (each reopens; past the maximum: supervised)
     rating: str = Satisfaction.SATISFIED
     silent: bool = False  # the resident never rates: called back by staff after the wait
+    unreachable: bool = False  # nobody answers a call-back: closed as unreachable after the last try
     hold: Callable[[ServiceRequest], bool] | None = None  # stop here (the demo logins' work today)
     slow: float = 1.0  # multiplies the delays
 
@@ -274,6 +275,7 @@ class _Loop:
         )
         f.slow = rng.choice((0.5, 1, 1, 1, 1.5, 2))
         f.silent = rng.random() < 0.08
+        f.unreachable = rng.random() < 0.03
         return f
 
     def pick_category(self, rng: random.Random, month: int) -> Category:
@@ -649,7 +651,7 @@ class _Loop:
         if caller is None:
             self.counts["callback_no_caller"] += 1
             return
-        if self.rng.random() < 0.12:  # nobody answers: tried again after the retry wait
+        if f.unreachable or self.rng.random() < 0.12:  # nobody answers: tried again after the retry wait
             ok = self.attempt(
                 lambda: callbacks.record_callback(caller, req, reached=False, words="无人接听"),
                 "callback_unanswered",
@@ -690,6 +692,17 @@ class _Loop:
         req = ServiceRequest.objects.select_related("place").get(pk=rid)
         caller = self.caller_for(req)
         if caller is None:
+            return
+        if self.rng.random() < 0.1:  # the call finds the problem back: reopened, handled again
+            ok = self.attempt(
+                lambda: callbacks.record_callback(
+                    caller, req, reached=True, solved=False, satisfaction=Satisfaction.UNSATISFIED,
+                    words="过了几天问题又出现了，还没解决",
+                ),
+                "sample_reopened",
+            )  # fmt: skip
+            if ok and ServiceRequest.objects.filter(pk=rid, state=S.IN_PROGRESS).exists():
+                self.next(rid, 8)
             return
         rating = req.satisfaction if self.rng.random() < 0.9 else Satisfaction.BASICALLY
         self.attempt(
