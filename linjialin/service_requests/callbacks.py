@@ -290,17 +290,11 @@ def _sample_not_satisfied(actor, req: ServiceRequest, words: str, rules) -> None
             actor=actor,
         )
         return
-    ServiceRequest.objects.filter(pk=req.pk).update(supervised=True)
-    req.supervised = True
-    services._event(req, "supervised", actor, words)
-    audit.record("request.supervised", actor=actor, obj=req, reason=words[:500])
-    notices.tell(
-        [*notices.owners(req), *notices.supervisors_above(req)],
+    services.supervise_unsatisfied(
+        actor,
         req,
-        "request.supervised",
+        words,
         gettext_lazy("Request %(number)s is under supervision (督办): the call-back found it not solved"),
-        words[:500],
-        actor=actor,
     )
 
 

@@ -852,6 +852,23 @@ def decide_extension(actor, req: ServiceRequest, *, grant: bool, note: str = "")
 
 
 # --- after resolution -------------------------------------------------------------------------------
+def supervise_unsatisfied(actor, req: ServiceRequest, note: str, title) -> None:
+    """Past the maximum of reopens a 不满意 puts the request under 督办: its owners and the level above
+    are told (`title`). Called in the caller's transaction (a rating or a call-back)."""
+    ServiceRequest.objects.filter(pk=req.pk).update(supervised=True)
+    req.supervised = True
+    _event(req, "supervised", actor, note)
+    audit.record("request.supervised", actor=actor, obj=req, reason=note[:500])
+    notices.tell(
+        [*notices.owners(req), *notices.supervisors_above(req)],
+        req,
+        "request.supervised",
+        title,
+        note[:500],
+        actor=actor,
+    )
+
+
 def rate_request(
     actor, req: ServiceRequest, *, solved: bool, satisfaction: str, comment: str = ""
 ) -> ServiceRequest:
@@ -884,19 +901,13 @@ def rate_request(
                 actor=actor,
             )
         else:
-            ServiceRequest.objects.filter(pk=req.pk).update(supervised=True)
-            req.supervised = True
-            _event(req, "supervised", actor, comment)
-            audit.record("request.supervised", actor=actor, obj=req, reason=comment[:500])
-            notices.tell(
-                [*notices.owners(req), *notices.supervisors_above(req)],
+            supervise_unsatisfied(
+                actor,
                 req,
-                "request.supervised",
+                comment,
                 gettext_lazy(
                     "Request %(number)s is under supervision (督办): the requester is still not satisfied"
                 ),
-                comment[:500],
-                actor=actor,
             )
         from linjialin.notifications.services import mark_subject_read, subject_of
 
