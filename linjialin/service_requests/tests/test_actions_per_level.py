@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from linjialin.service_requests import services
-from linjialin.service_requests.models import HandlingLevel, ServiceRequest, State
+from linjialin.service_requests.models import HandlingLevel, HandlingUnit, ServiceRequest, State
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +114,16 @@ def test_the_leaders_other_actions_are_not_called_desk_actions(
     assert "Other actions" in leader and "Desk actions" not in leader
     desk = login(subdistrict_dispatcher).get(reverse("requests:detail", args=[req.pk])).content.decode()
     assert "Desk actions" in desk
+
+
+def test_a_unit_the_leader_may_call_in_does_not_make_his_actions_desk_actions(
+    login, tree, resident_a, entrance_leader_a
+):
+    """Calling in a co-handling unit is the owner's, not the desk's: his heading stays 'Other actions'."""
+    HandlingUnit.objects.create(
+        code="water", name_zh="自来水公司", place=tree.subdistrict, path=tree.subdistrict.path
+    )
+    req = at_state(tree, resident_a, entrance_leader_a, State.ACCEPTED)
+    assert page(login(entrance_leader_a), req)["may_co_handle"]
+    leader = login(entrance_leader_a).get(reverse("requests:detail", args=[req.pk])).content.decode()
+    assert "Other actions" in leader and "Desk actions" not in leader
