@@ -10,6 +10,7 @@ import json
 import typing
 from collections import defaultdict
 
+import pytest
 from pydantic import BaseModel, WithJsonSchema
 
 from linjialin.api import api
@@ -228,3 +229,34 @@ def test_every_free_text_input_has_a_maximum_length(client):
         if free_text(prop)
     ]
     assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "model", "column"),
+    [
+        ("SubmitIn", "description", "service_requests.ServiceRequest", "description"),
+        ("SubmitIn", "contact_name", "service_requests.ServiceRequest", "contact_name"),
+        ("SubmitIn", "contact_mobile", "service_requests.ServiceRequest", "contact_mobile"),
+        ("SubmitIn", "client_token", "service_requests.ServiceRequest", "client_token"),
+        ("SubmitIn", "category", "service_requests.Category", "code"),
+        ("RecategoriseIn", "category", "service_requests.Category", "code"),
+        ("ExtensionIn", "reason", "service_requests.ServiceRequest", "extension_reason"),
+        ("ApplyIn", "title", "mediation.Case", "title"),
+        ("ApplyIn", "facts", "mediation.Case", "facts"),
+        ("ApplyIn", "other_party_name", "mediation.CaseParty", "name"),
+        ("ApplyIn", "other_party_mobile", "mediation.CaseParty", "mobile"),
+        ("PostIn", "text", "mutual_aid.Post", "text"),
+        ("RespondIn", "note", "mutual_aid.Response", "note"),
+        ("UnmaskIn", "reason", "core.AuditEvent", "reason"),
+        ("AuditFilters", "action", "core.AuditEvent", "action"),
+        ("AuditFilters", "path", "core.AuditEvent", "path"),
+    ],
+)
+def test_a_text_input_is_no_longer_than_the_column_it_is_stored_in(client, schema, field, model, column):
+    """PostgreSQL refuses a value longer than its column (a 500 if the API let it through)."""
+    from django.apps import apps
+
+    document = client.get("/api/v1/openapi.json").json()
+    prop = document["components"]["schemas"][schema]["properties"][field]
+    limit = max(o.get("maxLength", 0) for o in prop.get("anyOf", [prop]))
+    assert limit == apps.get_model(model)._meta.get_field(column).max_length
