@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from ninja import Path, Router
+from ninja import Router
 
-from linjialin.core.api import GUARDED_READ_ERRORS, Error
+from linjialin.core.api import GUARDED_READ_ERRORS, Error, path_id
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
 from linjialin.places import selectors as place_selectors
@@ -19,7 +17,7 @@ from .schemas import CoverageOut, GrantPlaceOut, MeOut, RoleOut
 
 router = Router(tags=["accounts"])
 
-Id = Annotated[int, Path(description="id")]
+Id = path_id("place id")
 
 
 @router.get("/me", response={200: MeOut, 401: Error}, summary="The signed-in user and their roles")

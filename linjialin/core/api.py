@@ -5,13 +5,17 @@ core knows no domain app; the scope policy reaches it through `user.scope_for(pe
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
+from pydantic import AfterValidator
 
 from . import audit
 from .errors import Conflict
@@ -24,9 +28,45 @@ class Error(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
+# The largest id an id column holds (BIGINT, SQLite's INTEGER): a larger number in a path, a query or
+# a body is a 422 naming the field, never a number the database driver cannot convert (a 500).
+ID_MAX = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=ID_MAX)]
+
+
+# Dates and times a caller may send: wide enough for any real question, narrow enough that every
+# moment converts to UTC and back (year 1 or 9999 overflows) and has an RFC 3339 offset in Beijing
+# time (before 1901 the zone's offset is local mean time, +08:05:43, which no date-time format holds).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+# the same window in the OpenAPI document (a date-time format has no bounds of its own), so generated
+# "valid" dates are ones the API accepts
+YEARS = r"^(19[7-9][0-9]|2[0-9]{3})-"
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"pattern": YEARS})]
+
+
+def _within_range(value: datetime) -> datetime:
+    """A naive time is Beijing time (the site's zone); the day as written falls between FIRST_DAY and
+    LAST_DAY, so converting it to UTC never overflows."""
+    if not FIRST_DAY <= value.date() <= LAST_DAY:
+        message = _("Give a time between %(first)s and %(last)s.")
+        raise ValueError(message % {"first": FIRST_DAY, "last": LAST_DAY})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+Moment = Annotated[datetime, AfterValidator(_within_range), Field(json_schema_extra={"pattern": YEARS})]
+
+
+def path_id(description: str = "id"):
+    """The type of an id in a URL path: a positive number within the id columns' range."""
+    return Annotated[int, Path(ge=1, le=ID_MAX, description=description)]
+
+
 # The error answers each kind of endpoint can give (spread into `response={200: X, **ERRORS}`):
-# 401 not signed in; 403 visible but not allowed; 404 missing or outside the caller's scope;
-# 422 a parameter that does not parse (e.g. an id that is not a number).
+# 400 a body that is not JSON (every operation that reads a body); 401 not signed in;
+# 403 visible but not allowed (and, for a session without its CSRF token, any unsafe method);
+# 404 missing or outside the caller's scope; 422 a parameter that does not parse or is out of bounds.
+BODY_ERRORS = {400: Error}
 READ_ERRORS = {401: Error, 404: Error, 422: Error}
 GUARDED_READ_ERRORS = {401: Error, 403: Error, 404: Error, 422: Error}
 LIST_ERRORS = {401: Error, 403: Error, 422: Error}
@@ -60,6 +100,19 @@ def install_error_handlers(api) -> None:
             fields.setdefault(".".join(loc) or "request", []).append(str(error.get("msg", "")))
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
         return api.create_response(request, {"detail": detail, "fields": fields}, status=422)
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc):
+        # ninja's own refusals (a body that is not JSON, a session POST without its CSRF token) in the
+        # documented Error shape and the caller's language; an endpoint's own HttpError keeps its text
+        message = str(exc)
+        if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+            message = _("The request body is not valid JSON.")
+        elif exc.status_code == 403 and message == "CSRF check Failed":
+            message = _(
+                "The CSRF token is missing or wrong: send the csrftoken cookie's value in X-CSRFToken."
+            )
+        return api.create_response(request, {"detail": message, "fields": {}}, status=exc.status_code)
 
     @api.exception_handler(Conflict)
     def _conflict(request, exc):
@@ -95,11 +148,11 @@ class AuditPage(Schema):
 
 
 class AuditFilters(Schema):
-    actor: int | None = Field(None, ge=1, description="user id of the actor")
+    actor: int | None = Field(None, ge=1, le=ID_MAX, description="user id of the actor")
     action: str | None = Field(None, max_length=64, description="exact action, or a prefix ending in '.'")
     path: str | None = Field(None, max_length=64, description="events at this place path and below")
-    from_: datetime | None = Field(None, alias="from", description="events at or after this time")
-    to: datetime | None = Field(None, description="events before this time")
+    from_: Moment | None = Field(None, alias="from", description="events at or after this time")
+    to: Moment | None = Field(None, description="events before this time")
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=10_000_000)
 

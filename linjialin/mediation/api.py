@@ -8,12 +8,10 @@ again answers 200 with the first case).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.utils import timezone
-from ninja import Path, Query, Router, Status
+from ninja import Query, Router, Status
 
-from linjialin.core.api import Error
+from linjialin.core.api import BODY_ERRORS, Error, path_id
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.places.selectors import get_place_for_user
 
@@ -24,10 +22,10 @@ from .services import cases as services
 
 router = Router(tags=["mediation"])
 
-Id = Annotated[int, Path(description="case id")]
+Id = path_id("case id")
 LIST = {401: Error, 422: Error}
 READ = {401: Error, 404: Error, 422: Error}
-APPLY = {401: Error, 403: Error, 404: Error, 422: Error}
+APPLY = {**BODY_ERRORS, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
 def _out(case: Case, today=None, rules=None) -> dict:

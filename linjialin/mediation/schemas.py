@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from linjialin.core.api import ID_MAX
+
 from .models import CaseState, DisputeType
 
 TEXT = r"\S"  # at least one character that is not a space
@@ -99,7 +101,7 @@ class CaseDetailOut(CaseOut):
 
 
 class ApplyIn(Schema):
-    household_id: int = Field(..., ge=1, description="your household (where you may apply)")
+    household_id: int = Field(..., ge=1, le=ID_MAX, description="your household (where you may apply)")
     dispute_type: DisputeType
     title: str = Field(..., max_length=100, pattern=TEXT)
     facts: str = Field(..., max_length=5000, pattern=TEXT)

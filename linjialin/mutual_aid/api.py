@@ -11,13 +11,11 @@ rate limits included).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Path, Query, Router, Status
+from ninja import Query, Router, Status
 
-from linjialin.core.api import Error
+from linjialin.core.api import BODY_ERRORS, Error, path_id
 from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.places.selectors import get_place_for_user
 
@@ -28,10 +26,10 @@ from .services import posts as services
 
 router = Router(tags=["mutual aid"])
 
-Id = Annotated[int, Path(description="post id")]
+Id = path_id("post id")
 LIST = {401: Error, 422: Error}
-CREATE = {401: Error, 403: Error, 404: Error, 422: Error}
-MOVE = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+CREATE = {**BODY_ERRORS, 401: Error, 403: Error, 404: Error, 422: Error}
+MOVE = {**BODY_ERRORS, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
 
 
 def _out(user, post: Post, *, homes=None, contact=None) -> dict:

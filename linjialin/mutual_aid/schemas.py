@@ -5,15 +5,27 @@ you; the other side's chosen contact appears only for the author and the chosen 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import WithJsonSchema
+
+from linjialin.core.api import ID_MAX
 
 from .models import AidCategory, Kind, Reach, Urgency
 
 TEXT = r"\S"  # at least one character that is not a space
 
+# A post's urgency has no "risk" step: described under its own name, because the OpenAPI document keeps
+# one schema per name and requests have an `Urgency` of their own.
+PostUrgency = Annotated[
+    Urgency, WithJsonSchema({"title": "PostUrgency", "type": "string", "enum": list(Urgency.values)})
+]
 
-class ContactOut(Schema):
+
+class HandoffContactOut(Schema):
+    """The other side's chosen contact after the pick (never the real mobile)."""
+
     side: str = Field(description='whose contact this is: "requester" or "helper"')
     kind: str = Field(description='"relay" (the platform relay, never the real mobile) or "door"')
     value: str = Field(description='"95013 转 1234" or the door number')
@@ -40,7 +52,7 @@ class PostOut(Schema):
     parent_id: int | None = Field(description="the post this one was passed on from")
     responses: int | None = Field(description="offers of help so far (the author and moderators only)")
     my_response: str | None = Field(description="the state of your own offer of help, if any")
-    contact: ContactOut | None = Field(description="after the pick, for the two sides only")
+    contact: HandoffContactOut | None = Field(description="after the pick, for the two sides only")
 
 
 class PostPage(Schema):
@@ -60,19 +72,22 @@ class PostFilters(Schema):
 
 class PostIn(Schema):
     household_id: int | None = Field(
-        None, ge=1, description="for whom (default: your household; a 楼门长 may post for one they cover)"
+        None,
+        ge=1,
+        le=ID_MAX,
+        description="for whom (default: your household; a 楼门长 may post for one they cover)",
     )
     kind: Kind
     category: AidCategory
     text: str = Field(..., max_length=500, pattern=TEXT)
-    urgency: Urgency = Urgency.NORMAL
+    urgency: PostUrgency = Urgency.NORMAL
     max_reach: Reach = Reach.COMMUNITY
     expires_in_hours: int | None = Field(None, ge=1, le=336)
     client_token: str = Field("", max_length=64, description="the same token twice makes one post")
 
 
 class RespondIn(Schema):
-    household_id: int | None = Field(None, ge=1, description="your household (default: your home)")
+    household_id: int | None = Field(None, ge=1, le=ID_MAX, description="your household (default: your home)")
     note: str = Field("", max_length=200)
 
 

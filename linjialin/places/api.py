@@ -6,14 +6,12 @@ object is visible but the action is not allowed.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Path, Router
+from ninja import Router
 
-from linjialin.core.api import GUARDED_READ_ERRORS, READ_ERRORS, Error
+from linjialin.core.api import BODY_ERRORS, GUARDED_READ_ERRORS, READ_ERRORS, Error, path_id
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.core.scope import scope_for
 
@@ -24,8 +22,8 @@ from .schemas import ChildOut, EntranceProfileOut, PlaceOut, ResidentOut, TagOut
 router = Router(tags=["places"])
 residents_router = Router(tags=["residents"])
 
-# an id that is a number but names nothing (0, -1, 2**70) is simply "not found"
-Id = Annotated[int, Path(description="id")]
+# an id in range that names nothing is "not found"; 0, -1 or 2**70 name nothing any id column holds: 422
+Id = path_id("id")
 
 
 @router.get("/{place_id}", response={200: PlaceOut, **READ_ERRORS}, summary="One place with totals below it")
@@ -88,7 +86,7 @@ def get_residents(request, place_id: Id):
 
 @residents_router.post(
     "/{resident_id}/unmask",
-    response={200: UnmaskOut, 401: Error, 403: Error, 404: Error, 422: Error},
+    response={200: UnmaskOut, **BODY_ERRORS, 401: Error, 403: Error, 404: Error, 422: Error},
     summary="Full mobile and ID number (needs a reason; audited)",
 )
 def unmask(request, resident_id: Id, payload: UnmaskIn):

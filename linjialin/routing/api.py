@@ -7,18 +7,22 @@ from __future__ import annotations
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
-from linjialin.core.api import Error
+from linjialin.core.api import BODY_ERRORS, ID_MAX, Error
 from linjialin.places.selectors import get_place_for_user
 
 from . import selectors
 
 router = Router(tags=["routing"])
 ANSWERS = {401: Error, 404: Error, 422: Error}
+# a POST with a session also needs its CSRF token (403 without it)
+POST_ANSWERS = {**BODY_ERRORS, **ANSWERS, 403: Error}
 
 
 class SuggestIn(Schema):
     text: str = Field(..., max_length=2000, description="what the request says (normalised before use)")
-    place: int | None = Field(None, ge=1, description="the place it is about (id), to check the default unit")
+    place: int | None = Field(
+        None, ge=1, le=ID_MAX, description="the place it is about (id), to check the default unit"
+    )
 
 
 class SuggestionOut(Schema):
@@ -76,7 +80,7 @@ def suggest_get(request, q: Query[SuggestIn]):
 
 
 @router.post(
-    "/suggest", response={200: list[SuggestionOut], **ANSWERS}, summary="Suggest categories (long text)"
+    "/suggest", response={200: list[SuggestionOut], **POST_ANSWERS}, summary="Suggest categories (long text)"
 )
 def suggest_post(request, payload: SuggestIn):
     """The same as GET, with the text in the body (for long texts)."""

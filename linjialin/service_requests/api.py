@@ -8,18 +8,17 @@ Authentication: the session cookie, or a bearer token for integrations (linjiali
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from linjialin.accounts.scope import granted_place
-from linjialin.core.api import Error
+from linjialin.core.api import BODY_ERRORS, ID_MAX, Day, Error, path_id
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
 from linjialin.places.selectors import get_place_for_user, place_by_id
@@ -59,11 +58,12 @@ from .workflow import workflow
 
 router = Router(tags=["requests"])
 
-Id = Annotated[int, Path(description="request id")]
+Id = path_id("request id")
+AssistId = path_id("id of the called unit's assist")
 LIST = {401: Error, 422: Error}
 READ = {401: Error, 404: Error, 422: Error}
-SUBMIT = {401: Error, 403: Error, 404: Error, 422: Error}
-MOVE = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+SUBMIT = {**BODY_ERRORS, 401: Error, 403: Error, 404: Error, 422: Error}
+MOVE = {**BODY_ERRORS, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
 
 
 def _out(req: ServiceRequest) -> dict:
@@ -126,9 +126,9 @@ def _detail(user, req: ServiceRequest) -> dict:
 
 # --- rates (before /{id} so "rates" is never read as an id) --------------------------------------
 class RatesQuery(Schema):
-    place: int = Field(..., ge=1, description="place id: the rates there and per child place")
-    from_: date | None = Field(None, alias="from", description="first day (default: the 1st of this month)")
-    to: date | None = Field(None, description="last day, inclusive (default: today); from/to may be swapped")
+    place: int = Field(..., ge=1, le=ID_MAX, description="place id: the rates there and per child place")
+    from_: Day | None = Field(None, alias="from", description="first day (default: the 1st of this month)")
+    to: Day | None = Field(None, description="last day, inclusive (default: today); from/to may be swapped")
 
 
 def _rates_out(r: metrics.Rates) -> dict:
@@ -196,7 +196,7 @@ def get_rates(request, q: Query[RatesQuery]):
 
 
 class UnitsQuery(Schema):
-    place: int | None = Field(None, ge=1, description="only the units serving this place (id)")
+    place: int | None = Field(None, ge=1, le=ID_MAX, description="only the units serving this place (id)")
 
 
 @router.get("/units", response={200: list[UnitOut], **READ}, summary="Handling units")
@@ -471,7 +471,7 @@ def _assist(request, request_id, assist_id) -> RequestAssist:
     response={200: RequestDetailOut, **MOVE},
     summary="报到: your unit reports for duty",
 )
-def check_in(request, request_id: Id, assist_id: int, payload: CheckInIn):
+def check_in(request, request_id: Id, assist_id: AssistId, payload: CheckInIn):
     assist = services.check_in(request.auth, _assist(request, request_id, assist_id), note=payload.note)
     return _detail(request.auth, assist.request)
 
@@ -481,7 +481,7 @@ def check_in(request, request_id: Id, assist_id: int, payload: CheckInIn):
     response={200: RequestDetailOut, **MOVE},
     summary="Your unit reports back to the owner",
 )
-def report_back(request, request_id: Id, assist_id: int, payload: ReportBackIn):
+def report_back(request, request_id: Id, assist_id: AssistId, payload: ReportBackIn):
     assist = services.report_back(
         request.auth, _assist(request, request_id, assist_id), report=payload.report
     )

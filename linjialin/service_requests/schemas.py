@@ -8,10 +8,11 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from linjialin.core.api import ID_MAX, DbId
+
 from .models import Channel, RequestType, Satisfaction, State, Urgency
 
 TEXT = r"\S"  # at least one character that is not a space
-ID_MAX = 2**63 - 1  # the largest id a database column holds: a larger number is a 422, not a crash
 
 
 class RequestOut(Schema):
@@ -49,7 +50,10 @@ class EventOut(Schema):
     data: dict
 
 
-class ContactOut(Schema):
+class RequesterContactOut(Schema):
+    """Who asked and how to reach them: the contact given with the request, else the requester's account.
+    Both are masked (张*, 138****1234) unless `masked` is false."""
+
     name: str
     mobile: str
     masked: bool = Field(description="true unless you are the owning handler, a dispatcher or the requester")
@@ -58,7 +62,10 @@ class ContactOut(Schema):
 class RequestDetailOut(RequestOut):
     unit_id: int | None = Field(None, description="the owning unit at the department level (首接负责)")
     assists: list[AssistOut] = Field(default_factory=list, description="co-handling and summoned units")
-    contact: ContactOut
+    contact: RequesterContactOut = Field(
+        description="the requester's name and mobile; in full only for the owning handler, a dispatcher and "
+        "the requester (the full view by staff is audited)"
+    )
     timeline: list[EventOut]
     transitions: list[str] = Field(description="the transitions you may make now")
 
@@ -140,7 +147,9 @@ class ReasonIn(Schema):
 
 class DispatchIn(Schema):
     level: int = Field(..., ge=0, le=4, description="0 department (give unit_id) … 4 entrance")
-    unit_id: int | None = Field(None, ge=1, description="the handling unit, at the department level")
+    unit_id: int | None = Field(
+        None, ge=1, le=ID_MAX, description="the handling unit, at the department level"
+    )
     note: str = Field("", max_length=2000)
 
 
@@ -152,7 +161,7 @@ class ReassignIn(Schema):
 
 class SummonIn(Schema):
     kind: Literal["whistle", "co_handle"] = Field(..., description="吹哨 or co-handling units")
-    unit_ids: list[int] = Field(..., min_length=1, max_length=20)
+    unit_ids: list[DbId] = Field(..., min_length=1, max_length=20)
     note: str = Field("", max_length=2000)
 
 
@@ -216,7 +225,7 @@ class WithdrawIn(Schema):
 
 
 class MergeIn(Schema):
-    into: int = Field(..., ge=1, description="id of the request to merge into")
+    into: int = Field(..., ge=1, le=ID_MAX, description="id of the request to merge into")
 
 
 class RateOut(Schema):
