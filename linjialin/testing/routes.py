@@ -93,7 +93,7 @@ OBJECT_OF = {
     ("*", "post_id"): "post",
     ("*", "episode_id"): "episode",
     ("requests", "pk"): "request",
-    ("requests", "photo_id"): "request_photo",
+    ("requests", "photo_id"): "request_photo",  # requests:board_photo names "board_photo" in its row
     ("notifications", "pk"): "notification",
     ("hotspots", "task_id"): "hotspot_task",
     ("mediation", "task_id"): "prevention_task",
@@ -165,6 +165,7 @@ def build_world() -> World:
         objects.update(
             community=community, grid=grid, entrance=entrance, household=household, resident=resident
         )
+        _care_list(resident)
         holder = make_user(f"1370000000{1 if side == 'a' else 2}", f"在任楼门长{side}")
         objects["grant"] = grant_role(None, user=holder, role="entrance_leader", place=entrance, check=False)
         objects["token"] = create_api_token(None, user=hotline, name=f"integration {side}")[0]
@@ -174,6 +175,14 @@ def build_world() -> World:
         _mutual_aid(objects, users, side, community, entrance, household)
         _notice(objects, users, side)
     return world
+
+
+def _care_list(resident):
+    """The household goes on the care list: a sensitive tag recorded with the resident's consent."""
+    from linjialin.places.models import ResidentTag, TagType
+
+    tag = TagType.objects.filter(sensitive=True).order_by("pk").first()
+    ResidentTag.objects.create(resident=resident, tag=tag, path=resident.path, consent_source="本人书面同意")
 
 
 def _requests(objects, users, side, household):
@@ -196,6 +205,29 @@ def _requests(objects, users, side, household):
     photo.file.save(f"matrix-{side}.png", ContentFile(_png()), save=False)
     photo.save()
     objects["request_photo"] = photo
+    # a resolved request the requester let onto the entrance's board, with an "after" photo
+    shown = services.submit_request(
+        requester,
+        place=household,
+        request_type="help",
+        description="单元门禁坏了",
+        category=Category.objects.get(code="corridor"),
+    )
+    type(shown).objects.filter(pk=shown.pk).update(
+        state="resolved", resolved_at=timezone.now(), board_consent=True
+    )
+    after = RequestPhoto(
+        request=shown,
+        after=True,
+        content_type="image/png",
+        width=8,
+        height=8,
+        size=len(_png()),
+        uploaded_at=timezone.now(),
+    )
+    after.file.save(f"matrix-after-{side}.png", ContentFile(_png()), save=False)
+    after.save()
+    objects["board_photo"] = after
 
 
 def _mediation(objects, users, side, community, grid, entrance):
@@ -305,6 +337,7 @@ def _mutual_aid(objects, users, side, community, entrance, household):
         expires_at=now + timedelta(days=1),
         created_at=now,
     )
+    post.photo.save(f"matrix-post-{side}.png", ContentFile(_png()))
     objects["post"] = post
     objects["aid_report"] = Report.objects.create(
         post=post,

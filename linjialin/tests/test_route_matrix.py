@@ -92,9 +92,7 @@ ROWS: dict[str, Row] = {
     "requests:queue": Row("community_worker", forbidden="resident_a"),
     "requests:board": Row("community_worker"),
     "requests:board_entrance": Row("community_worker"),
-    "requests:board_photo": Row(
-        None, why="only an after photo of a request on the board: service_requests/tests/test_board*.py"
-    ),
+    "requests:board_photo": Row("community_worker", objects={"photo_id": "board_photo"}),
     "requests:rates": Row("community_worker", forbidden="resident_a"),
     "requests:callbacks": Row("community_worker", forbidden="grid_worker"),
     "requests:callback": Row(
@@ -196,7 +194,7 @@ ROWS: dict[str, Row] = {
     ),
     "mutual_aid:post": Row("community_worker"),
     "mutual_aid:post_card": Row("community_worker"),
-    "mutual_aid:post_photo": Row(None, why="only a post with a photo: mutual_aid/tests/test_pages.py"),
+    "mutual_aid:post_photo": Row("community_worker"),
     "mutual_aid:post_act": Row(
         "community_worker",
         code=302,
@@ -205,11 +203,9 @@ ROWS: dict[str, Row] = {
         why="a GET goes back to the post",
     ),
     "mutual_aid:care": Row("community_worker", forbidden="resident_a"),
-    "mutual_aid:care_household": Row(
-        None, why="only a household on the care list: mutual_aid/tests/test_care_pages.py"
-    ),
-    "mutual_aid:care_plan": Row(None, post=True, why="only a household on the care list"),
-    "mutual_aid:care_record": Row(None, post=True, why="only a household on the care list"),
+    "mutual_aid:care_household": Row("community_worker"),
+    "mutual_aid:care_plan": Row("community_worker", post=True),
+    "mutual_aid:care_record": Row("community_worker", post=True),
     "mutual_aid:emergency": Row("community_worker", forbidden="grid_worker"),
     "mutual_aid:episode": Row("community_worker"),
     "mutual_aid:coverage": Row("community_worker"),
