@@ -65,6 +65,8 @@ def caller(request, tree, client, in_process_app):
     CREDENTIALS.update(cookies={"csrftoken": csrf}, headers={"X-CSRFToken": csrf})
     if request.param.startswith("token:"):
         user = request.getfixturevalue(request.param.removeprefix("token:"))
+        user.is_service_account = True  # an integration's account: the only kind an operator gives tokens
+        user.save(update_fields=["is_service_account"])
         secret = create_api_token(None, user=user, name="schema test")[1]
         CREDENTIALS.update(cookies={}, headers={"Authorization": f"Bearer {secret}"})
     elif request.param != "anonymous":
