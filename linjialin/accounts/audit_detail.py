@@ -133,6 +133,7 @@ COMMON_FIELDS = {
     "scope": _("scope"),
     "mobile": _("mobile"),
     "user_mobile": _("mobile"),
+    "service_account": _("service account"),
     "masked": _("masked"),
     "channel": _("channel"),
     "channels": _("channels"),

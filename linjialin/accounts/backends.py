@@ -13,6 +13,11 @@ class ScopedBackend(ModelBackend):
     permission always needs a grant (system_admin is granted everywhere).
     """
 
+    def user_can_authenticate(self, user):
+        """A service account (an integration's, User.is_service_account) acts only through its API
+        tokens: it never signs in with a password, on the site's login page or the admin's."""
+        return super().user_can_authenticate(user) and not getattr(user, "is_service_account", False)
+
     def has_perm(self, user_obj, perm, obj=None):
         if not user_obj.is_active:
             return False

@@ -40,6 +40,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # raised by the database whenever one of the user's grants is written (migration 0005's triggers;
     # never lowered): the key of the per-process grants cache (accounts/scope.py)
     grants_version = models.PositiveIntegerField(default=0, editable=False)
+    # an account of an integration (a hotline, a kiosk), not of a person: it holds the API tokens an
+    # administrator issues and never signs in on a page (backends.ScopedBackend refuses it)
+    is_service_account = models.BooleanField(_("service account"), default=False)
 
     objects = UserManager()
     USERNAME_FIELD = "mobile"

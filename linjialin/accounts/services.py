@@ -233,17 +233,94 @@ def may_manage_tokens(actor) -> bool:
     )
 
 
+def create_service_account(actor: User | None, *, mobile: str, display_name: str) -> User:
+    """An account for an integration (User.is_service_account): it holds API tokens and never signs
+    in on a page (no password). A system administrator, or the server command (`actor=None`)."""
+    if actor is not None and not may_manage_tokens(actor):
+        raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+    display_name = (display_name or "").strip()
+    errors = {}
+    if not display_name:
+        errors["display_name"] = _("Please name the service account.")
+    if User.objects.filter(mobile=mobile).exists():
+        errors["mobile"] = _("A user with this mobile number already exists.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = User.objects.create_user(mobile, None, display_name=display_name, is_service_account=True)
+        audit.record(
+            "user.created",
+            actor=actor,
+            actor_name=None if actor is not None else "linjialin api-token (server command)",
+            obj=user,
+            path="",
+            after={"mobile": mask_mobile(mobile), "service_account": True},
+        )
+    return user
+
+
+def _check_token_holder(actor: User | None, user: User) -> None:
+    """Who may create a token on `user`'s account. A token acts as its account, so:
+
+    - integration tokens belong to service accounts (User.is_service_account), issued by a system
+      administrator or the server command (`actor=None`, whose operator already holds the server);
+    - a person's account holds only the tokens its owner created: nobody else — an administrator or
+      the server command included — can mint a token that acts as a resident or an officer.
+    """
+    if user.is_service_account:
+        if actor is not None and not may_manage_tokens(actor):
+            raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+        return
+    if actor is not None and actor.pk == user.pk:
+        return
+    if actor is not None and not may_manage_tokens(actor):
+        raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+    raise ValidationError(
+        {
+            "user": _(
+                "This is a person's account: only its owner may create a token for it. Integration "
+                "tokens belong to a service account."
+            )
+        }
+    )
+
+
+def _tell_token_owner(token, *, actor: User | None) -> None:
+    """A token created on a person's account is announced to that person (in their inbox), so a token
+    they did not create themselves — a stolen session — does not go unnoticed."""
+    from django.utils.translation import gettext_lazy
+
+    from linjialin.notifications.services import notify
+
+    notify(
+        [token.user],
+        kind="api_token.created",
+        title=gettext_lazy("An API token was created for your account"),
+        body=gettext_lazy(
+            "The API token “%(name)s” (%(prefix)s…) acts as you until %(expires)s. If you did not "
+            "create it, tell the system administrator at once: it can be revoked."
+        ),
+        params={
+            "name": token.name,
+            "prefix": token.prefix,
+            "expires": timezone.localtime(token.expires_at).strftime("%Y-%m-%d"),
+        },
+        dedupe_key=f"api_token.created:{token.pk}",
+        actor=actor,
+    )
+
+
 def create_api_token(actor: User | None, *, user: User, name: str, days: int | None = None):
     """A new token for `user` → (token row, secret). The secret is returned only here, never stored.
 
-    `actor=None` only for the server command (`linjialin api-token create`), whose operator already
-    holds the server. `days` defaults to ApiTokenRules.default_days and may not exceed max_days.
+    `user` is a service account (a system administrator, or the server command with `actor=None`,
+    creates it) or the actor's own account; a token on a person's account notifies that person.
+    `days` defaults to ApiTokenRules.default_days and may not exceed max_days.
     """
     from . import tokens
     from .models import ApiToken
 
-    if actor is not None and not may_manage_tokens(actor):
-        raise PermissionDenied(_("Only a system administrator may manage API tokens."))
+    _check_token_holder(actor, user)
     rules = tokens.rules()
     name = (name or "").strip()
     errors = {}
@@ -283,8 +360,11 @@ def create_api_token(actor: User | None, *, user: User, name: str, days: int | N
                 "name": name,
                 "prefix": prefix,
                 "expires_at": token.expires_at.isoformat(),
+                "service_account": user.is_service_account,
             },
         )
+        if not user.is_service_account:
+            _tell_token_owner(token, actor=actor)
     return token, secret
 
 
@@ -292,7 +372,8 @@ def revoke_api_token(actor: User | None, token, *, reason: str):
     """Revoke a token now; it answers 401 from the next request. Revoking twice is a Conflict."""
     from .models import ApiToken
 
-    if actor is not None and not may_manage_tokens(actor):
+    own = actor is not None and actor.pk == token.user_id  # a person may revoke their own token
+    if actor is not None and not own and not may_manage_tokens(actor):
         raise PermissionDenied(_("Only a system administrator may manage API tokens."))
     reason = (reason or "").strip()
     if not reason:

@@ -8,7 +8,9 @@
 - POST `<id>/revoke/`: with a reason; redirects back with a message.
 
 Only a system administrator (accounts.manage_grants everywhere) manages tokens: anyone else gets 403
-on the page and 404 for a token (they see none). Writes go through accounts.services.
+on the page and 404 for a token (they see none). The page issues tokens on service accounts only
+(User.is_service_account): a person's account is refused with a message on the field, as a token acts
+as its account. Writes go through accounts.services.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ def token_list(request):
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
+                field = "mobile" if field == "user" else field  # the account is chosen by its mobile
                 form.add_error(field if field in form.fields else None, errors)
         else:
             return _render(request, CreateTokenForm(rules=rules), created=token, secret=secret)

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy
 from linjialin.core import audit
 from linjialin.core.bulk import chunks, insert_rows, update_rows
 from linjialin.core.masking import mask_id_number, mask_mobile
+from linjialin.core.reasons import clean_reason
 from linjialin.core.scope import Scope, scope_for, under
 
 from .models import (
@@ -1596,8 +1597,7 @@ def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: 
     if full:
         if not scope_for(actor, UNMASK_PERM).covers(place.path):
             raise PermissionDenied(_("You may not export full numbers here."))
-        if len(reason) < 2:
-            raise ValidationError({"reason": _("Please say why you need the full numbers.")})
+        reason = clean_reason(reason, message=_("Please say why you need the full numbers."))
     sensitive = scope_for(actor, EXPORT_SENSITIVE_PERM).covers(place.path)
     columns = [c for c in COLUMNS if sensitive or c.key != "consent"]
     residents = Resident.objects.filter(under(place.path))

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from linjialin.core.reasons import is_meaningful
 from linjialin.core.scope import scope_for
 from linjialin.core.uploads import SpreadsheetUploadForm
 
@@ -74,7 +75,7 @@ def roster_export(request, place_id, fmt):
         raise Http404
     full = request.GET.get("full") == "1"
     reason = request.GET.get("reason", "")
-    if full and scope_for(request.user, roster.UNMASK_PERM).covers(place.path) and len(reason.strip()) < 2:
+    if full and scope_for(request.user, roster.UNMASK_PERM).covers(place.path) and not is_meaningful(reason):
         # ask for the reason first (a plain GET form back to this URL)
         return render(request, "places/import_export_reason.html", {"place": place, "fmt": fmt}, status=200)
     export = roster.export_roster(request.user, place, fmt=fmt, full=full, reason=reason)

@@ -63,7 +63,8 @@ class ResidentOut(Schema):
 
 
 class UnmaskIn(Schema):
-    # the service's rule ("at least two characters besides surrounding spaces") stated in the schema
+    # a first guard only: the service applies the one reason rule (core/reasons.py: at least four
+    # letters or characters once spaces and invisible characters are removed) and answers 422
     reason: str = Field(
         ..., max_length=500, pattern=r"\S[\s\S]*\S", description="why the numbers are needed (audited)"
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from linjialin.core import audit
 from linjialin.core.masking import mask_id_number, mask_mobile
+from linjialin.core.reasons import clean_reason
 from linjialin.core.scope import scope_for
 
 from .models import EntranceProfile, Level, Place, Resident, ResidentTag, TagType
@@ -81,9 +82,7 @@ def untag_resident(actor, resident: Resident, *, tag: TagType) -> None:
 def unmask_resident(actor, resident: Resident, *, reason: str) -> dict[str, str]:
     """Return the full mobile and ID number; needs the unmask permission and a reason; audited."""
     _require(actor, "places.unmask", resident.path)
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": _("Please say why you need the full number.")})
+    reason = clean_reason(reason, message=_("Please say why you need the full number."))
     audit.record(
         "resident.unmasked",
         actor=actor,

@@ -100,18 +100,21 @@ class Contact:
 
 
 def may_see_contact(user, req: ServiceRequest) -> bool:
-    """The owning handler, a dispatcher over the request's place, or the requester themselves."""
+    """The owning handler, a dispatcher over the request's place, the requester themselves, or whoever
+    submitted it for them (代报: they wrote the contact down)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return (
         (req.handler_id is not None and req.handler_id == user.pk)
         or (req.requester_id is not None and req.requester_id == user.pk)
+        or (req.submitted_by_id is not None and req.submitted_by_id == user.pk)
         or dispatcher(user, req)
     )
 
 
 def _mask_name(name: str) -> str:
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+    # the first character and one star: the length of a name says something about who it is
+    return f"{name[0]}*" if name else ""
 
 
 def requester_contact(user, req: ServiceRequest) -> Contact:

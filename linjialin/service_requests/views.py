@@ -26,7 +26,6 @@ from django.views.decorators.http import require_POST
 from linjialin.accounts.roles import ROLES, Perm, Role
 from linjialin.accounts.scope import current_grants
 from linjialin.core.errors import Conflict
-from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import scope_for
 from linjialin.notifications.services import mark_subject_read, subject_of
 from linjialin.places import picker
@@ -39,8 +38,8 @@ from .forms import STAFF_CHANNELS, ActionForm, RateForm, RequestForm, StaffReque
 from .labels import event_label
 from .models import OPEN_STATES, Channel, RequestPhoto, ServiceRequest, State, Urgency
 from .photos import check_photos, photo_response, photo_rules
-from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets
-from .workflow import dispatcher, workflow
+from .selectors import due_at, get_request_for_user, joined_request_ids, queue_buckets, requester_contact
+from .workflow import workflow
 
 # transition → (service, the keyword its text goes to, is the text required)
 ACTIONS = {
@@ -496,16 +495,17 @@ def _detail(
     user = request.user
     photos, rules = list(req.photos.all()), photo_rules()
     available = {t.name for t in workflow.available(req, user)}
-    # the requester identity: in full for the handler, dispatchers and the requester (or submitter) themself
     own = user.pk in (req.requester_id, req.submitted_by_id)
-    sees_contact = own or req.handler_id == user.pk or dispatcher(user, req)
+    # the requester identity through the one selector the API uses: in full for the handler, the
+    # dispatchers, the requester and whoever submitted it for them — and every such view by someone
+    # other than the requester is audited (request.contact_viewed), on the page as in the API
+    contact = requester_contact(user, req)
+    sees_contact = not contact.masked
     events = list(req.events.all())
     for e in events:
         e.label = event_label(e.kind, e.data)
         if e.actor_id and e.actor_id == req.requester_id and not sees_contact:
             e.actor_name = _("the requester")
-    contact_name = req.contact_name or (req.requester.display_name if req.requester else "")
-    contact_mobile = req.contact_mobile or (req.requester.mobile if req.requester else "")
     context = {
         "req": req,
         "events": events,
@@ -516,11 +516,7 @@ def _detail(
         "can_rate": "call_back" in available and req.requester_id == user.pk,
         "rate_form": rate_form or RateForm(),
         "errors": errors or {},
-        "contact": {
-            "name": contact_name if sees_contact else (contact_name[:1] + "*" if contact_name else ""),
-            "mobile": contact_mobile if sees_contact else mask_mobile(contact_mobile),
-            "full": sees_contact,
-        },
+        "contact": {"name": contact.name, "mobile": contact.mobile, "full": sees_contact},
         "overdue": services.is_overdue(req),
         "due": due_at(req) if req.state in OPEN_STATES else None,
         "is_requester": own,

@@ -91,7 +91,8 @@ def world(django_db_setup, django_db_blocker):
             ),
             "community_worker": make_user("13900000005", "社区工作者", "community_worker", tree.community_1),
         }
-        tokens = {name: create_api_token(None, user=u, name="schemathesis")[1] for name, u in users.items()}
+        # a person's token is minted by that person (nobody else may act as them)
+        tokens = {name: create_api_token(u, user=u, name="schemathesis")[1] for name, u in users.items()}
         request = services.submit_request(
             resident,
             place=tree.household_a1,

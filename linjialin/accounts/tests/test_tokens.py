@@ -25,10 +25,17 @@ def _english():
         yield
 
 
+def serviced(user: User) -> User:
+    """The persona's account made a service account (an integration's), which an admin may give tokens."""
+    User.objects.filter(pk=user.pk).update(is_service_account=True)
+    user.is_service_account = True
+    return user
+
+
 def test_an_admin_creates_a_token_shown_once_and_audited(tree, admin, subdistrict_dispatcher):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        token, secret = create_api_token(admin, user=subdistrict_dispatcher, name="12345 hotline")
+        token, secret = create_api_token(admin, user=serviced(subdistrict_dispatcher), name="12345 hotline")
     assert token.user == subdistrict_dispatcher and token.created_by == admin
     assert token.expires_at == start + timedelta(days=365)  # ApiTokenRules.default_days, seeded
     assert token.prefix == secret[:12] and token.token_hash == hash_secret(secret)
@@ -40,6 +47,7 @@ def test_an_admin_creates_a_token_shown_once_and_audited(tree, admin, subdistric
 
 
 def test_the_lifetime_comes_from_the_rules(tree, admin, resident_a):
+    serviced(resident_a)
     ApiTokenRules.objects.update(default_days=30, max_days=90)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
@@ -63,6 +71,7 @@ def test_the_lifetime_comes_from_the_rules(tree, admin, resident_a):
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(tree, admin, resident_a, name, days, field):
+    serviced(resident_a)
     with pytest.raises(ValidationError) as error:
         create_api_token(admin, user=resident_a, name=name, days=days)
     assert list(error.value.message_dict) == [field]
@@ -71,7 +80,7 @@ def test_bad_input_names_the_field_and_writes_nothing(tree, admin, resident_a, n
 
 
 def test_a_disabled_account_gets_no_token(tree, admin, resident_a):
-    User.objects.filter(pk=resident_a.pk).update(is_active=False)
+    User.objects.filter(pk=resident_a.pk).update(is_active=False, is_service_account=True)
     resident_a.refresh_from_db()
     with pytest.raises(ValidationError) as error:
         create_api_token(admin, user=resident_a, name="x")
@@ -81,6 +90,7 @@ def test_a_disabled_account_gets_no_token(tree, admin, resident_a):
 @pytest.mark.parametrize("persona", ["community_secretary", "subdistrict_staff", "auditor", "resident_a"])
 def test_only_a_system_admin_manages_tokens(tree, admin, resident_b, persona, request):
     actor = request.getfixturevalue(persona)
+    serviced(resident_b)
     with pytest.raises(PermissionDenied):
         create_api_token(actor, user=resident_b, name="mine")
     token, _ = create_api_token(admin, user=resident_b, name="theirs")
@@ -92,7 +102,7 @@ def test_only_a_system_admin_manages_tokens(tree, admin, resident_b, persona, re
 
 
 def test_revoking_needs_a_reason_happens_once_and_is_audited(tree, admin, resident_a):
-    token, secret = create_api_token(admin, user=resident_a, name="x")
+    token, secret = create_api_token(admin, user=serviced(resident_a), name="x")
     with pytest.raises(ValidationError) as error:
         revoke_api_token(admin, token, reason="  ")
     assert list(error.value.message_dict) == ["reason"]
@@ -115,6 +125,7 @@ def run(*args) -> str:
 
 
 def test_the_command_creates_lists_and_revokes(tree, subdistrict_dispatcher):
+    serviced(subdistrict_dispatcher)
     output = run("create", "--user", subdistrict_dispatcher.mobile, "--name", "12345 hotline", "--days", "30")
     secret = output.strip().splitlines()[-1]
     token = ApiToken.objects.get()
@@ -148,6 +159,7 @@ def test_the_command_creates_a_service_account_with_its_role(tree):
         tree.subdistrict.path,
     )
     account = User.objects.get(mobile="19900012345")
+    assert account.is_service_account
     assert not account.has_usable_password()  # a service account cannot log in to the pages
     grant = RoleGrant.objects.get(user=account)
     assert (grant.role, grant.place) == ("subdistrict_dispatcher", tree.subdistrict)
@@ -194,6 +206,7 @@ def test_the_command_creates_a_service_account_with_its_role(tree):
     ],
 )
 def test_the_command_refuses_bad_input_and_writes_nothing(tree, subdistrict_dispatcher, args, message):
+    serviced(subdistrict_dispatcher)
     users = User.objects.count()
     with pytest.raises(CommandError, match=message):
         run("create", *args)

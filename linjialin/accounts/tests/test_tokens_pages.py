@@ -11,6 +11,8 @@ from linjialin.accounts.services import create_api_token
 from linjialin.accounts.tokens import verify
 from linjialin.core.models import AuditEvent
 
+from .test_tokens import serviced
+
 
 @pytest.fixture(autouse=True)
 def _english():
@@ -28,7 +30,7 @@ def revoke_url(token):
 
 
 def test_anonymous_is_sent_to_the_login_page(client, tree, admin):
-    token, _ = create_api_token(admin, user=admin, name="x")
+    token, _ = create_api_token(admin, user=serviced(admin), name="x")
     for response in (
         client.get(url()),
         client.post(url(), {}),
@@ -50,7 +52,7 @@ def test_anonymous_is_sent_to_the_login_page(client, tree, admin):
     ],
 )
 def test_only_a_system_admin_may_open_it(persona, tree, admin, login, request):
-    token, _ = create_api_token(admin, user=admin, name="admin's own")
+    token, _ = create_api_token(admin, user=serviced(admin), name="admin's own")
     client = login(request.getfixturevalue(persona))
     assert client.get(url()).status_code == 403
     body = {"mobile": "13900000001", "name": "sneaky", "days": "30"}
@@ -61,7 +63,7 @@ def test_only_a_system_admin_may_open_it(persona, tree, admin, login, request):
 
 
 def test_the_admin_sees_the_list_with_prefixes_only(tree, admin, subdistrict_dispatcher, login):
-    token, secret = create_api_token(admin, user=subdistrict_dispatcher, name="12345 hotline")
+    token, secret = create_api_token(admin, user=serviced(subdistrict_dispatcher), name="12345 hotline")
     response = login(admin).get(url())
     assert response.status_code == 200
     html = response.content.decode()
@@ -72,6 +74,7 @@ def test_the_admin_sees_the_list_with_prefixes_only(tree, admin, subdistrict_dis
 
 
 def test_creating_shows_the_secret_once(tree, admin, subdistrict_dispatcher, login):
+    serviced(subdistrict_dispatcher)
     client = login(admin)
     response = client.post(
         url(), {"mobile": subdistrict_dispatcher.mobile, "name": "12345 hotline", "days": "30"}
@@ -116,7 +119,7 @@ def test_bad_input_shows_the_field_error_and_creates_nothing(
 
 
 def test_revoking_with_a_reason(tree, admin, resident_a, login):
-    token, secret = create_api_token(admin, user=resident_a, name="old kiosk")
+    token, secret = create_api_token(admin, user=serviced(resident_a), name="old kiosk")
     client = login(admin)
     refused = client.post(revoke_url(token), {"reason": ""}, follow=True)
     assert "Please give a reason." in refused.content.decode()

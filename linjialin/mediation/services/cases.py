@@ -40,6 +40,7 @@ from linjialin.core import audit
 from linjialin.core.calendar import period_end_days, period_end_months
 from linjialin.core.errors import Conflict
 from linjialin.core.masking import mask_id_number, mask_mobile
+from linjialin.core.reasons import clean_reason
 from linjialin.core.scope import scope_for, under
 from linjialin.core.workflow import TransitionNotAllowed
 from linjialin.notifications.services import Message, notify, notify_many
@@ -1578,9 +1579,7 @@ def unmask_party(actor, party: CaseParty, *, reason) -> dict:
     """The party's full mobile and ID number (managers and the team only), with a reason, audited."""
     case = party.case
     _require(member_or_manager(actor, case), _("You may not see this party's numbers."))
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": _("Please say why you need the full number.")})
+    reason = clean_reason(reason, message=_("Please say why you need the full number."))
     audit.record(
         "mediation.party.unmasked",
         actor=actor,

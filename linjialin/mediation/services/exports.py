@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linjialin.core import audit
+from linjialin.core.reasons import clean_reason
 from linjialin.core.scope import scope_for
 
 from .. import documents, report, selectors, workflow
@@ -80,8 +81,8 @@ def export_agreement(
         raise PermissionDenied(
             _("The signing copy with the parties' full identity needs the sensitive-export permission.")
         )
-    if full and not reason:
-        raise ValidationError({"reason": _("Give the reason for exporting the parties' identity.")})
+    if full:
+        reason = clean_reason(reason, message=_("Give the reason for exporting the parties' identity."))
     try:
         make = documents.agreement_pdf if fmt == "pdf" else documents.agreement_docx
         data = make(case, full=full)
@@ -109,8 +110,7 @@ def export_filing_pack(actor, case: Case, *, reason: str) -> tuple[str, bytes, s
     reason = (reason or "").strip()
     if not may_export_filing_pack(actor, case):
         raise PermissionDenied(_("Exporting the parties' identity needs the sensitive-export permission."))
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason for exporting the parties' identity.")})
+    reason = clean_reason(reason, message=_("Give the reason for exporting the parties' identity."))
     try:
         data = documents.filing_pack(case)
     except documents.NoAgreement as exc:

@@ -7,7 +7,9 @@
     linjialin api-token revoke ljl_AbCd1234 --reason "hotline contract ended"
 
 The secret is printed once, on its own line; only its hash is kept. Whoever runs this holds the server
-already, so it acts without a person (audited as the server command). See docs/api.md.
+already, so it acts without a person (audited as the server command). Tokens are created only on
+service accounts (User.is_service_account, made by --create-account), never on a person's account:
+a token acts as its account. See docs/api.md.
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ class Command(BaseCommand):
             account = self._service_account(user, display_name, role, place)
         elif role or place:
             raise CommandError("--role and --place only apply to a new account (--create-account).")
+        elif not account.is_service_account:
+            # a token acts as its account: nobody but its owner may mint one for a person
+            raise CommandError(
+                f"The account {mask_mobile(user)} is a person's, not a service account: integration tokens"
+                " belong to a service account (use a new number with --create-account)."
+            )
         try:
             token, secret = services.create_api_token(None, user=account, name=name, days=days)
         except ValidationError as exc:
@@ -101,9 +109,7 @@ class Command(BaseCommand):
         if not (len(mobile) == 11 and mobile.isdigit() and mobile.startswith("1")):
             raise CommandError("--user must be 11 digits starting with 1 (the account's login).")
         try:
-            account = services.create_user(
-                None, mobile=mobile, display_name=display_name.strip(), password=None
-            )
+            account = services.create_service_account(None, mobile=mobile, display_name=display_name)
             if role:
                 services.grant_role(None, user=account, role=role, place=place, check=False)
         except ValidationError as exc:
