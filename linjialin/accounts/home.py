@@ -109,6 +109,7 @@ def _resident_section(user, grant, requests_home, aid, mediation) -> Section:
             open_hint,
         ),
         Link(_("My mediation cases"), reverse("mediation:my_cases"), mediation.my_cases),
+        Link(_("My personal data"), reverse("accounts:my_data"), hint=_("download it, ask for corrections")),
     ]
     if _has(user, Perm.POST_AID):
         links += [

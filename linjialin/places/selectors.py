@@ -186,7 +186,9 @@ def entrance_figures(entrance: Place, today: date | None = None) -> EntranceFigu
 def household_residents(user, household: Place) -> list[Resident]:
     """Residents of a household with their tags; sensitive tags only for users allowed to see them."""
     residents = list(
-        Resident.objects.visible_to(user, "places.view_household").filter(household=household).order_by("id")
+        Resident.objects.visible_to(user, "places.view_household")
+        .filter(household=household, moved_out_at__isnull=True)  # who left is anonymous: not listed
+        .order_by("id")
     )
     show_sensitive = scope_for(user, "places.view_sensitive").covers(household.path)
     tags = ResidentTag.objects.filter(resident__in=residents).select_related("tag")
