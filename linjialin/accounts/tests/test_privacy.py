@@ -74,3 +74,23 @@ def test_my_data_page_in_both_languages(tree, resident_a, login):
         assert page.status_code == 200 and words in page.content.decode()
     home = client.get(reverse("home"))
     assert reverse("accounts:my_data") in home.content.decode()
+
+
+def test_download_shows_my_mediation_case_as_a_party_sees_it(tree, resident_a, login):
+    from linjialin.mediation.services import cases
+
+    case = cases.apply_for_mediation(
+        resident_a,
+        household=tree.household_a1,
+        dispute_type="neighbour",
+        title="噪音扰民",
+        facts="楼上每晚十二点后还在装修",
+        other_party_name="李四",
+        other_party_mobile="13711112222",
+    )
+    data, _archive = _download(login(resident_a))
+    (mine,) = data["mediation"]
+    assert mine["number"] == case.number
+    assert mine["my_party_record"]["name"] == "张三"
+    text = json.dumps(data["mediation"], ensure_ascii=False)
+    assert "13711112222" not in text  # the other party's number is not mine to download
