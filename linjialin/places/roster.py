@@ -1599,7 +1599,7 @@ def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: 
             raise ValidationError({"reason": _("Please say why you need the full numbers.")})
     sensitive = scope_for(actor, EXPORT_SENSITIVE_PERM).covers(place.path)
     columns = [c for c in COLUMNS if sensitive or c.key != "consent"]
-    residents = Resident.objects.filter(under(place.path))
+    residents = Resident.objects.filter(under(place.path), moved_out_at__isnull=True)  # not the anonymised
     household_count = Place.objects.filter(under(place.path), level=Level.HOUSEHOLD).count()
     with_residents = residents.values("household_id").distinct().count()
     rows = residents.count() + household_count - with_residents
@@ -1673,7 +1673,7 @@ def _export_rows(place: Place, columns: list[Column], *, full: bool, sensitive: 
         .values_list("path", "parent_id", "room", "floor", "area_m2", "tenure", "is_occupied")
     )
     residents = (
-        Resident.objects.filter(under(place.path))
+        Resident.objects.filter(under(place.path), moved_out_at__isnull=True)
         .order_by("path", "id")
         .values_list("path", "id", "name", "mobile", "id_number", "birth_year", "relation")
         .iterator(chunk_size=2000)

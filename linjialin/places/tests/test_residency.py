@@ -79,3 +79,14 @@ def test_move_out_page_action(tree, community_worker, grid_worker, login):
     response = login(community_worker).post(url, {"reason": "搬走"})
     assert response.status_code == 302
     assert Resident.objects.get(pk=tree.resident_a1.pk).moved_out_at is not None
+
+
+def test_moved_out_resident_leaves_the_counts_and_the_roster_export(tree, community_worker, login):
+    from linjialin.places import selectors
+
+    before = selectors.place_totals(tree.community_1)["residents"]
+    move_out_resident(community_worker, tree.resident_a1, reason="搬走")
+    assert selectors.place_totals(tree.community_1)["residents"] == before - 1  # lives there no more
+    response = login(community_worker).get(reverse("places:export", args=[tree.community_1.pk, "csv"]))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert f"#{tree.resident_a1.pk}" not in body and "张三" not in body
