@@ -7,6 +7,8 @@
     linjialin demo               load the demo subdistrict
     linjialin import-roster F    import places, households and residents
     linjialin audit verify       check the audit hash chain
+    linjialin backup [PATH]      consistent copy of the database (SQLite backup API / pg_dump -Fc)
+    linjialin restore PATH       load a backup into the configured (fresh) database, then verify
     linjialin <django command>   migrate, createsuperuser, shell, check --deploy, …
 
 Dashes in a command name map to Django's underscores (`import-roster` → `import_roster`).

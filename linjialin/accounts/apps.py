@@ -16,3 +16,7 @@ class AccountsConfig(AppConfig):
 
         audit_labels.register(ACTION_LABELS)
         audit_labels.register_fields(COMMON_FIELDS)
+        audit_labels.register(
+            {"privacy.data_downloaded": _("Personal data downloaded by the person")},
+            personal=("privacy.data_downloaded",),
+        )

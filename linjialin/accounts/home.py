@@ -119,6 +119,9 @@ def _resident_section(user, grant, requests_home, aid, mediation) -> Section:
         links.append(
             Link(_("My entrance board"), reverse("requests:board_entrance", args=[grant.place.parent_id]))
         )
+    links.append(
+        Link(_("My personal data"), reverse("accounts:my_data"), hint=_("download it, ask for corrections"))
+    )
     return Section("resident", _("My neighbourhood"), links)
 
 

@@ -4,7 +4,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .models import AuditEvent, CalendarDay
+from .models import AuditEvent, CalendarDay, RetentionRule
 
 
 @admin.register(AuditEvent)
@@ -74,3 +74,30 @@ class CalendarDayAdmin(admin.ModelAdmin):
             for obj in queryset:
                 audit.record("calendar.day_deleted", actor=request.user, obj=obj, before=self._state(obj))
             super().delete_queryset(request, queryset)
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    """How long each class of data is kept (core/retention.py); changes go through the audited service."""
+
+    list_display = ("data_class", "label", "keep_days", "note", "updated_at")
+    readonly_fields = ("data_class",)
+    fields = ("data_class", "keep_days", "note")
+
+    @admin.display(description=_("data"))
+    def label(self, obj):
+        from .retention import classes
+
+        data_class = classes().get(obj.data_class)
+        return data_class.label if data_class else obj.data_class
+
+    def has_add_permission(self, request):
+        return False  # one row per data class, created by the job with the class's default
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from .retention import set_keep_days
+
+        set_keep_days(request.user, obj.data_class, keep_days=obj.keep_days, note=obj.note)

@@ -19,3 +19,11 @@ class CoreConfig(AppConfig):
                 "calendar.day_deleted": _("Holiday calendar: day removed"),
             }
         )
+        audit_labels.register(
+            {
+                "system.backup_created": _("Database backed up"),
+                "system.restored": _("Database restored from a backup"),
+                "retention.enforced": _("Retention rules applied (old data deleted)"),
+                "retention.rule_changed": _("Retention rule changed"),
+            }
+        )

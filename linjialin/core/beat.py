@@ -83,6 +83,7 @@ def _register_defaults() -> None:
 
     register("audit_verify", "30 2 * * *", tasks.audit_verify)  # nightly 02:30
     register("prune_task_results", "15 3 * * *", tasks.prune_task_results)  # nightly 03:15
+    register("enforce_retention", "45 3 * * *", tasks.enforce_retention)  # nightly 03:45
     # each app's tasks.py registers its own jobs (e.g. service_requests: the deadline sweep, every minute)
     autodiscover_modules("tasks")
 

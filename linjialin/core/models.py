@@ -98,3 +98,40 @@ class CalendarDay(models.Model):
         if self.kind == self.Kind.WORKDAY and self.date and self.date.weekday() < 5:
             msg = _("A make-up working day must be a Saturday or a Sunday (weekdays already are).")
             raise ValidationError({"kind": msg})
+
+
+class RetentionRule(models.Model):
+    """How long one class of data is kept (PIPL: no longer than needed). One row per data class; the
+    nightly `enforce_retention` job deletes or blanks what is older (core/retention.py, which also knows
+    each class's legal minimum: the audit trail is kept at least 6 months, 等保 level 3)."""
+
+    data_class = models.CharField(_("data class"), max_length=40, unique=True)
+    keep_days = models.PositiveIntegerField(_("keep for (days)"), default=1095)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["data_class"]
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            # the database refuses it too, whatever writes the row
+            models.CheckConstraint(
+                condition=~models.Q(data_class="audit") | models.Q(keep_days__gte=183),
+                name="audit_kept_at_least_six_months",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.data_class}: {self.keep_days}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .retention import minimum_days
+
+        least = minimum_days(self.data_class)
+        if self.keep_days is not None and self.keep_days < least:
+            raise ValidationError(
+                {"keep_days": _("This data must be kept at least %(days)d days.") % {"days": least}}
+            )

@@ -58,3 +58,13 @@ def prune_task_results() -> dict:
     ).delete()
     logger.info("pruned %d task results and %d beat slots", deleted_results, deleted_slots)
     return {"task_results": deleted_results, "slots": deleted_slots}
+
+
+@task
+def enforce_retention() -> dict:
+    """Delete or blank the data past its retention rule (core/retention.py); audited, once per run."""
+    from . import retention
+
+    report = retention.enforce()
+    logger.info("retention enforced: %s", report)
+    return report

@@ -6,12 +6,13 @@ lang="zh-Hans", so Pango breaks Chinese lines between characters and never insid
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from linjialin.core import exports
 
 from .models import MonthlyTheme, TaskState
 
@@ -99,7 +100,7 @@ def xlsx(data: dict) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = data["month"].strftime("%Y-%m")
-    ws.append([_("Monthly report (每月一题)"), data["month"].strftime("%Y-%m")])
+    exports.xlsx_append(ws, [_("Monthly report (每月一题)"), data["month"].strftime("%Y-%m")])
     ws["A1"].font = Font(bold=True, size=14)
     header = [
         _("Theme"),
@@ -115,17 +116,18 @@ def xlsx(data: dict) -> bytes:
         _("Requests after"),
     ]
     ws.append([])
-    ws.append(header)
+    exports.xlsx_append(ws, header)
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for t in data["themes"]:
         if not t.problems:
-            ws.append([t.title, t.place, t.progress])
+            exports.xlsx_append(ws, [t.title, t.place, t.progress])
         for p in t.problems:
             if not p.tasks:
-                ws.append([t.title, t.place, t.progress, p.title, p.count])
+                exports.xlsx_append(ws, [t.title, t.place, t.progress, p.title, p.count])
             for task in p.tasks:
-                ws.append(
+                exports.xlsx_append(
+                    ws,
                     [
                         t.title,
                         t.place,
@@ -138,13 +140,13 @@ def xlsx(data: dict) -> bytes:
                         task.state_label,
                         task.before,
                         task.after,
-                    ]
+                    ],
                 )
     policies = wb.create_sheet(_("Policies"))
-    policies.append([_("Theme"), _("Policy"), _("Text"), _("Link")])
+    exports.xlsx_append(policies, [_("Theme"), _("Policy"), _("Text"), _("Link")])
     for t in data["themes"]:
         for title, text, link in t.policies:
-            policies.append([t.title, title, text, link])
+            exports.xlsx_append(policies, [t.title, title, text, link])
     for sheet in (ws, policies):
         for column in sheet.columns:
             letter = column[0].column_letter
@@ -152,9 +154,7 @@ def xlsx(data: dict) -> bytes:
             for cell in column:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A4" if sheet is ws else "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(wb)
 
 
 def render_html(data: dict) -> str:

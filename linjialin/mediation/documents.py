@@ -28,7 +28,6 @@ punctuation (the parties' own text is normalised by `zh`); dates as 2026年11月
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -39,6 +38,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linjialin.core import exports
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.places.models import Level, Place
 
@@ -610,19 +610,9 @@ def identity_document(case: Case) -> Document:
     return Document(title="当事人身份及联系方式", blocks=blocks, landscape=True)
 
 
-def _csv_cell(value: str) -> str:
-    """No formula injection when the sheet is opened in Excel."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def identity_csv(case: Case) -> bytes:
-    """The same table as CSV in UTF-8 with a BOM (Excel on Chinese Windows)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(IDENTITY_HEADER)
-    for row in identity_rows(case):
-        writer.writerow([_csv_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The same table as CSV in UTF-8 with a BOM (Excel on Chinese Windows), formulas neutralised."""
+    return exports.csv_bytes([IDENTITY_HEADER, *identity_rows(case)])
 
 
 FILING_PACK_MEMBERS = (

@@ -5,7 +5,6 @@ one row per community, as xlsx (a summary sheet, a sheet per figure group, the d
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from linjialin.core import exports
 from linjialin.places.models import Level, Place
 
 from . import figures
@@ -227,15 +227,15 @@ def xlsx(data: ReportData) -> bytes:
     summary.title = _("Summary")[:31]
 
     def sheet_table(ws, title: str, columns: list[str], rows):
-        ws.append([title])
+        exports.xlsx_append(ws, [title])
         ws["A1"].font = Font(bold=True, size=14)
-        ws.append([_("Period"), data.period.key])
-        ws.append([_("Place"), *columns])
+        exports.xlsx_append(ws, [_("Period"), data.period.key])
+        exports.xlsx_append(ws, [_("Place"), *columns])
         for c in ws[3]:
             c.font = Font(bold=True)
             c.alignment = Alignment(wrap_text=True, vertical="top")
         for label, is_total, values in rows:
-            ws.append([label, *values])
+            exports.xlsx_append(ws, [label, *values])
             if is_total:
                 for c in ws[ws.max_row]:
                     c.font = Font(bold=True)
@@ -254,19 +254,17 @@ def xlsx(data: ReportData) -> bytes:
     for t in data.tables():
         sheet_table(wb.create_sheet(t["title"][:31].replace("/", " ")), t["title"], t["columns"], t["rows"])
     notes = wb.create_sheet(_("Definitions")[:31])
-    notes.append([_("Figure"), _("Definition")])
+    exports.xlsx_append(notes, [_("Figure"), _("Definition")])
     for c in notes[1]:
         c.font = Font(bold=True)
     for term, text in definitions():
-        notes.append([term, text])
+        exports.xlsx_append(notes, [term, text])
     notes.column_dimensions["A"].width = 24
     notes.column_dimensions["B"].width = 90
     for row in notes.iter_rows():
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(wb)
 
 
 def render_html(data: ReportData) -> str:

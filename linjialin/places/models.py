@@ -166,6 +166,8 @@ class Resident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # set when the resident moved out: the row stays (statistics keep their household), anonymised
+    moved_out_at = models.DateTimeField(_("moved out"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -221,3 +223,52 @@ class ResidentTag(models.Model):
 
     def __str__(self):
         return f"{self.resident_id}:{self.tag_id}"
+
+
+class CorrectionState(models.TextChoices):
+    OPEN = "open", _("waiting for the community")
+    ACCEPTED = "accepted", _("corrected")
+    REFUSED = "refused", _("refused")
+
+
+class CorrectionField(models.TextChoices):
+    NAME = "name", pgettext_lazy("person", "name")
+    MOBILE = "mobile", _("mobile")
+    ID_NUMBER = "id_number", _("ID number")
+    BIRTH_YEAR = "birth_year", _("birth year")
+    RELATION = "relation", _("relation to head")
+
+
+class CorrectionRequest(models.Model):
+    """A resident asks for a correction of their own record (PIPL art. 46); the community decides."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="corrections")
+    path = PathField()  # the resident's household
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(_("what is wrong"), max_length=12, choices=CorrectionField.choices)
+    value = models.CharField(_("the correct value"), max_length=50)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    state = models.CharField(max_length=10, choices=CorrectionState.choices, default=CorrectionState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(_("reason for refusing"), max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "field"],
+                condition=models.Q(state="open"),
+                name="one_open_correction_per_field",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.resident_id} {self.field}"

@@ -25,6 +25,7 @@ import contextlib
 import csv
 import gc
 import io
+import itertools
 import re
 import tempfile
 import unicodedata
@@ -44,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from linjialin.core import audit
+from linjialin.core import audit, exports
 from linjialin.core.bulk import chunks, insert_rows, update_rows
 from linjialin.core.masking import mask_id_number, mask_mobile
 from linjialin.core.reasons import clean_reason
@@ -308,6 +309,8 @@ def _text(value) -> str:
     if value is None:
         return ""
     if type(value) is str:  # the common case first (every CSV cell)
+        if value[:1] == "'":  # our own export quoted a formula-looking text: read it back as written
+            value = exports.unquote(value)
         if value.isascii():
             return value.strip()
         return unicodedata.normalize("NFKC", value).strip()
@@ -1507,9 +1510,7 @@ def template_rows() -> list[list[str]]:
 def template_bytes(fmt: str) -> bytes:
     """The import template: the header row and two example rows (xlsx, or CSV in UTF-8 with BOM)."""
     if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows(template_rows())
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+        return exports.csv_bytes(template_rows())
     if fmt != "xlsx":
         raise ValueError(fmt)
     from openpyxl import Workbook
@@ -1520,7 +1521,7 @@ def template_bytes(fmt: str) -> bytes:
     ws = wb.active
     ws.title = "居民名册"
     for row in template_rows():
-        ws.append(row)
+        exports.xlsx_append(ws, row)
     for i, col in enumerate(COLUMNS, 1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = 20 if col.key in ("id_number", "tags", "consent") else 12
@@ -1531,14 +1532,12 @@ def template_bytes(fmt: str) -> bytes:
                 ws.cell(r, i).number_format = "@"
     ws.freeze_panes = "A2"
     notes = wb.create_sheet("说明")
-    notes.append(["列", "必填", "说明"])
+    exports.xlsx_append(notes, ["列", "必填", "说明"])
     for line in _template_notes():
-        notes.append(line)
+        exports.xlsx_append(notes, line)
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["C"].width = 90
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(wb)
 
 
 def _template_notes() -> list[list[str]]:
@@ -1600,7 +1599,7 @@ def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: 
         reason = clean_reason(reason, message=_("Please say why you need the full numbers."))
     sensitive = scope_for(actor, EXPORT_SENSITIVE_PERM).covers(place.path)
     columns = [c for c in COLUMNS if sensitive or c.key != "consent"]
-    residents = Resident.objects.filter(under(place.path))
+    residents = Resident.objects.filter(under(place.path), moved_out_at__isnull=True)  # not the anonymised
     household_count = Place.objects.filter(under(place.path), level=Level.HOUSEHOLD).count()
     with_residents = residents.values("household_id").distinct().count()
     rows = residents.count() + household_count - with_residents
@@ -1624,30 +1623,12 @@ def export_roster(actor, place: Place, *, fmt: str, full: bool = False, reason: 
     result = Export(name, "", rows, headers, not full)
     data = _export_rows(place, columns, full=full, sensitive=sensitive)
     if fmt == "csv":
-        result.content_type = "text/csv; charset=utf-8"
-        result.chunks = _csvchunks(headers, data)
+        result.content_type = exports.CSV_TYPE
+        result.chunks = exports.csv_chunks(itertools.chain([headers], data))
     else:
-        result.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        result.content_type = exports.XLSX_TYPE
         result.file = _xlsx_file(headers, data)
     return result
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csvchunks(headers: list[str], data: Iterator[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(headers)
-    buffer: list[str] = []
-    for row in data:
-        buffer.append(writer.writerow(["" if v is None else v for v in row]))
-        if len(buffer) >= 500:
-            yield "".join(buffer)
-            buffer = []
-    if buffer:
-        yield "".join(buffer)
 
 
 def _xlsx_file(headers: list[str], data: Iterator[list]):
@@ -1655,9 +1636,9 @@ def _xlsx_file(headers: list[str], data: Iterator[list]):
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("居民名册")
-    ws.append(headers)
+    exports.xlsx_append(ws, headers)
     for row in data:
-        ws.append(row)
+        exports.xlsx_append(ws, row)
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (handed to the response, which closes it)
     wb.save(spool)
     spool.seek(0)
@@ -1692,7 +1673,7 @@ def _export_rows(place: Place, columns: list[Column], *, full: bool, sensitive: 
         .values_list("path", "parent_id", "room", "floor", "area_m2", "tenure", "is_occupied")
     )
     residents = (
-        Resident.objects.filter(under(place.path))
+        Resident.objects.filter(under(place.path), moved_out_at__isnull=True)
         .order_by("path", "id")
         .values_list("path", "id", "name", "mobile", "id_number", "birth_year", "relation")
         .iterator(chunk_size=2000)

@@ -116,7 +116,7 @@ def children_with_counts(user, place: Place) -> list[ChildRow]:
             if r["prefix"] in rows:
                 rows[r["prefix"]].entrances = r["n"]
     residents = (
-        Resident.objects.filter(under(place.path))
+        Resident.objects.filter(under(place.path), moved_out_at__isnull=True)  # who lives there now
         .annotate(prefix=Substr("path", 1, width))
         .values("prefix")
         .annotate(n=Count("id"))
@@ -133,7 +133,7 @@ def place_totals(place: Place) -> dict[str, int]:
         "entrances": Place.objects.filter(under(place.path), level=Level.ENTRANCE).count(),
         "households": households.count(),
         "occupied": households.filter(is_occupied=True).count(),
-        "residents": Resident.objects.filter(under(place.path)).count(),
+        "residents": Resident.objects.filter(under(place.path), moved_out_at__isnull=True).count(),
     }
 
 
@@ -159,9 +159,9 @@ def entrance_figures(entrance: Place, today: date | None = None) -> EntranceFigu
     year = (today or timezone.localdate()).year
     households = list(Place.objects.filter(parent=entrance, level=Level.HOUSEHOLD).only("id", "is_occupied"))
     ages: dict[int, list[int | None]] = {}
-    for household_id, birth_year in Resident.objects.filter(under(entrance.path)).values_list(
-        "household_id", "birth_year"
-    ):
+    for household_id, birth_year in Resident.objects.filter(
+        under(entrance.path), moved_out_at__isnull=True
+    ).values_list("household_id", "birth_year"):
         ages.setdefault(household_id, []).append(year - birth_year if birth_year else None)
     empty_nest = sum(
         1
@@ -186,7 +186,9 @@ def entrance_figures(entrance: Place, today: date | None = None) -> EntranceFigu
 def household_residents(user, household: Place) -> list[Resident]:
     """Residents of a household with their tags; sensitive tags only for users allowed to see them."""
     residents = list(
-        Resident.objects.visible_to(user, "places.view_household").filter(household=household).order_by("id")
+        Resident.objects.visible_to(user, "places.view_household")
+        .filter(household=household, moved_out_at__isnull=True)  # who left is anonymous: not listed
+        .order_by("id")
     )
     show_sensitive = scope_for(user, "places.view_sensitive").covers(household.path)
     tags = ResidentTag.objects.filter(resident__in=residents).select_related("tag")

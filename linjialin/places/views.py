@@ -35,6 +35,7 @@ def detail(request, place_id):
         "can": {
             "households": scope_for(user, "places.view_household").covers(place.path),
             "edit": scope_for(user, "places.edit_roster").covers(place.path),
+            "move_out": scope_for(user, "places.import_roster").covers(place.path),
             "unmask": scope_for(user, "places.unmask").covers(place.path),
             "export": scope_for(user, "places.export_roster").covers(place.path),
             "coverage": scope_for(user, "accounts.manage_coverage").covers(place.path),
@@ -173,3 +174,22 @@ def resident_tags(request, resident_id):
     if done:
         messages.success(request, done)
     return redirect(reverse("places:detail", args=[resident.household_id]) + f"#resident-{resident.pk}")
+
+
+@login_required
+@require_POST
+def move_out(request, resident_id):
+    """A resident moved out of the household: anonymise them (places.residency) and go back."""
+    from .residency import move_out_resident
+
+    resident = selectors.get_resident_for_user(request.user, resident_id)
+    if not scope_for(request.user, "places.import_roster").covers(resident.path):
+        raise PermissionDenied
+    try:
+        move_out_resident(request.user, resident, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The resident is recorded as moved out; their personal data is removed."))
+    return redirect("places:detail", resident.household_id)

@@ -14,8 +14,6 @@ dispatch scope), 办理时限 (a date and time; it replaces the computed resolut
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -24,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linjialin.core import exports
 from linjialin.core.scope import scope_for
 from linjialin.places.models import Place
 from linjialin.places.roster import Column, FileProblem, RowError, _norm_header, _strip_unit, read_table
@@ -349,9 +348,7 @@ def template_bytes(fmt: str, *, example_category: str = "", example_place: str =
     """The import template: the header row and one example row (xlsx, or CSV in UTF-8 with BOM)."""
     rows = template_rows(example_category, example_place)
     if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows(rows)
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+        return exports.csv_bytes(rows)
     if fmt != "xlsx":
         raise ValueError(fmt)
     from openpyxl import Workbook
@@ -361,12 +358,10 @@ def template_bytes(fmt: str, *, example_category: str = "", example_place: str =
     ws = wb.active
     ws.title = "12345工单"
     for row in rows:
-        ws.append(row)
+        exports.xlsx_append(ws, row)
     for i, col in enumerate(COLUMNS, 1):
         ws.cell(1, i).font = Font(bold=True, color="B3261E" if col.required else "000000")
         ws.cell(2, i).number_format = "@"  # numbers and times stay text as written
         ws.column_dimensions[ws.cell(1, i).column_letter].width = 40 if col.key == "content" else 16
     ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(wb)

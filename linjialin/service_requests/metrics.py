@@ -736,31 +736,30 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _csv(table: RatesTable, rows) -> bytes:
-    import csv
-    import io
+    from linjialin.core import exports
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(_headers(table))
-    for group, name, r in rows:
-        cells = [group, name]
-        for key in table.keys:
-            rate = getattr(r, key)
-            cells += [rate.percent, rate.numerator_text, rate.denominator]
-        writer.writerow([*cells, r.score.text])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    def lines():
+        yield _headers(table)
+        for group, name, r in rows:
+            cells = [group, name]
+            for key in table.keys:
+                rate = getattr(r, key)
+                cells += [rate.percent, rate.numerator_text, rate.denominator]
+            yield [*cells, r.score.text]
+
+    return exports.csv_bytes(lines())
 
 
 def _xlsx(table: RatesTable, rows, first: date, last: date) -> bytes:
-    import io
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from linjialin.core import exports
 
     wb = Workbook()
     ws = wb.active
     ws.title = _("Rates")[:31]
-    ws.append(_headers(table))
+    exports.xlsx_append(ws, _headers(table))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for group, name, r in rows:
@@ -772,18 +771,18 @@ def _xlsx(table: RatesTable, rows, first: date, last: date) -> bytes:
                 float(rate.numerator),
                 rate.denominator,
             ]
-        ws.append([*cells, None if r.score.value is None else float(r.score.value.quantize(Decimal("0.1")))])
+        exports.xlsx_append(
+            ws, [*cells, None if r.score.value is None else float(r.score.value.quantize(Decimal("0.1")))]
+        )
         for i in range(len(table.keys)):
             ws.cell(ws.max_row, 3 + i * 3).number_format = "0.0%"
     ws.freeze_panes = "C2"
     ws.column_dimensions["B"].width = 24
     notes = wb.create_sheet(_("Definitions")[:31])
-    notes.append([_("Place"), str(table.place)])
-    notes.append([_("Period"), f"{first.isoformat()} – {last.isoformat()}"])
+    exports.xlsx_append(notes, [_("Place"), str(table.place)])
+    exports.xlsx_append(notes, [_("Period"), f"{first.isoformat()} – {last.isoformat()}"])
     for name, formula in definitions(table.rules):
-        notes.append([name, formula])
+        exports.xlsx_append(notes, [name, formula])
     notes.column_dimensions["A"].width = 28
     notes.column_dimensions["B"].width = 100
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(wb)

@@ -100,6 +100,7 @@ def test_resident_home_puts_submit_first_then_their_requests_cases_posts_and_boa
         "My mutual-aid posts": 1,
         "Help nearby": 1,
         "My entrance board": None,
+        "My personal data": None,
     }
     assert mine.links[0].hint == "1 open · 1 to rate"
     assert reverse("requests:board_entrance", args=[tree.entrance_a.pk]) in urls(response)
