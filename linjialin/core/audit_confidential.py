@@ -120,6 +120,7 @@ def q():
         condition |= (
             Q(action__startswith=rule.prefix)
             | Q(object_type__startswith=rule.prefix)
-            | Q(after__kind__startswith=rule.prefix)
+            # has_key first: a missing key compares as NULL, and NOT (… OR NULL) would drop every event
+            | (Q(after__has_key="kind") & Q(after__kind__startswith=rule.prefix))
         )
     return condition
