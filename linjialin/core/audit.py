@@ -23,8 +23,8 @@ def record(action: str, **fields) -> AuditEvent:
     The chain has one head row (AuditChain pk=1), locked from here until the caller's transaction
     commits: writers append one at a time, so call `record` as the last write of a service (the lock
     is then held only for the rest of the commit). Everything that does not depend on the previous
-    event is prepared before the lock; then two plain statements (lock and read the head; insert the
-    event and move the head), the same on every database. `fields`: prepare's keyword arguments."""
+    event is prepared before the lock; then three plain statements (lock and read the head; insert the
+    event; move the head), the same on every database. `fields`: prepare's keyword arguments."""
     event = prepare(action, **fields)
     return append(event)
 
