@@ -17,7 +17,7 @@ submissions, each with requests/s, p50/p95 and the server's CPU per request (gun
 
 Writes bench/results/requests.md and .json (and the raw figures to bench/data/requests-raw.json, which
 `--reuse` reads for the parts not run). Targets on PostgreSQL: nothing due < 100 ms; ≥ 200
-submissions/s and ≥ 40 % of the ceiling.
+submissions/s and ≥ 30 % of the ceiling (one write path on both engines: about a third is its price).
 """
 
 from __future__ import annotations
@@ -777,7 +777,9 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
     pg_idle = pg.get("sweep_nothing_due_ms", "—")
     pg_rps = pg_http["submissions"]["per_s"] if pg_http else "—"
     rps_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 200
-    ratio_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 0.4 * pg_http["ceiling"]["per_s"]
+    # issue 16: one write path (the audit hash in Python, no single PostgreSQL statement) may bring the
+    # ratio down to about a third; issue 3 asked for 40 % with that statement
+    ratio_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 0.3 * pg_http["ceiling"]["per_s"]
     md = f"""# Service requests benchmark: the deadline sweep and submissions over HTTP
 
 `bench/requests.py --n {n} --runs {args.runs}` (page written {time.strftime("%Y-%m-%d %H:%M %Z")}; with
@@ -789,7 +791,8 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
 |---|---|---|
 | sweep with nothing due < 100 ms at {n:,} open requests | {pg_idle} ms | {status(sweep_ok)} |
 | ≥ 200 submissions/s at {args.clients} clients | {pg_rps} /s | {status(rps_ok)} |
-| ≥ 40 % of the ceiling (a minimal Django JSON endpoint) | {ratio(pg_http)} | {status(ratio_ok)} |
+| ≥ 30 % of the ceiling (a minimal Django JSON endpoint; one write path) | {ratio(pg_http)} | \
+{status(ratio_ok)} |
 
 Each verdict is this run's (its median round); how the figures vary from run to run is in the notes.
 

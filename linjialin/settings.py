@@ -33,6 +33,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# The audit chain's HMAC key and its signed checkpoints live outside the database (core/audit_key.py,
+# core/audit_checkpoints.py): LINJIALIN_AUDIT_KEY, else a key generated on first use into var/audit_key.
+AUDIT_KEY_FILE = VAR_DIR / "audit_key"
+AUDIT_CHECKPOINT_FILE = Path(os.environ.get("LINJIALIN_AUDIT_CHECKPOINTS", VAR_DIR / "audit-checkpoints.log"))
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
@@ -144,13 +148,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DB_PREPARE = int(os.environ.get("DB_PREPARE", "5"))
     if DB_PREPARE > 0:
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=DB_PREPARE)
-    # psycopg turns a query's %s into $1, $2 … on every run and keeps the result only for queries of at
-    # most 50 parameters (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS). A submission's one statement
-    # (service_requests.services._submitted_sql) has about 70: re-parsing it cost more CPU than the rest
-    # of the statement's Python side. Kept up to 128 (tested: test_submit_statement.py).
-    import psycopg._queries
-
-    psycopg._queries.MAX_CACHED_STATEMENT_PARAMS = max(psycopg._queries.MAX_CACHED_STATEMENT_PARAMS, 128)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth ---------------------------------------------------------------------------------------

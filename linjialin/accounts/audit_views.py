@@ -27,7 +27,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linjialin.core import audit, audit_labels
+from linjialin.core import audit, audit_confidential, audit_labels
 from linjialin.core.masking import mask_mobile
 from linjialin.core.scope import Scope, scope_for, under
 from linjialin.places.models import Level, Place
@@ -112,7 +112,9 @@ def audit_list(request):
         events, status = events.none(), 422
     paginator = Paginator(events.select_related("actor").order_by("-seq"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    paths = {e.path for e in page.object_list if e.path}
+    # confidential objects (mediation, counselling): no names or content outside their circle
+    listed = audit_confidential.redact(list(page.object_list), user)
+    paths = {e.path for e in listed if e.path}
     place_names = dict(Place.objects.filter(path__in=paths).values_list("path", "name"))
     rows = [
         {
@@ -124,7 +126,7 @@ def audit_list(request):
             "actor_mobile": mask_mobile(e.actor.mobile) if e.actor_id and e.actor else "",
             "personal": e.action in audit_labels.personal(),
         }
-        for e in page.object_list
+        for e in listed
     ]
     query = request.GET.copy()
     query.pop("page", None)
@@ -157,7 +159,7 @@ def _apply(events, data, places: dict[str, Place]):
             else events.filter(action=action)
         )
     if subject := data["subject"].strip():
-        events = events.filter(object_repr__icontains=subject)
+        events = events.filter(object_repr__icontains=subject).exclude(audit_confidential.q())
     if place := data["place"]:
         if place == "none":
             events = events.filter(path="")

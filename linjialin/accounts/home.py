@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linjialin.core import audit_checkpoints
 from linjialin.core.scope import scope_for
 from linjialin.hotspots import selectors as hotspot_selectors
 from linjialin.mediation import selectors as mediation_selectors
@@ -47,6 +48,7 @@ class Section:
     links: list[Link] = field(default_factory=list)
     rates: list[dict] | None = None  # this month's rates: label, percent, detail
     rates_url: str = ""
+    chain: dict | None = None  # the audit section: the last check of the audit chain (_chain_state)
 
 
 def _url(name: str, *args, **query) -> str:
@@ -267,7 +269,29 @@ def _audit_section(user, now) -> Section:
         ),
         Link(_("Audit trail"), reverse("audit:list")),
     ]
-    return Section("audit", _("Audit"), links)
+    return Section("audit", _("Audit"), links, chain=_chain_state())
+
+
+def _chain_state() -> dict:
+    """The last check of the audit chain as the hourly and nightly jobs (and `linjialin audit verify`)
+    recorded it: no walk of the chain per page view."""
+    check = audit_checkpoints.latest()
+    if check is None:
+        return {"state": "none"}
+    where = ""
+    if not check.ok:
+        if check.checkpoint_line is not None:
+            where = _("checkpoint line %(n)d") % {"n": check.checkpoint_line}
+        elif check.broken_seq is not None:
+            where = _("event #%(n)d") % {"n": check.broken_seq}
+    return {
+        "state": "ok" if check.ok else "broken",
+        "at": check.at,
+        "seq": check.head_seq,
+        "where": where,
+        "problem": check.problem,
+        "line": check.checkpoint,
+    }
 
 
 def _admin_section() -> Section:

@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from pydantic import AfterValidator
 
-from . import audit
+from . import audit, audit_confidential
 from .errors import Conflict
 
 
@@ -161,11 +161,17 @@ class AuditFilters(Schema):
 def audit_events(request, filters: Query[AuditFilters]):
     """Events the caller may audit (permission `audit.view`), filtered and paginated by offset."""
     events = audit.events_for_user(
-        request.auth, actor_id=filters.actor, action=filters.action, path=filters.path,
-        since=filters.from_, until=filters.to,
+        request.auth,
+        actor_id=filters.actor,
+        action=filters.action,
+        path=filters.path,
+        since=filters.from_,
+        until=filters.to,
     )
     if events is None:
         raise PermissionDenied(_("You may not view the audit trail."))
-    page = list(events[filters.offset : filters.offset + filters.limit])
+    page = audit_confidential.redact(
+        list(events[filters.offset : filters.offset + filters.limit]), request.auth
+    )
     count = events.count() if len(page) == filters.limit or filters.offset else len(page)
     return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": page}

@@ -82,6 +82,7 @@ def _register_defaults() -> None:
     from . import tasks
 
     register("audit_verify", "30 2 * * *", tasks.audit_verify)  # nightly 02:30
+    register("audit_checkpoint", "7 * * * *", tasks.audit_checkpoint)  # hourly: a signed checkpoint
     register("prune_task_results", "15 3 * * *", tasks.prune_task_results)  # nightly 03:15
     register("enforce_retention", "45 3 * * *", tasks.enforce_retention)  # nightly 03:45
     # each app's tasks.py registers its own jobs (e.g. service_requests: the deadline sweep, every minute)

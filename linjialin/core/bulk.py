@@ -11,8 +11,6 @@ callers are services that have already validated everything.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -183,34 +181,6 @@ def insert_one(model, obj) -> None:
         if not given:
             obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     _saved([obj], plan.stamped, now)
-
-
-def row_values(model, obj, *, with_pk: bool) -> tuple[list[str], list]:
-    """The quoted columns and prepared values of one instance's INSERT, as `insert_one` writes them (the
-    primary key's only `with_pk`; auto_now stamps set on `obj`): for a caller that builds its own
-    statement around them (the audit chain moves its head in the same statement). The caller marks
-    `obj` saved once it ran."""
-    now = timezone.now()
-    plan = _plan(model, with_pk=with_pk)
-    for attname in plan.stamped:
-        setattr(obj, attname, now)
-    return plan.columns, _values(plan, [obj], False, now)[0]
-
-
-def insert_columns(model, *, with_pk: bool) -> list[str]:
-    """The quoted columns of row_values, in its order (do not change the list)."""
-    return _plan(model, with_pk=with_pk).columns
-
-
-def cast_placeholder(field, sql: str = "%s") -> str:
-    """`sql` (a parameter) as the field's column type, for INSERT … SELECT, where a parameter does not take
-    the column's type; without the type's length (a longer text fails at the INSERT as it would anyway)."""
-    return f"CAST({sql} AS {_cast_type(connection.vendor, field)})"
-
-
-@functools.cache
-def _cast_type(vendor: str, field) -> str:
-    return re.sub(r"[(][0-9, ]+[)]", "", field.db_type(connection))
 
 
 # Up to this many rows go in one multi-row INSERT (one statement, one round trip); more are streamed

@@ -8,8 +8,10 @@ from .scope import PathField
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of who did or saw what (DESIGN.md §6).
 
-    `hash = sha256(prev_hash + canonical JSON of the row)`; `linjialin audit verify` recomputes the
-    chain and names the first row that does not match. Rows are written only by `core.audit.record`.
+    `hash = HMAC-SHA256(audit key, prev_hash + canonical JSON of the row)`, the key kept outside the
+    database (core/audit_key.py); `linjialin audit verify` recomputes the chain, checks it against the
+    signed checkpoints kept outside the database too (core/audit_checkpoints.py) and names the first row
+    or checkpoint that does not match. Rows are written only by `core.audit.record`.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -51,6 +53,33 @@ class AuditChain(models.Model):
 
     def __str__(self):
         return f"audit chain head #{self.last_seq}"
+
+
+class AuditCheck(models.Model):
+    """One run of `linjialin audit verify` or of the scheduled check (core/audit_checkpoints.py): what
+    the auditor's home shows, without walking the chain per page view. The proof is the checkpoint
+    file outside the database; this row is only its news."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("whole chain")
+        SINCE_CHECKPOINT = "since", _("since the last checkpoint")
+
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FULL)
+    ok = models.BooleanField()
+    checked = models.BigIntegerField(default=0)  # events walked
+    head_seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+    broken_seq = models.BigIntegerField(null=True, blank=True)  # the first event that fails
+    checkpoint_line = models.PositiveIntegerField(null=True, blank=True)  # the first checkpoint that fails
+    problem = models.CharField(max_length=500, blank=True)
+    checkpoint = models.CharField(max_length=300, blank=True)  # the checkpoint line written (when OK)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"audit check {self.at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'BROKEN'}"
 
 
 class ScheduledSlot(models.Model):

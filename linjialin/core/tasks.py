@@ -21,18 +21,32 @@ SCHEDULED_SLOT_KEEP_DAYS = 60
 
 @task
 def audit_verify() -> dict:
-    """Walk the audit hash chain; log OK or the first broken link (ERROR, so it reaches the logs)."""
-    from .audit import verify
+    """Walk the whole audit hash chain and check the checkpoints; write a checkpoint when all is well.
+    Log OK or the first event or checkpoint that fails (ERROR, so it reaches the logs)."""
+    return _audit_check(since_checkpoint=False)
 
-    result = verify()
+
+@task
+def audit_checkpoint() -> dict:
+    """Check the events since the last checkpoint (and every checkpoint), then write a new one: the
+    window in which someone holding the audit key could rewrite events unnoticed stays this short."""
+    return _audit_check(since_checkpoint=True)
+
+
+def _audit_check(*, since_checkpoint: bool) -> dict:
+    from .audit_checkpoints import check
+
+    result = check(since_checkpoint=since_checkpoint)
     if result.ok:
-        logger.info("audit chain OK: %d events", result.checked)
+        logger.info("audit chain OK: %d events; %s", result.head_seq, result.checkpoint.line)
     else:
-        logger.error("audit chain BROKEN at event #%s: %s", result.broken_seq, result.problem)
+        logger.error("audit chain %s", result.message)
     return {
         "ok": result.ok,
         "checked": result.checked,
+        "head_seq": result.head_seq,
         "broken_seq": result.broken_seq,
+        "checkpoint_line": result.checkpoint_line,
         "problem": result.problem,
     }
 

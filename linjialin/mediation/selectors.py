@@ -87,6 +87,41 @@ def visible_cases(user) -> QuerySet[Case]:
     return Case.objects.filter(condition)
 
 
+def audit_circle(user, events) -> set[int]:
+    """The ids of the audit events about the centre's work that `user` may read in full (core's
+    audit_confidential.redact): the case's circle (visible_cases) for an event about a case, the
+    centre's managers over the event's place for the rest, and whoever did it."""
+    if not _authenticated(user):
+        return set()
+    scope = scope_for(user, "mediation.manage")
+    case_of = {}
+    for e in events:
+        case = (e.after or {}).get("case") if isinstance(e.after, dict) else None
+        if case is None and e.object_type == "mediation.case":
+            case = e.object_id
+        if isinstance(case, int) or (isinstance(case, str) and case.isdigit()):
+            case_of[e.pk] = int(case)
+    visible = set(visible_cases(user).filter(pk__in=set(case_of.values())).values_list("pk", flat=True))
+    inside = set()
+    for e in events:
+        if e.actor_id == user.pk or (e.path and scope.covers(e.path)):
+            inside.add(e.pk)
+        elif e.pk in case_of and case_of[e.pk] in visible:
+            inside.add(e.pk)
+    return inside
+
+
+# before/after keys of the centre's audit events that carry no names or content (ids, states, dates,
+# codes, counts); anything else is left out of the audit trail (the case timeline has it)
+AUDIT_HARMLESS_KEYS = (
+    "anonymous applied_on case channel consent consents court days document due_on effective_on "
+    "extended finding followups format full_identity held_at how items items_performed kind lawyer "
+    "lead length level member members outcome owner parties performance period place planned_for "
+    "public referred repeat_of replacement rights_told risk role sealed_on service_request session "
+    "side signatures size source staff state task tasks topic type user users written channels"
+).split()
+
+
 def list_cases_for_user(user, *, state: str | None = None, dispute_type: str | None = None):
     """The visible cases, newest first, with their place; filtered by state and type."""
     qs = visible_cases(user).select_related("place")

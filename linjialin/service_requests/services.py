@@ -3,20 +3,19 @@ with compare-and-set (core.workflow), writes the timeline event and the audit ev
 
 from __future__ import annotations
 
-import functools
 import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linjialin.core import audit
-from linjialin.core.bulk import cast_placeholder, insert_columns, insert_one, insert_rows, row_values
+from linjialin.core.bulk import insert_one, insert_rows
 from linjialin.core.calendar import deadline
 from linjialin.core.scope import scope_for
 from linjialin.core.workflow import TransitionNotAllowed
@@ -32,7 +31,6 @@ from .models import (
     HoldingEnd,
     RequestAssist,
     RequestEvent,
-    RequestHolding,
     RequestRules,
     RequestType,
     Satisfaction,
@@ -207,20 +205,11 @@ def submit_request(
     submitted = audit.prepare(
         "request.submitted", actor=actor, obj=req, after={"channel": channel, "level": level}
     )
-    # With nothing to write after the request (a linked repeat's note, the screening's own audit events,
-    # the notices of the people told of it),
-    # PostgreSQL writes the request, its timeline and its audit event in one statement, atomic by itself
-    # (_insert_submitted): outside a transaction it needs none. Otherwise, and elsewhere, one transaction
-    # (in a caller's, a savepoint: a replayed token's IntegrityError must leave the caller's usable).
+    # One transaction (in a caller's, a savepoint: a replayed token's IntegrityError must leave the
+    # caller's usable), the same statements on SQLite and PostgreSQL.
     told = notices.told_of_new(req, actor)  # their notices commit with the request
-    alone = (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and not (screening is not None and screening.writes_more)
-        and not told
-    )
     try:
-        with nullcontext() if alone else transaction.atomic():
+        with transaction.atomic():
             events = [_new_event(req, "submitted", actor, description[:200], channel=channel)]
             if screening:
                 events += _screening_events(actor, req, screening)
@@ -239,9 +228,6 @@ def submit_request(
     return req
 
 
-_TABLE = ServiceRequest._meta.db_table
-
-
 def _replayed(actor, client_token: str) -> ServiceRequest | None:
     """The request this person sent with this token, marked as replayed (the caller can tell it from a
     new one), or None."""
@@ -252,103 +238,19 @@ def _replayed(actor, client_token: str) -> ServiceRequest | None:
 
 
 def _insert_submitted(req: ServiceRequest, now: datetime, events: list[RequestEvent], submitted) -> None:
-    """INSERT the request with its number (the day and the id, e.g. 20261128000021), its first timeline
-    `events` and its audit event `submitted` (audit.prepare'd with a placeholder id and number).
-
-    On PostgreSQL one statement takes the id from the table's sequence and writes the request, its number,
-    the events and the audit event, numbered and hashed at the chain head (audit.at_head; an UPDATE after
-    the INSERT would rewrite the new row and every index entry of it; the events' foreign key is checked
-    at commit). It writes nothing when the chain has no head yet (a new database): the head is made and
-    the statement runs again. Elsewhere the id is known only after the INSERT: one plain UPDATE sets the
-    number, one INSERT writes the events, then audit.append."""
-    day = f"{timezone.localtime(now):%Y%m%d}"
-    if connection.vendor != "postgresql":
-        insert_one(ServiceRequest, req)
-        req.number = f"{day}{req.pk:06d}"
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {_TABLE} SET number = %s WHERE id = %s", [req.number, req.pk])  # noqa: S608
-        for event in events:
-            event.request = req
-        insert_rows(RequestEvent, events)
-        holdings.start(req, at=now)
-        submitted.object_id, submitted.object_repr = str(req.pk), str(req)[:200]
-        audit.append(submitted)
-        return
-    holding = holdings.new_holding(req, now)  # the first holder and its window, in the same statement
-    sql, params, marks = _submitted_statement(req, day, events, [holding] if holding else [], submitted)
-    with connection.cursor() as cursor:
-        for _attempt in range(2):
-            cursor.execute(sql, params)
-            n, number, *audit_row = cursor.fetchone()
-            if audit_row[0] is not None:
-                break
-            audit.ensure_head()  # no head: nothing was written
-        else:
-            raise RuntimeError("the audit chain has no head")
-    req.pk, req.number = n, number
-    req._state.adding, req._state.db = False, connection.alias
+    """INSERT the request, give it its number (the day and the id, e.g. 20261128000021: the id is known
+    only after the INSERT), write its first timeline `events` and its first holder, then append its
+    audit event `submitted` (audit.prepare'd before the request had an id) — the last write, as the
+    chain head stays locked until the commit."""
+    insert_one(ServiceRequest, req)
+    req.number = f"{timezone.localtime(now):%Y%m%d}{req.pk:06d}"
+    ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
     for event in events:
         event.request = req
-        event._state.adding, event._state.db = False, connection.alias
-    audit.appended(submitted, audit_row, {marks["id"]: str(n), marks["number"]: number})
-
-
-def _submitted_statement(
-    req: ServiceRequest, day: str, events: list[RequestEvent], held: list[RequestHolding], submitted
-):
-    """PostgreSQL: the one statement of _insert_submitted, its parameters, and the audit placeholders."""
-    qn = connection.ops.quote_name
-    marks = {"id": audit.placeholder("id"), "number": audit.placeholder("number")}
-    submitted.object_id, submitted.object_repr = marks["id"], marks["number"]
-    ctes, params = audit.at_head(
-        submitted, {marks["id"]: "(SELECT n FROM s)::text", marks["number"]: "(SELECT number FROM s)"}
-    )
-    params = [day, _TABLE, *params]
-    columns, values = row_values(ServiceRequest, req, with_pk=False)
-    del values[columns.index(qn("number"))]  # s.number
-    params += values
-    for event in events:
-        columns, values = row_values(RequestEvent, event, with_pk=False)
-        del values[columns.index(qn("request_id"))]  # s.n
-        params += values
-    for holding in held:
-        columns, values = row_values(RequestHolding, holding, with_pk=False)
-        del values[columns.index(qn("request_id"))]  # s.n
-        params += values
-    return _submitted_sql(len(events), ctes, len(held)), params, marks
-
-
-@functools.cache
-def _submitted_sql(n_events: int, audit_ctes: str, n_holdings: int = 0) -> str:
-    """The statement of _submitted_statement for this many timeline events and holdings (its first holder
-    and window: 0 or 1), once per process and shape. The request, its events and its holding are written
-    only with the chain head (FROM audit_h): never without their audit event."""
-    qn = connection.ops.quote_name
-
-    def typed(model, replaced: dict[str, str]) -> tuple[list[str], list[str]]:
-        fields = {qn(f.column): f for f in model._meta.concrete_fields}
-        columns = insert_columns(model, with_pk=False)
-        return columns, [replaced.get(c) or cast_placeholder(fields[c]) for c in columns]
-
-    columns, exprs = typed(ServiceRequest, {qn("number"): "s.number"})
-    sql = (
-        "WITH s AS (SELECT n, %s::text || lpad(n::text, greatest(6, length(n::text)), '0') AS number "  # noqa: S608
-        "FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS n) q), "
-        f"{audit_ctes}, "
-        f"r AS (INSERT INTO {_TABLE} ({qn('id')}, {', '.join(columns)}) "  # names and placeholders, not input
-        f"SELECT s.n, {', '.join(exprs)} FROM s, audit_h)"
-    )
-    if n_events:
-        columns, exprs = typed(RequestEvent, {qn("request_id"): "s.n"})
-        rows = " UNION ALL ".join([f"SELECT {', '.join(exprs)} FROM s, audit_h"] * n_events)  # noqa: S608
-        table = qn(RequestEvent._meta.db_table)
-        sql += f", e AS (INSERT INTO {table} ({', '.join(columns)}) {rows})"
-    if n_holdings:
-        columns, exprs = typed(RequestHolding, {qn("request_id"): "s.n"})
-        rows = " UNION ALL ".join([f"SELECT {', '.join(exprs)} FROM s, audit_h"] * n_holdings)  # noqa: S608
-        table = qn(RequestHolding._meta.db_table)
-        sql += f", h AS (INSERT INTO {table} ({', '.join(columns)}) {rows})"
-    return sql + " SELECT s.n, s.number, a.id, a.seq, a.prev_hash, a.hash FROM s LEFT JOIN audit_e a ON true"  # noqa: S608
+    insert_rows(RequestEvent, events)
+    holdings.start(req, at=now)
+    submitted.object_id, submitted.object_repr = str(req.pk), str(req)[:200]
+    audit.append(submitted)
 
 
 def _may_submit_at(actor, place) -> bool:

@@ -164,6 +164,22 @@ def _fresh_grants_cache():
     clear_shared()
 
 
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoints(tmp_path_factory):
+    """Each test its own audit checkpoint file: a checkpoint one test's chain wrote (say at event 10)
+    would fail the next test's fresh chain as "events were removed"."""
+    import uuid
+
+    from django.conf import settings
+
+    folder = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    folder.mkdir(exist_ok=True)
+    kept = settings.AUDIT_CHECKPOINT_FILE
+    settings.AUDIT_CHECKPOINT_FILE = folder / f"{uuid.uuid4().hex}.log"
+    yield
+    settings.AUDIT_CHECKPOINT_FILE = kept
+
+
 # --- handling units at the department level (service_requests.HandlingUnit) ---------------------------
 def make_unit(tree, code: str, name: str, **kw):
     from linjialin.service_requests.models import HandlingUnit
