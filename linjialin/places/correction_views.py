@@ -40,6 +40,8 @@ def correction_list(request):
 @login_required
 @require_POST
 def correction_decide(request, correction_id):
+    if scope_for(request.user, corrections.DECIDE_PERM).is_empty:
+        raise PermissionDenied
     row = corrections.open_corrections_for_user(request.user).filter(pk=correction_id).first()
     if row is None:
         visible = CorrectionRequest.objects.visible_to(request.user, corrections.DECIDE_PERM)

@@ -92,6 +92,7 @@ OBJECT_OF = {
     ("*", "report_id"): "aid_report",
     ("*", "post_id"): "post",
     ("*", "episode_id"): "episode",
+    ("*", "correction_id"): "correction",
     ("requests", "pk"): "request",
     ("requests", "photo_id"): "request_photo",  # requests:board_photo names "board_photo" in its row
     ("notifications", "pk"): "notification",
@@ -173,6 +174,7 @@ def build_world() -> World:
         _mediation(objects, users, side, community, grid, entrance)
         _hotspots(objects, users, side, community, entrance)
         _mutual_aid(objects, users, side, community, entrance, household)
+        objects["correction"] = _correction(resident, users["resident_a" if side == "a" else "resident_x"])
         _notice(objects, users, side)
     return world
 
@@ -369,3 +371,10 @@ def _notice(objects, users, side):
 
     owner = users["resident_a" if side == "a" else "resident_b"]
     objects["notification"] = Notification.objects.create(user=owner, kind="matrix", title="通知")
+
+
+def _correction(resident, owner):
+    """The resident's own request to correct their record (PIPL), open."""
+    from linjialin.places.corrections import request_correction
+
+    return request_correction(owner, resident, field="birth_year", value="1960", note="出生年份登记错了")

@@ -61,6 +61,9 @@ ROWS: dict[str, Row] = {
         "community_worker", forbidden="grid_worker", post=True, objects={"place_id": "entrance"}
     ),
     "accounts:coverage_end": Row("community_worker", forbidden="grid_worker", post=True),
+    "accounts:my_data": Row("resident_a", why="everyone's own data (PIPL): no object, no 403"),
+    "accounts:my_data_download": Row("resident_a", post=True, why="one's own data only"),
+    "accounts:my_data_correct": Row("resident_a", post=True, why="one's own record only"),
     "accounts:tokens": Row("admin", forbidden="community_secretary"),
     "accounts:token_revoke": Row(
         "admin", post=True, outside=False, why="tokens belong to no place; nobody else sees one (404)"
@@ -76,6 +79,9 @@ ROWS: dict[str, Row] = {
         "community_worker", forbidden="subdistrict_staff", objects={"place_id": "entrance"}
     ),
     "places:unmask": Row("community_worker", forbidden="resident_a", post=True),
+    "places:move_out": Row("community_worker", forbidden="grid_worker", post=True),
+    "places:corrections": Row("community_worker", forbidden="grid_worker"),
+    "places:correction_decide": Row("community_worker", forbidden="grid_worker", post=True),
     "places:resident_tags": Row("community_worker", forbidden="resident_a"),
     "places:import": Row("community_worker", forbidden="grid_worker"),
     "places:import_template": Row("community_worker", forbidden="grid_worker", args={"fmt": "xlsx"}),
