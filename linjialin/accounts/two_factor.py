@@ -55,7 +55,9 @@ def needs_second_factor(user) -> bool:
 
 
 def has_device(user) -> bool:
-    return any(True for _d in devices_for_user(user, confirmed=True))
+    """A confirmed authenticator app (recovery codes are made with it and removed with it, so one
+    query answers for both)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def pending_step(request) -> str | None:
@@ -68,7 +70,7 @@ def pending_step(request) -> str | None:
         return cached
     step = None
     verified = getattr(user, "is_verified", lambda: False)()
-    if not verified and has_device(user):
+    if not verified and _has_device_cached(request, user):
         step = VERIFY
     elif not verified and not settings.DEMO_MODE and needs_second_factor(user):
         step = ENROL
@@ -76,6 +78,22 @@ def pending_step(request) -> str | None:
         step = CHANGE_PASSWORD
     request.__dict__["_signin_step"] = step
     return step
+
+
+NO_DEVICE = "_two_factor_none"  # session: the user (pk) had no device when this session looked
+
+
+def _has_device_cached(request, user) -> bool:
+    """Whether the user has a confirmed device, looked up once per session while they have none (two
+    queries on every page otherwise). A device is added by enrolling, which verifies this session at
+    once; one an administrator adds elsewhere counts from the user's next sign-in."""
+    session = getattr(request, "session", None)
+    if session is not None and session.get(NO_DEVICE) == user.pk:
+        return False
+    found = has_device(user)
+    if not found and session is not None:
+        session[NO_DEVICE] = user.pk
+    return found
 
 
 def admin_verified(request) -> bool:

@@ -178,13 +178,14 @@ def test_known_and_unknown_numbers_get_the_same_answer_and_work(client, resident
     assert known[0] == unknown[0] == 200
     assert known[1] == unknown[1]
     assert known[2] == unknown[2] == 1
-    for _ in range(5):
-        post_login(Client(), resident_a.mobile, "Wrong-pass-1", ip="192.0.2.2")
-        post_login(Client(), "13512345678", "Wrong-pass-1", ip="192.0.2.3")
-    a = post_login(Client(), resident_a.mobile, "Wrong-pass-1", ip="192.0.2.2")
-    b = post_login(Client(), "13512345678", "Wrong-pass-1", ip="192.0.2.3")
-    assert a.status_code == b.status_code == 429 and a["Retry-After"] == b["Retry-After"]
-    assert _without_tokens(a.content.decode()) == _without_tokens(b.content.decode())
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(5):
+            post_login(Client(), resident_a.mobile, "Wrong-pass-1", ip="192.0.2.2")
+            post_login(Client(), "13512345678", "Wrong-pass-1", ip="192.0.2.3")
+        a = post_login(Client(), resident_a.mobile, "Wrong-pass-1", ip="192.0.2.2")
+        b = post_login(Client(), "13512345678", "Wrong-pass-1", ip="192.0.2.3")
+        assert a.status_code == b.status_code == 429 and a["Retry-After"] == b["Retry-After"]
+        assert _without_tokens(a.content.decode()) == _without_tokens(b.content.decode())
 
 
 def _without_tokens(html: str) -> str:
@@ -517,3 +518,18 @@ def test_the_web_server_does_not_rewrite_the_peer_from_forwarded_for():
     }
     asyncio.run(config.loaded_app(scope, None, None))
     assert seen["client"][0] == "127.0.0.1"
+
+
+def test_the_admin_site_resets_two_factor_with_a_reason(client, superuser, community_worker):
+    TOTPDevice.objects.create(user=community_worker, name="app", confirmed=True)
+    post_login(client, superuser.mobile, PASSWORD)
+    url = reverse("admin:accounts_user_changelist")
+    listing = client.get(url)
+    assert listing.status_code == 200 and community_worker.mobile not in listing.content.decode()  # masked
+    data = {"action": "reset_two_factor", "_selected_action": [community_worker.pk]}
+    page = client.post(url, data)
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    assert TOTPDevice.objects.filter(user=community_worker).exists()
+    client.post(url, {**data, "reason": "phone lost"})
+    assert not TOTPDevice.objects.filter(user=community_worker).exists()
+    assert AuditEvent.objects.get(action="two_factor.reset").actor == superuser
