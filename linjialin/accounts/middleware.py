@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,8 @@ STEP_URLS = {
 class SignInStepsMiddleware:
     """A signed-in user with a step pending (two_factor.pending_step: the second factor to give, to
     enrol, or a password to change) reaches only that step's page and logging out; every other page
-    sends them there, and the API answers 403."""
+    sends them there, and the API answers 403. (Integrations call the API with a token and no session,
+    so they never have a step pending.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,8 +65,7 @@ class SignInStepsMiddleware:
         if step is None:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
-            if request.headers.get("Authorization"):  # a token, not this session
-                return self.get_response(request)
+            # even with an Authorization header: a wrong token falls back to this session in the API
             return JsonResponse({"detail": _("Finish signing in on the website first.")}, status=403)
         try:
             name = resolve(request.path_info).view_name
@@ -73,8 +73,6 @@ class SignInStepsMiddleware:
             name = ""
         if name in STEP_PAGES:
             return self.get_response(request)
-        from django.urls import reverse
-
         target = reverse(STEP_URLS[step])
         if request.method == "GET":
             target += "?" + urlencode({"next": request.get_full_path()})

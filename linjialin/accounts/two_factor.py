@@ -69,7 +69,7 @@ def pending_step(request) -> str | None:
     if cached is not False:
         return cached
     step = None
-    verified = getattr(user, "is_verified", lambda: False)()
+    verified = _verified(request, user)
     if not verified and _has_device_cached(request, user):
         step = VERIFY
     elif not verified and not settings.DEMO_MODE and needs_second_factor(user):
@@ -78,6 +78,19 @@ def pending_step(request) -> str | None:
         step = CHANGE_PASSWORD
     request.__dict__["_signin_step"] = step
     return step
+
+
+def _verified(request, user) -> bool:
+    """OTPMiddleware's answer; without that middleware (the live feed's own ASGI endpoint), the same
+    check: the device the session was verified with belongs to the user."""
+    if hasattr(user, "is_verified"):
+        return user.is_verified()
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is not None and device.user_id == user.pk
 
 
 NO_DEVICE = "_two_factor_none"  # session: the user (pk) had no device when this session looked

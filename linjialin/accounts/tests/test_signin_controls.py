@@ -348,6 +348,7 @@ def test_staff_enrol_before_reaching_any_page_then_verify_at_each_sign_in(
             reverse("accounts:two_factor_setup")
         )
     assert client.get("/api/v1/requests/").status_code == 403
+    assert client.get("/api/v1/requests/", HTTP_AUTHORIZATION="Bearer ljl_wrong").status_code == 403
     page = client.get(reverse("accounts:two_factor_setup"))
     html = page.content.decode()
     assert (
@@ -533,3 +534,24 @@ def test_the_admin_site_resets_two_factor_with_a_reason(client, superuser, commu
     client.post(url, {**data, "reason": "phone lost"})
     assert not TOTPDevice.objects.filter(user=community_worker).exists()
     assert AuditEvent.objects.get(action="two_factor.reset").actor == superuser
+
+
+def test_the_live_feed_refuses_a_session_with_a_sign_in_step_pending(
+    client, rf, community_worker, monkeypatch
+):
+    """The mutual aid feed's own ASGI endpoint runs no middleware: it checks the step itself."""
+    from linjialin.mutual_aid import stream
+
+    monkeypatch.setattr(stream.connections, "close_all", lambda: None)
+    device = TOTPDevice.objects.create(user=community_worker, name="app", confirmed=True)
+    post_login(client, community_worker.mobile, PASSWORD)
+
+    def feed_status():
+        request = rf.get("/mutual-aid/stream/")
+        request.COOKIES = {k: v.value for k, v in client.cookies.items()}
+        result = stream._setup(request)
+        return result if isinstance(result, int) else 200
+
+    assert feed_status() == 403
+    client.post(reverse("accounts:two_factor_verify"), {"token": code_for(device)})
+    assert feed_status() == 204  # verified; staff have no household to listen from
