@@ -15,7 +15,8 @@ class AccountsConfig(AppConfig):
         from .audit_views import ACTION_LABELS
 
         audit_labels.register(ACTION_LABELS)
-        from .signin_labels import SIGNIN_ACTION_LABELS
+        from .signin_labels import SIGNIN_ACTION_LABELS, SIGNIN_FIELDS
 
         audit_labels.register(SIGNIN_ACTION_LABELS)
+        audit_labels.register_fields(SIGNIN_FIELDS)
         audit_labels.register_fields(COMMON_FIELDS)

@@ -11,3 +11,11 @@ SIGNIN_ACTION_LABELS = {
     "password.change_required": _("Password change required at next sign-in"),
     "sessions.signed_out_others": _("Other sessions signed out"),
 }
+
+# keys of those events' details (the audit detail page shows these words, never the keys)
+SIGNIN_FIELDS = {
+    "failures": _("failed sign-ins"),
+    "wait_seconds": _("wait before the next attempt (seconds)"),
+    "sessions": _("sessions"),
+    "devices": _("devices removed"),
+}
