@@ -369,9 +369,8 @@ def test_every_home_says_how_many_new_notices(tree, resident_a, community_worker
         ("entrance_leader_a", 30),
         ("grid_worker", 35),
         # the call-backs due (the rules row and one count); the rates read each holder's windows
-        # +3 each: the session is saved on every request (the exact idle timeout, accounts/middleware.py)
-        ("community_worker", 42),
-        ("community_secretary", 43),
+        ("community_worker", 38),
+        ("community_secretary", 40),
         ("subdistrict_dispatcher", 25),
         ("mediation_manager", 30),
         ("auditor", 25),

@@ -454,6 +454,28 @@ def test_idle_timeout_is_exact(client, resident_a, settings):
         assert not signed_in(client)
 
 
+def test_the_idle_time_cannot_be_moved_forward_by_the_client(resident_a, settings):
+    """The exact time travels in a signed cookie: an edited one is ignored (the session's own time
+    decides), and a valid one from another session does not count for this one."""
+    from linjialin.accounts.middleware import SEEN_COOKIE
+
+    limit = timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES)
+    t0 = timezone.now()
+    edited, borrowed, fresh = Client(), Client(), Client()
+    with time_machine.travel(t0, tick=False):
+        for c in (edited, borrowed, fresh):
+            post_login(c, resident_a.mobile, PASSWORD)
+            assert signed_in(c)
+    with time_machine.travel(t0 + limit - timedelta(seconds=5), tick=False):
+        assert signed_in(fresh)
+    with time_machine.travel(t0 + limit, tick=False):
+        value = edited.cookies[SEEN_COOKIE].value
+        edited.cookies[SEEN_COOKIE] = value.replace(value.split(":")[1], repr((t0 + limit).timestamp()))
+        borrowed.cookies[SEEN_COOKIE] = fresh.cookies[SEEN_COOKIE].value
+        assert not signed_in(edited) and not signed_in(borrowed)
+        assert signed_in(fresh)
+
+
 # --- sessions ------------------------------------------------------------------------------------------
 def test_my_sessions_page_lists_devices_and_signs_out_the_others(client, resident_a):
     phone = Client(HTTP_USER_AGENT="Phone browser 1.0")

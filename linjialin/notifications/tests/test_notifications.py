@@ -206,8 +206,7 @@ def test_the_inbox_query_count_does_not_grow_with_the_inbox(
 ):
     login(resident_a)
     services.notify([resident_a], kind="test", title="一", subject="x.y:1")
-    # +1: the first page of a session looks for a second-factor device (accounts/two_factor.py)
-    with django_assert_max_num_queries(13) as few:
+    with django_assert_max_num_queries(12) as few:
         client.get(reverse("notifications:inbox"))
     services.notify_many(
         [

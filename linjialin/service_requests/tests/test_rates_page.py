@@ -260,13 +260,11 @@ def test_query_count_does_not_grow_with_children(
 ):
     client = login(subdistrict_dispatcher)
     get(client, place=tree.subdistrict.pk)  # warm the session and content types
-    with django_assert_max_num_queries(
-        17
-    ):  # +3: the session is saved on every request (exact idle timeout, accounts/middleware.py)
+    with django_assert_max_num_queries(13):
         response = get(client, place=tree.subdistrict.pk)
     assert len(response.context["table"].places) == 2
     _more_communities(tree, 6)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(13):
         response = get(client, place=tree.subdistrict.pk)
     assert len(response.context["table"].places) == 8
     assert response.context["table"].total.response.denominator == 18
