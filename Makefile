@@ -27,7 +27,7 @@ run: install
 	@echo
 	@$(BIN)/linjialin demo --logins
 	@echo
-	@exec $(BIN)/linjialin up --no-migrate --bind $(BIND)
+	@exec env LINJIALIN_DEMO=1 $(BIN)/linjialin up --no-migrate --bind $(BIND)
 
 test:
 	@scripts/test.sh

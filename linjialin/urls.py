@@ -3,9 +3,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from .accounts import signin_views
 from .accounts import views as account_views
+from .accounts.two_factor import admin_verified
 from .api import api
 from .core import error_views
+
+# The Django admin signs in through the site's login (throttled, two-factor) and needs the second factor.
+admin.site.login = signin_views.admin_login
+_admin_has_permission = admin.site.has_permission
+admin.site.has_permission = lambda request: _admin_has_permission(request) and admin_verified(request)
 
 urlpatterns = [
     path("api/v1/", api.urls),

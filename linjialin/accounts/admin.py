@@ -15,3 +15,6 @@ class ApiTokenRulesAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_signin  # noqa: E402, F401  (sign-in rules and the users' sign-in actions)

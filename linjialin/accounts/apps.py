@@ -15,6 +15,10 @@ class AccountsConfig(AppConfig):
         from .audit_views import ACTION_LABELS
 
         audit_labels.register(ACTION_LABELS)
+        from .signin_labels import SIGNIN_ACTION_LABELS, SIGNIN_FIELDS
+
+        audit_labels.register(SIGNIN_ACTION_LABELS)
+        audit_labels.register_fields(SIGNIN_FIELDS)
         audit_labels.register_fields(COMMON_FIELDS)
         audit_labels.register(
             {"privacy.data_downloaded": _("Personal data downloaded by the person")},

@@ -7,7 +7,10 @@ from .services import is_locked, record_login_refused
 
 
 class MobileLoginForm(AuthenticationForm):
-    """Login by mobile number; a locked account is refused before the password is checked."""
+    """Login by mobile number. The same answer for a wrong password and an unknown number (and the
+    same work: Django's backend hashes a dummy password for an unknown one); failures are slowed by
+    accounts/throttle.py, not by a lock. Only an administrator's lock refuses the right password, and
+    only after it was checked, so the refusal tells nothing to someone who does not know it."""
 
     username = forms.CharField(
         label=_("Mobile number"),
@@ -17,16 +20,49 @@ class MobileLoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("Wrong mobile number or password."),
         "inactive": _("This account is disabled."),
-        "locked": _("Too many failed attempts. This account is locked for a while; try again later."),
+        "locked": _("This account has been locked by an administrator. Please contact them."),
     }
 
-    def clean(self):
-        mobile = (self.cleaned_data.get("username") or "").strip()
-        user = User.objects.filter(mobile=mobile).first()
-        if user is not None and is_locked(user):
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if is_locked(user):
             record_login_refused(user)
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
-        return super().clean()
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        one, two = data.get("new_password1"), data.get("new_password2")
+        if one and two and one != two:
+            self.add_error("new_password2", _("The two new passwords differ."))
+        return data
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )
 
 
 # --- 楼门长 coverage ------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def home_sections(user, grants) -> tuple[dict | None, list[Section]]:
     if _has(user, Perm.VIEW_AUDIT):
         sections.append(_audit_section(user, now))
     if Role.SYSTEM_ADMIN in roles:
-        sections.append(_admin_section())
+        sections.append(_admin_section(user))
     return resident, sections
 
 
@@ -294,7 +294,7 @@ def _chain_state() -> dict:
     }
 
 
-def _admin_section() -> Section:
+def _admin_section(user) -> Section:
     links = [
         Link(_("All requests (dispatcher desk)"), reverse("requests:desk")),
         Link(_("Places"), reverse("places:browse")),
@@ -302,6 +302,7 @@ def _admin_section() -> Section:
         Link(_("Import roster"), reverse("places:import")),
         Link(_("Mutual aid figures"), reverse("mutual_aid:figures")),
         Link(_("API tokens"), reverse("accounts:tokens")),
-        Link(_("Site administration"), reverse("admin:index")),
     ]
+    if user.is_staff:  # the Django admin opens for Django staff accounts only (no link one cannot open)
+        links.append(Link(_("Site administration"), reverse("admin:index")))
     return Section("admin", _("Administration"), links)

@@ -37,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # set when someone else chose the password (the demo loader, an initial password, an admin): the
+    # owner is sent to the change-password page at sign-in (outside DEMO_MODE) until it is changed
+    must_change_password = models.BooleanField(_("must change password"), default=False)
     # raised by the database whenever one of the user's grants is written (migration 0005's triggers;
     # never lowered): the key of the per-process grants cache (accounts/scope.py)
     grants_version = models.PositiveIntegerField(default=0, editable=False)
@@ -155,3 +158,57 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return not self.is_revoked and not self.is_expired and self.user.is_active
+
+
+# --- sign-in controls (accounts/throttle.py, accounts/sessions.py) ---------------------------------
+class SignInRules(models.Model):
+    """How sign-in attempts are slowed (one row, admin-editable). Failures are counted per mobile
+    number, per address and per (number, address); each counter allows some failures, then imposes a
+    delay that doubles with every further failure up to its ceiling. The ceiling per number alone is
+    short: it is all a stranger elsewhere can impose on the owner."""
+
+    free_failures_per_account = models.PositiveSmallIntegerField(
+        _("failures per mobile number before delays"), default=3
+    )
+    free_failures_per_address = models.PositiveSmallIntegerField(
+        _("failures per address before delays"), default=10
+    )
+    first_delay_seconds = models.PositiveSmallIntegerField(_("first delay in seconds"), default=2)
+    max_delay_account_seconds = models.PositiveIntegerField(
+        _("longest delay for a mobile number from any address, in seconds"), default=60
+    )
+    max_delay_pair_seconds = models.PositiveIntegerField(
+        _("longest delay for a mobile number from one address, in seconds"), default=900
+    )
+    max_delay_address_seconds = models.PositiveIntegerField(
+        _("longest delay for an address, in seconds"), default=900
+    )
+    forget_after_minutes = models.PositiveIntegerField(
+        _("failures are forgotten after (minutes)"), default=60
+    )
+
+    class Meta:
+        verbose_name = _("sign-in rules")
+        verbose_name_plural = _("sign-in rules")
+
+    def __str__(self):
+        return "Sign-in rules"
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user (Django's session row has no user column): the sessions page
+    lists these and "sign out others" deletes the sessions behind them."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(_("device"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        indexes = [models.Index(fields=["user", "last_seen"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.ip or ''}"

@@ -18,11 +18,12 @@ from .roles import ROLES, Role
 
 def _own(user):
     """The User whose __dict__ holds the per-user caches: behind request.user's lazy wrapper, the user
-    it wraps (or the wrapper and the user would each read the grants)."""
-    if isinstance(user, LazyObject):
+    it wraps (or the wrapper and the user would each read the grants). Wrappers may nest: django-otp's
+    middleware wraps the authentication middleware's."""
+    while isinstance(user, LazyObject):
         if user._wrapped is empty:
             user._setup()
-        return user._wrapped
+        user = user._wrapped
     return user
 
 

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -29,25 +30,23 @@ def is_locked(user: User) -> bool:
 
 def record_login_success(user: User) -> None:
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=timezone.now())
+        # an administrator's lock (locked_until) is theirs to lift: a sign-in never clears it
+        User.objects.filter(pk=user.pk).update(failed_logins=0, last_login=timezone.now())
         audit.record("login.success", actor=user, obj=user, path="")
 
 
-def record_login_failure(mobile: str) -> None:
+def record_login_failure(mobile: str, *, wait_seconds: int = 0) -> None:
+    """A failed sign-in: counted on the account for the audit trail and the admin, never locking it
+    (a lock strangers could trigger; accounts/throttle.py slows guessing instead). `wait_seconds`: the
+    wait the throttle now imposes on the next attempt."""
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(mobile=mobile).first()
+        user = User.objects.filter(mobile=mobile).only("pk").first()
         after = {"mobile": mask_mobile(mobile)}
         if user is not None:
-            if user.locked_until and user.locked_until <= timezone.now():
-                # the lock has run out: the next failure starts a new count instead of locking at once
-                User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-            user.refresh_from_db(fields=["failed_logins"])
-            after["failures"] = user.failed_logins
-            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-                until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-                User.objects.filter(pk=user.pk).update(locked_until=until)
-                after["locked_until"] = until.isoformat()
+            after["failures"] = User.objects.filter(pk=user.pk).values_list("failed_logins", flat=True)[0]
+        if wait_seconds:
+            after["wait_seconds"] = wait_seconds
         audit.record(
             "login.failure",
             actor=None,
@@ -89,8 +88,20 @@ def create_user(
         raise PermissionDenied(_("You may not create accounts."))
     if User.objects.filter(mobile=mobile).exists():
         raise ValidationError({"mobile": _("A user with this mobile number already exists.")})
+    if password is not None:
+        try:
+            validate_password(password, User(mobile=mobile, display_name=display_name))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
     with transaction.atomic():
-        user = User.objects.create_user(mobile, password, display_name=display_name, language=language)
+        user = User.objects.create_user(
+            mobile,
+            password,
+            display_name=display_name,
+            language=language,
+            # a password someone else chose (an initial password handed over) is changed at first sign-in
+            must_change_password=actor is not None and password is not None,
+        )
         audit.record("user.created", actor=actor, obj=user, path="", after={"mobile": mask_mobile(mobile)})
     return user
 
@@ -409,3 +420,40 @@ def record_token_use(token, *, at, not_since) -> None:
         last_used_at=at
     )
     token.last_used_at = at
+
+
+# --- passwords ------------------------------------------------------------------------------------
+def change_password(user: User, *, old: str, new: str, keep_session_key: str | None) -> int:
+    """The owner changes their password: the old one must be right, the new one must pass the policy
+    (AUTH_PASSWORD_VALIDATORS, which knows the mobile). Every other session of the user is signed out
+    (returns how many). Nothing is written when a check fails."""
+    from .sessions import sign_out_other_sessions
+
+    errors = {}
+    if not user.check_password(old or ""):
+        errors["old_password"] = [_("Your current password is not right.")]
+    if new and old and new == old:
+        errors["new_password1"] = [_("The new password must differ from the current one.")]
+    else:
+        try:
+            validate_password(new or "", user)
+        except ValidationError as exc:
+            errors["new_password1"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user.set_password(new)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record("password.changed", actor=user, obj=user, path="")
+        ended = sign_out_other_sessions(user, keep_key=keep_session_key, reason="password changed")
+    return ended
+
+
+def require_password_change(actor: User, user: User) -> None:
+    """An administrator set `user`'s password (or wants it renewed): changed at the next sign-in."""
+    if not (actor.is_superuser or not scope_for(actor, Perm.MANAGE_GRANTS).is_empty):
+        raise PermissionDenied(_("You may not do that."))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(must_change_password=True)
+        audit.record("password.change_required", actor=actor, obj=user, path="")

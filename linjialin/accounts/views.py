@@ -6,11 +6,12 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
+from linjialin.core.middleware import client_ip
 from linjialin.core.scope import scope_for
 from linjialin.places import selectors as place_selectors
 from linjialin.places.models import Level, Place
 
-from . import selectors, services
+from . import selectors, services, throttle
 from .forms import MobileLoginForm
 from .home import home_sections
 from .models import RoleGrant
@@ -19,9 +20,27 @@ from .selectors import home_roles
 
 
 class LoginView(auth_views.LoginView):
+    """The one sign-in page (the Django admin's login redirects here). While the throttle asks an
+    attempt to wait, it is refused with 429 and Retry-After before the password is checked, with the
+    same page and wait whether the number is registered or not."""
+
     template_name = "accounts/login.html"
     authentication_form = MobileLoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        mobile = (request.POST.get("username") or "").strip()[:11]
+        wait = throttle.wait_seconds(mobile, client_ip(request))
+        if wait > 0:
+            response = render(
+                request,
+                "accounts/login_wait.html",
+                {"wait_seconds": wait, "next": self.get_redirect_url()},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -526,15 +526,20 @@ def _setup(request) -> Listener | int:
     from django.conf import settings
     from django.contrib.auth import get_user
 
+    from linjialin.accounts.middleware import is_idle
+    from linjialin.accounts.two_factor import pending_step
+
     try:
         engine = import_module(settings.SESSION_ENGINE)
         request.session = engine.SessionStore(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
         user = get_user(request)  # checks the session's auth hash and backend, as the middleware does
         if not user.is_authenticated:
             return 403
-        last = request.session.get("last_seen")
-        if last is not None and time.time() - last > settings.SESSION_IDLE_TIMEOUT_MINUTES * 60:
+        if is_idle(request, time.time()):
             return 403  # idle (accounts.middleware.IdleTimeoutMiddleware logs it out on the next page)
+        request.user = user
+        if pending_step(request) is not None:
+            return 403  # a second factor or a password change still to give (SignInStepsMiddleware)
         return make_listener(request, user) or 204
     finally:
         connections.close_all()

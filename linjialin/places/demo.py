@@ -1114,7 +1114,8 @@ def _create_logins(gen: _Gen, subdistrict: Place, password_hash: str) -> int:
     def new_user(mobile: str, name: str) -> User:
         nonlocal created
         user = create_user(None, mobile=mobile, display_name=name, password=None, language="zh-hans")
-        User.objects.filter(pk=user.pk).update(password=password_hash)
+        # the published demo password: changed at first sign-in outside DEMO_MODE (two_factor.py)
+        User.objects.filter(pk=user.pk).update(password=password_hash, must_change_password=True)
         created += 1
         return user
 

@@ -15,6 +15,9 @@ import pytest
 
 # Plain static storage in tests (no collectstatic manifest needed to render pages).
 os.environ.setdefault("LINJIALIN_TESTING", "1")
+# The suite's personas sign in like the demo logins (no forced two-factor enrolment or password change);
+# the tests of those controls turn DEMO_MODE off (accounts/tests/test_signin_controls.py).
+os.environ.setdefault("LINJIALIN_DEMO", "1")
 
 PASSWORD = "Test-pass-2026"  # noqa: S105  (test accounts only)
 
@@ -151,6 +154,20 @@ def _fresh_calendar_cache():
     calendar.clear_cache()
     yield
     calendar.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signin_throttle():
+    """Failed sign-ins are counted in Django's cache (accounts/throttle.py): one test's failures from
+    127.0.0.1 must not slow another's sign-in."""
+    from django.core.cache import cache
+
+    from linjialin.accounts import throttle
+
+    cache.clear()
+    throttle.clear_rules_cache()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

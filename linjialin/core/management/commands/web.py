@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 from gunicorn.app.base import BaseApplication
+from uvicorn_worker import UvicornWorker
 
 
 def default_workers() -> int:
@@ -69,6 +70,18 @@ def application(threads: int, async_paths: dict[str, str] | None = None):
             await asgi(scope, receive, send)
 
     return app
+
+
+# uvicorn rewrites the client address from X-Forwarded-For whenever the peer is 127.0.0.1 (its
+# proxy_headers default), proxy or not: a client on the same machine, or behind a proxy that does not
+# set the header, could then write any address into the audit trail and the sign-in throttle. The
+# address is read in one place instead (core.middleware.client_ip), trusting X-Forwarded-For only when
+# LINJIALIN_TRUSTED_PROXIES says how many proxies stand in front.
+ASGI_WORKER = "linjialin.core.management.commands.web.UvicornWorkerNoProxyHeaders"
+
+
+class UvicornWorkerNoProxyHeaders(UvicornWorker):
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
 
 
 class DjangoApplication(BaseApplication):
@@ -124,7 +137,7 @@ class Command(BaseCommand):
         opts = {
             "bind": bind,
             "workers": workers,
-            "worker_class": "uvicorn_worker.UvicornWorker" if worker_class == "asgi" else "gthread",
+            "worker_class": ASGI_WORKER if worker_class == "asgi" else "gthread",
             "threads": threads,
             "timeout": timeout,
             "graceful_timeout": 10,
