@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from linjialin.core import audit
-from linjialin.core.bulk import chunks
+from linjialin.core.bulk import chunks, insert_one
 
 from .channels import channel_paths
 from .models import Notification
@@ -67,6 +67,7 @@ def notify(
     if not recipients:
         return []
     created: list[Notification] = []
+    rendered: dict[str, tuple[str, str]] = {}  # language → (title, body): rendered once per language
     with transaction.atomic():
         if dedupe_key:
             seen = set(
@@ -78,21 +79,26 @@ def notify(
             seen = set()
         for user_id in sorted(set(recipients) - seen):
             language = language_of(recipients[user_id])
+            if language not in rendered:
+                rendered[language] = (render(title, params, language)[:200], render(body, params, language))
             row = Notification(
                 user_id=user_id,
                 kind=kind,
-                title=render(title, params, language)[:200],
-                body=render(body, params, language),
+                title=rendered[language][0],
+                body=rendered[language][1],
                 link=link[:300],
                 path=path,
                 dedupe_key=dedupe_key[:120],
                 subject=subject[:80],
             )
-            try:
-                with transaction.atomic():  # a savepoint: a concurrent sweep may insert the same key
-                    row.save(force_insert=True)
-            except IntegrityError:
-                continue
+            if not dedupe_key:  # nothing unique to collide with: one plain INSERT
+                insert_one(Notification, row)
+            else:
+                try:
+                    with transaction.atomic():  # a savepoint: a concurrent sweep may insert the same key
+                        insert_one(Notification, row)
+                except IntegrityError:
+                    continue
             created.append(row)
         if created:
             channels = channel_paths()

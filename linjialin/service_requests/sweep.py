@@ -56,7 +56,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, override
 
-from linjialin.accounts.selectors import users_holding
+from linjialin.accounts.selectors import holders
 from linjialin.core import audit
 from linjialin.core.bulk import insert_rows
 from linjialin.core.calendar import deadline as deadline_after
@@ -77,6 +77,7 @@ from .holdings import hand_over_many
 from .models import HandlingLevel, HoldingEnd, RequestEvent, ServiceRequest, State, TimeLimitPolicy
 from .notices import nearest_supervisors
 from .policy_cache import policies as cached_policies
+from .selectors import unit_members
 from .workflow import workflow
 
 logger = logging.getLogger("linjialin.sweep")
@@ -162,7 +163,7 @@ class _Recipients:
         key = (perm, key_path, level)
         if key not in self.cache:
             levels = {level} if level is not None else None
-            self.cache[key] = list(users_holding(perm, key_path, levels=levels))
+            self.cache[key] = holders(perm, key_path, levels=levels)
         return self.cache[key]
 
     def handlers(self, req: ServiceRequest) -> list:
@@ -172,7 +173,7 @@ class _Recipients:
         if req.level == HandlingLevel.DEPARTMENT and req.unit_id:
             key = ("unit", req.unit_id)
             if key not in self.cache:
-                self.cache[key] = list(req.unit.members.filter(is_active=True).order_by("pk"))
+                self.cache[key] = unit_members(req.unit_id)
             return self.cache[key]
         return self._holding("requests.handle", req.path, req.level)
 
