@@ -5,7 +5,8 @@ returned, 吹哨, extended, overdue, reopened, merged, withdrawn, not accepted �
 time: `_Loop.tick` looks at the request's state and takes the next step its fate asks for, so the
 deadline sweep (run each working morning; the beat runs it every minute) can overtake a slow step and
 the loop simply goes on from where the request stands. Steps after `now` are not run: the latest requests stay
-open, some due soon and some overdue today. The demo logins get their own work today (demo_today.py).
+open, some due soon and some overdue today. The demo logins get their own work today (demo_today.py); the
+ratings and call-backs are in demo_callbacks.py.
 
 Called by `linjialin demo` after service_requests/demo.py made the handling units."""
 
