@@ -47,7 +47,7 @@ from .models import (
 from .sweep import sweep
 
 SEED = 2027
-PER_HOUSEHOLD = 0.05  # requests per household and year (a real 社区 sees ~0.3; scaled to load quickly)
+PER_HOUSEHOLD = 0.07  # requests per household and year (a real 社区 sees ~0.3; scaled to load in ~2 minutes)
 H = HandlingLevel
 S = State
 FIELD_UNIT = {  # a field's department unit (service_requests/demo.py UNITS)
