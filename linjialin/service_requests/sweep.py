@@ -211,7 +211,7 @@ def _locked(due, ids: list[int]) -> list[ServiceRequest]:
 def _due_ids(where: str, params: list, order: str) -> list[int]:
     """The ids of the first BATCH + 1 due rows by `order`: `where` (its `{states}` the placeholders of
     the states that open `params`) as one plain statement, as the sweep asks every minute and usually
-    finds nothing (the ORM spent ten times the database's time on the query)."""
+    finds nothing (the ORM spent several times the database's time building the query)."""
     n = sum(1 for p in params if isinstance(p, State))
     table = connection.ops.quote_name(ServiceRequest._meta.db_table)
     where = where.format(states=", ".join(["%s"] * n))
