@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from linjialin.core import rows
 from linjialin.core.scope import ancestor_paths, under
 from linjialin.places.models import Building, Level, Place
 
@@ -115,20 +117,26 @@ def leader_history(place: Place) -> list[RoleGrant]:
 
 
 # --- who is on duty for a place (added for the deadline sweep's notifications) -----------------------
+def _holder_roles(perm: str, roles: set[Role] | None) -> list[Role]:
+    holders = [r for r, spec in ROLES.items() if perm in spec.perms and r != Role.SYSTEM_ADMIN]
+    return holders if roles is None else [r for r in holders if r in roles]
+
+
 def users_holding(perm: str, path: str, *, levels: set[int] | None = None, roles: set[Role] | None = None):
     """Active users with a current grant of `perm` on `path` or a place above it, optionally only
     grants at the given handling `levels` (place levels; 0 = department handlers, see
     scope.DEPARTMENT_LEVEL) or only grants of the given `roles` (e.g. the mediators among the centre's
     staff). System administrators are left out: they hold every permission but are not on duty.
-    Building/floor grants (楼长, 层长) reach only parts of their place and are left out."""
+    Building/floor grants (楼长, 层长) reach only parts of their place and are left out.
+    A queryset; `holders` gives the same users as a list, read faster."""
     from .models import User
     from .scope import DEPARTMENT_LEVEL
 
-    holders = [r for r, spec in ROLES.items() if perm in spec.perms and r != Role.SYSTEM_ADMIN]
-    if roles is not None:
-        holders = [r for r in holders if r in roles]
     grants = RoleGrant.objects.current(timezone.localdate()).filter(
-        role__in=holders, path__in=ancestor_paths(path), building__isnull=True, floor__isnull=True
+        role__in=_holder_roles(perm, roles),
+        path__in=ancestor_paths(path),
+        building__isnull=True,
+        floor__isnull=True,
     )
     if levels is not None:
         place_levels = {lv for lv in levels if lv != DEPARTMENT_LEVEL}
@@ -137,6 +145,44 @@ def users_holding(perm: str, path: str, *, levels: set[int] | None = None, roles
             q |= Q(role=Role.DEPARTMENT_HANDLER)
         grants = grants.filter(q)
     return User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("pk")
+
+
+def holders(perm: str, path: str, *, levels: set[int] | None = None, roles: set[Role] | None = None) -> list:
+    """The users of `users_holding`, in the same order, as a list read with one plain statement
+    (core/rows.py): the request loop asks who is on duty at every step (the notices of each step, the
+    sweep per place), and building the ORM query cost ten times more than running it."""
+    from .models import User
+    from .scope import DEPARTMENT_LEVEL
+
+    holder_roles = _holder_roles(perm, roles)
+    paths = ancestor_paths(path)
+    if not holder_roles:
+        return []
+    today = timezone.localdate()
+    qn = connection.ops.quote_name
+    marks = lambda values: ", ".join(["%s"] * len(values))  # noqa: E731
+    where = [
+        f"g.role IN ({marks(holder_roles)})",
+        f"g.path IN ({marks(paths)})",
+        "g.building_id IS NULL AND g.floor IS NULL",
+        "g.valid_from <= %s AND (g.valid_to IS NULL OR g.valid_to >= %s)",
+    ]
+    params = [*(str(r) for r in holder_roles), *paths, rows.param(today), rows.param(today)]
+    if levels is not None:
+        place_levels = sorted(lv for lv in levels if lv != DEPARTMENT_LEVEL)
+        either = []
+        if place_levels:
+            either.append(f"(p.level IN ({marks(place_levels)}) AND g.role <> %s)")
+            params += [*place_levels, str(Role.DEPARTMENT_HANDLER)]
+        if DEPARTMENT_LEVEL in levels:
+            either.append("g.role = %s")
+            params.append(str(Role.DEPARTMENT_HANDLER))
+        where.append(f"({' OR '.join(either) or '1 = 0'})")
+    # table names and placeholders only: every value is a parameter
+    grant_table, place_table = qn(RoleGrant._meta.db_table), qn(Place._meta.db_table)
+    grants = f"SELECT g.user_id FROM {grant_table} g JOIN {place_table} p ON p.id = g.place_id WHERE "  # noqa: S608
+    grants += " AND ".join(where)
+    return rows.fetch(User, f"t.is_active = %s AND t.id IN ({grants})", [True, *params], order_by="t.id")
 
 
 def personal_data_events(user, *, since) -> int | None:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from linjialin.core import audit
-from linjialin.core.bulk import chunks
+from linjialin.core.bulk import chunks, insert_one
+from linjialin.core.rows import param as db_value
 
 from .channels import channel_paths
 from .models import Notification
@@ -67,6 +68,7 @@ def notify(
     if not recipients:
         return []
     created: list[Notification] = []
+    rendered: dict[str, tuple[str, str]] = {}  # language → (title, body): rendered once per language
     with transaction.atomic():
         if dedupe_key:
             seen = set(
@@ -78,21 +80,26 @@ def notify(
             seen = set()
         for user_id in sorted(set(recipients) - seen):
             language = language_of(recipients[user_id])
+            if language not in rendered:
+                rendered[language] = (render(title, params, language)[:200], render(body, params, language))
             row = Notification(
                 user_id=user_id,
                 kind=kind,
-                title=render(title, params, language)[:200],
-                body=render(body, params, language),
+                title=rendered[language][0],
+                body=rendered[language][1],
                 link=link[:300],
                 path=path,
                 dedupe_key=dedupe_key[:120],
                 subject=subject[:80],
             )
-            try:
-                with transaction.atomic():  # a savepoint: a concurrent sweep may insert the same key
-                    row.save(force_insert=True)
-            except IntegrityError:
-                continue
+            if not dedupe_key:  # nothing unique to collide with: one plain INSERT
+                insert_one(Notification, row)
+            else:
+                try:
+                    with transaction.atomic():  # a savepoint: a concurrent sweep may insert the same key
+                        insert_one(Notification, row)
+                except IntegrityError:
+                    continue
             created.append(row)
         if created:
             channels = channel_paths()
@@ -274,13 +281,25 @@ def settle(subjects, *, kinds: Iterable[str] | None = None, keep: Iterable = ())
     subjects = [s for s in subjects if s]
     if not subjects:
         return 0
-    rows = Notification.objects.filter(subject__in=subjects, read_at__isnull=True)
+    # Notification.objects.filter(subject__in=…, read_at__isnull=True, kind__in=…).exclude(user_id__in=…)
+    # .update(read_at=now) as one plain statement: every step of a request settles its notices
+    marks = lambda values: ", ".join(["%s"] * len(values))  # noqa: E731
+    where, params = [f"subject IN ({marks(subjects)})", "read_at IS NULL"], [*subjects]
     if kinds is not None:
-        rows = rows.filter(kind__in=list(kinds))
-    kept = {getattr(u, "pk", u) for u in keep if u is not None}
+        kinds = list(kinds)
+        if not kinds:
+            return 0
+        where.append(f"kind IN ({marks(kinds)})")
+        params += kinds
+    kept = sorted({getattr(u, "pk", u) for u in keep if u is not None})
     if kept:
-        rows = rows.exclude(user_id__in=kept)
-    return rows.update(read_at=timezone.now())
+        where.append(f"user_id NOT IN ({marks(kept)})")
+        params += kept
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    sql = f"UPDATE {table} SET read_at = %s WHERE {' AND '.join(where)}"  # noqa: S608 (placeholders only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [db_value(timezone.now()), *params])
+        return cursor.rowcount
 
 
 def mark_all_read(user) -> int:

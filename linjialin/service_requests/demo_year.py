@@ -5,7 +5,8 @@ returned, 吹哨, extended, overdue, reopened, merged, withdrawn, not accepted �
 time: `_Loop.tick` looks at the request's state and takes the next step its fate asks for, so the
 deadline sweep (run each working morning; the beat runs it every minute) can overtake a slow step and
 the loop simply goes on from where the request stands. Steps after `now` are not run: the latest requests stay
-open, some due soon and some overdue today. The demo logins get their own work today (demo_today.py).
+open, some due soon and some overdue today. The demo logins get their own work today (demo_today.py); the
+ratings and call-backs are in demo_callbacks.py.
 
 Called by `linjialin demo` after service_requests/demo.py made the handling units."""
 
@@ -23,16 +24,16 @@ from django.utils import timezone
 from linjialin.accounts.models import RoleGrant, User
 from linjialin.accounts.roles import Role
 from linjialin.accounts.services import create_user, grant_role
-from linjialin.core import demo_clock
+from linjialin.core import demo_clock, rows
 from linjialin.core.calendar import local_date
 from linjialin.places.models import Level, Place, Resident
 
-from . import callbacks, services
 from . import demo_texts as T
+from . import services
+from .demo_callbacks import CallBacks
 from .models import (
     OPEN_STATES,
     AssistKind,
-    CallBack,
     Category,
     Channel,
     HandlingLevel,
@@ -46,7 +47,7 @@ from .models import (
 from .sweep import sweep
 
 SEED = 2027
-PER_HOUSEHOLD = 0.05  # requests per household and year (a real 社区 sees ~0.3; scaled to load quickly)
+PER_HOUSEHOLD = 0.07  # requests per household and year (a real 社区 sees ~0.3; scaled to load in ~2 minutes)
 H = HandlingLevel
 S = State
 FIELD_UNIT = {  # a field's department unit (service_requests/demo.py UNITS)
@@ -60,11 +61,6 @@ RESIDENT_DEMO, LEADER_DEMO = "13800000001", "13800000004"
 STAFF_DEMO, DISPATCHER_DEMO = "13800000009", "13800000010"
 DEPARTMENT_DEMO = "13800000011"  # 何志刚: a member and the supervisor of 区住建委 (demo.py)
 ENDED = (S.CLOSED, S.NOT_ACCEPTED, S.MERGED, S.WITHDRAWN)
-SAID = {  # the words noted on a call-back when the requester adds nothing
-    Satisfaction.SATISFIED: "问题解决了，满意",
-    Satisfaction.BASICALLY: "基本解决了",
-    Satisfaction.UNSATISFIED: "还没解决，不满意",
-}
 
 
 @dataclass
@@ -119,6 +115,10 @@ class _People:
         self.dispatcher = self._demo(DISPATCHER_DEMO, users)
         self.residents: dict[int, User | None] = {}
         self.unit_members: dict[int, list[User]] = {}
+        # every user object the loop acts with, by id: a request read again gets these as its handler and
+        # requester, so that each user's grants are read once for the year, not at every step
+        self.by_id: dict[int, User] = {**users, self.staff.pk: self.staff}
+        self.by_id[self.dispatcher.pk] = self.dispatcher
 
     def _demo(self, mobile: str, users: dict[int, User]) -> User:
         user = self.by_mobile[mobile]
@@ -130,6 +130,7 @@ class _People:
         grant_role(None, user=user, role=role, place=place, valid_from=valid_from, check=False)
         self.taken.add(mobile)
         self.made += 1
+        self.by_id[user.pk] = user
         return user
 
     def _mobile(self, n: int) -> str:
@@ -167,6 +168,7 @@ class _People:
                 )
                 UnitMember.objects.get_or_create(unit=unit, user=user, defaults={"supervisor": not have})
                 have.append(user)
+            have = [self.by_id.setdefault(u.pk, u) for u in have]
             self.unit_members[unit.pk] = have
         return self.unit_members[unit.pk]
 
@@ -187,7 +189,7 @@ def _weighted(rng: random.Random, weights: dict):
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
 
-class _Loop:
+class _Loop(CallBacks):
     def __init__(self, subdistrict: Place, rng: random.Random, start: date, now: datetime):
         self.rng, self.now, self.start = rng, now, start
         self.year = demo_clock.Year(now.date(), until=now)
@@ -197,6 +199,7 @@ class _Loop:
         self.failures: Counter = Counter()
         self.units = {u.code: u for u in HandlingUnit.objects.filter(path__startswith=subdistrict.path)}
         self.unit_list = sorted(self.units.values(), key=lambda u: u.code)
+        self.unit_by_id = {u.pk: u for u in self.unit_list}
         self.categories = {c.code: c for c in Category.objects.filter(active=True).select_related("parent")}
         self.subs: dict[str, list[Category]] = {}
         for c in self.categories.values():
@@ -353,14 +356,14 @@ class _Loop:
                 self.year.at(at, lambda u=user, h=household: self.again(req.pk, u, h))
 
     def join(self, rid: int, user: User) -> None:
-        req = ServiceRequest.objects.get(pk=rid)
+        req = self.load(rid)
         if req.state in OPEN_STATES:
             self.attempt(lambda: services.join_request(user, req, note="我家也是这样"), "joins")
 
     def again(self, rid: int, user: User, household: Place) -> None:
         """The same problem filed again by a neighbour: the dispatcher merges it (and once in a while takes
         one out again: a different matter after all)."""
-        first = ServiceRequest.objects.get(pk=rid)
+        first = self.load(rid)
         if first.state not in OPEN_STATES:
             return
         dup = services.submit_request(
@@ -381,13 +384,24 @@ class _Loop:
             self.next(dup.pk, 1)
 
     def unmerge(self, rid: int) -> None:
-        req = ServiceRequest.objects.select_related("merged_into").get(pk=rid)
+        req = self.load(rid, "merged_into")
         done = self.attempt(
             lambda: services.unmerge_request(self.people.dispatcher, req, reason="不是同一个问题，单独处理"),
             "unmerges",
         )
         if done:
             self.next(rid, 1)
+
+    def load(self, rid: int, *related: str) -> ServiceRequest:
+        """Request `rid` as it stands now, with the loop's own objects of its handler, requester and unit."""
+        req = rows.first(ServiceRequest, "t.id = %s", [rid], related=related)  # a plain read: every tick
+        for name in ("handler", "requester"):
+            user = self.people.by_id.get(getattr(req, f"{name}_id"))
+            if user is not None:
+                setattr(req, name, user)
+        if req.unit_id in self.unit_by_id:
+            req.unit = self.unit_by_id[req.unit_id]
+        return req
 
     def attempt(self, fn, counter: str = "") -> bool:
         """Whether the step went through (the services may refuse it)."""
@@ -416,7 +430,7 @@ class _Loop:
 
     def tick(self, rid: int) -> None:
         """The next step of request `rid`, from the state it is in now."""
-        req = ServiceRequest.objects.select_related("category", "place").get(pk=rid)
+        req = self.load(rid, "category", "place")
         f = self.fates[rid]
         if req.state in ENDED or (f.hold is not None and f.hold(req)):
             return
@@ -552,7 +566,7 @@ class _Loop:
         self.next(req.pk, self.rng.choice((2, 6, 20)) if ok else 8, ok)
 
     def decide(self, rid: int, kind: str) -> None:
-        req = ServiceRequest.objects.get(pk=rid)
+        req = self.load(rid)
         f = self.fates[rid]
         if req.state != S.EXTENSION_REQUESTED or (f.hold is not None and f.hold(req)):
             return
@@ -601,116 +615,6 @@ class _Loop:
 
     def _extension_requested(self, req: ServiceRequest, f: Fate) -> None:
         pass  # decide() moves it on
-
-    def _resolved(self, req: ServiceRequest, f: Fate) -> None:
-        """The requester rates; without one (代报, patrol, phone), or when they never do, staff who did not
-        handle it call back once the rating wait is over (callbacks.py)."""
-        if req.requester_id is None or f.silent:
-            self._call_back(req, f)
-            return
-        solved, rating, comment = self._answer(f)
-        ok = self.attempt(
-            lambda: services.rate_request(
-                req.requester, req, solved=solved, satisfaction=rating, comment=comment
-            ),
-            "unsatisfied" if rating == Satisfaction.UNSATISFIED else "rated",
-        )
-        if ok and req.state == S.IN_PROGRESS:
-            self.next(req.pk, 8)
-
-    def _answer(self, f: Fate) -> tuple[bool, str, str]:
-        """What the requester says: 不满意 while the fate has some left (each reopens), else its rating."""
-        if f.unsatisfied:
-            f.unsatisfied -= 1
-            return False, Satisfaction.UNSATISFIED, self.rng.choice(T.COMMENTS["unsatisfied"])
-        rating = f.rating
-        solved = rating != Satisfaction.UNSATISFIED or self.rng.random() < 0.5
-        if rating == Satisfaction.UNSATISFIED:
-            rating = Satisfaction.BASICALLY  # a last 不满意 after one reopen is counted as 基本满意 here
-        return solved, rating, self.rng.choice(T.COMMENTS[rating])
-
-    def caller_for(self, req: ServiceRequest) -> User | None:
-        """A call-back login that took no part in the handling: the dispatcher, else the community's staff."""
-        entrance, _ = self.context.get(req.pk, (req.place, None))
-        community = self.places.community_of(entrance).path
-        for user in (
-            self.people.dispatcher,
-            self.people.community.get(community),
-            self.people.secretary.get(community),
-        ):
-            if user is not None and callbacks.may_call_back(user, req):
-                return user
-        return None
-
-    def _call_back(self, req: ServiceRequest, f: Fate) -> None:
-        due = req.resolved_at + timedelta(days=self.rules.callback_days)
-        if timezone.now() < due:
-            self.year.at(self.later(due, self.rng.uniform(0.5, 20)), lambda: self.tick(req.pk))
-            return
-        caller = self.caller_for(req)
-        if caller is None:
-            self.counts["callback_no_caller"] += 1
-            return
-        if f.unreachable or self.rng.random() < 0.12:  # nobody answers: tried again after the retry wait
-            ok = self.attempt(
-                lambda: callbacks.record_callback(caller, req, reached=False, words="无人接听"),
-                "callback_unanswered",
-            )
-            if ok and req.state == S.RESOLVED:
-                retry = timezone.now() + timedelta(hours=self.rules.callback_retry_hours + 1)
-                self.year.at(self.later(retry, 0), lambda: self.tick(req.pk))
-            return
-        solved, rating, comment = self._answer(f)
-        ok = self.attempt(
-            lambda: callbacks.record_callback(
-                caller, req, reached=True, solved=solved, satisfaction=rating, words=comment or SAID[rating]
-            ),
-            "called_back",
-        )
-        if ok and req.state == S.IN_PROGRESS:
-            self.next(req.pk, 8)
-
-    # --- the monthly call-back sample -------------------------------------------------------------------
-    def plan_samples(self) -> None:
-        """The beat's sample on the first of each month, each sampled request called a few days later."""
-        day = self.start.replace(day=1)
-        while day <= self.now.date():
-            if day > self.start:
-                self.year.at(demo_clock.at(day, 7, 20), self.sample)
-            day = (day + timedelta(days=32)).replace(day=1)
-
-    def sample(self) -> None:
-        if not callbacks.sample_month():
-            return
-        month = (timezone.localdate() - timedelta(days=1)).replace(day=1)
-        today = timezone.localdate()
-        for rid in CallBack.objects.filter(reason="sample", month=month).values_list("request_id", flat=True):
-            when = self.office(today + timedelta(days=self.rng.choice((1, 2, 3))))
-            self.year.at(when, lambda r=rid: self.sampled_call(r))
-
-    def sampled_call(self, rid: int) -> None:
-        req = ServiceRequest.objects.select_related("place").get(pk=rid)
-        caller = self.caller_for(req)
-        if caller is None:
-            return
-        if self.rng.random() < 0.1:  # the call finds the problem back: reopened, handled again
-            ok = self.attempt(
-                lambda: callbacks.record_callback(
-                    caller, req, reached=True, solved=False, satisfaction=Satisfaction.UNSATISFIED,
-                    words="过了几天问题又出现了，还没解决",
-                ),
-                "sample_reopened",
-            )  # fmt: skip
-            if ok and ServiceRequest.objects.filter(pk=rid, state=S.IN_PROGRESS).exists():
-                self.next(rid, 8)
-            return
-        rating = req.satisfaction if self.rng.random() < 0.9 else Satisfaction.BASICALLY
-        self.attempt(
-            lambda: callbacks.record_callback(
-                caller, req, reached=True, solved=True, satisfaction=rating, words="问题已解决，谢谢回访"
-            ),
-            "sample_called",
-        )
 
     # --- the scheduled sweep ---------------------------------------------------------------------------
     def plan_sweeps(self) -> None:

@@ -78,11 +78,11 @@ def owners(req: ServiceRequest) -> list:
 
 def entrance_leaders(req: ServiceRequest) -> list:
     """The 楼门长 of the entrance the request is at (none for a place above an entrance)."""
-    from linjialin.accounts.selectors import users_holding
+    from linjialin.accounts.selectors import holders
 
     if req.place.level < HandlingLevel.ENTRANCE:
         return []
-    return list(users_holding("requests.handle", req.path, levels={HandlingLevel.ENTRANCE}))
+    return holders("requests.handle", req.path, levels={HandlingLevel.ENTRANCE})
 
 
 def on_duty(req: ServiceRequest) -> list:
@@ -92,9 +92,16 @@ def on_duty(req: ServiceRequest) -> list:
 
 def co_requesters(req: ServiceRequest) -> list:
     """Everyone who joined the request (我也遇到, merged requests)."""
+    from linjialin.core import rows
+
     from .models import CoRequester
 
-    return [row.user for row in CoRequester.objects.filter(request=req).select_related("user")]
+    # CoRequester.objects.filter(request=req).select_related("user"), in its order, as one plain statement:
+    # read at nearly every step (each step tells the requesters)
+    joined = rows.fetch(
+        CoRequester, "t.request_id = %s", [req.pk], related=("user",), order_by="t.joined_at, t.id"
+    )
+    return [row.user for row in joined]
 
 
 def requesters(req: ServiceRequest) -> list:
@@ -106,10 +113,10 @@ def nearest_supervisors(req: ServiceRequest, start: int, holding=None) -> list:
     """Supervisors (requests.supervise) of the nearest level from `start` up to the subdistrict that has
     any, else []. `holding(level)` looks them up (the sweep passes its per-run cache)."""
     if holding is None:
-        from linjialin.accounts.selectors import users_holding
+        from linjialin.accounts.selectors import holders
 
         def holding(level):
-            return list(users_holding("requests.supervise", req.path, levels={level}))
+            return holders("requests.supervise", req.path, levels={level})
 
     for level in range(start, HandlingLevel.SUBDISTRICT - 1, -1):
         users = holding(level)
@@ -174,13 +181,11 @@ def notify_emergency(actor, req: ServiceRequest, match: intake.Match) -> None:
     there, the dispatchers) are told at once so that a person follows it up."""
     from django.urls import reverse
 
-    from linjialin.accounts.selectors import users_holding
+    from linjialin.accounts.selectors import holders
     from linjialin.notifications.services import notify, subject_of
 
     levels = {HandlingLevel.GRID, HandlingLevel.COMMUNITY}
-    users = list(users_holding("requests.handle", req.path, levels=levels)) or list(
-        users_holding("requests.dispatch", req.path)
-    )
+    users = holders("requests.handle", req.path, levels=levels) or holders("requests.dispatch", req.path)
     notify(
         users,
         kind="request.emergency",
@@ -217,9 +222,9 @@ def tell_co_requesters(req: ServiceRequest, result: str, *, actor=None) -> None:
 
 def tell_returned(req: ServiceRequest, reason: str, actor) -> None:
     """退单: the dispatchers over the place are the new owners."""
-    from linjialin.accounts.selectors import users_holding
+    from linjialin.accounts.selectors import holders
 
-    dispatchers = list(users_holding("requests.dispatch", req.path))
+    dispatchers = holders("requests.dispatch", req.path)
     settle(req, keep=dispatchers)
     tell(
         dispatchers,

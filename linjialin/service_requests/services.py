@@ -60,7 +60,7 @@ def policy_for(request_type: str, category: Category | None, urgency: str) -> Ti
 
 def _event(req: ServiceRequest, kind: str, actor, note: str = "", **data) -> RequestEvent:
     event = _new_event(req, kind, actor, note, **data)
-    event.save(force_insert=True)
+    insert_one(RequestEvent, event)  # a plain INSERT: one at every step of every request
     return event
 
 

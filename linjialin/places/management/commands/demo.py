@@ -45,7 +45,7 @@ class Command(BaseCommand):
             default=None,
             help=(
                 f"micro-requests per household in the demo year (default {PER_HOUSEHOLD}, which loads in "
-                "about two minutes; a real 社区 sees about 0.3, which takes several times longer)"
+                "about two minutes; a real 社区 sees about 0.3, which takes about three times longer)"
             ),
         )
         parser.add_argument(
