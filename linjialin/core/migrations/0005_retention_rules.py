@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_calendar_2026"),
+        ("core", "0004_audit_key_and_checks"),
     ]
 
     operations = [

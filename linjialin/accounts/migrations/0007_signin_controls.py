@@ -21,7 +21,7 @@ def _sqlite(statements):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_grants_version"),
+        ("accounts", "0006_service_accounts"),
     ]
 
     operations = [
