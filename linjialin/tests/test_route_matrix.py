@@ -61,6 +61,14 @@ ROWS: dict[str, Row] = {
         "community_worker", forbidden="grid_worker", post=True, objects={"place_id": "entrance"}
     ),
     "accounts:coverage_end": Row("community_worker", forbidden="grid_worker", post=True),
+    "accounts:account": Row("resident_a", why="everyone's own account: no object, no 403"),
+    "accounts:password_change": Row("resident_a", why="one's own password"),
+    "accounts:two_factor_setup": Row("community_worker", why="anyone may enrol; staff must"),
+    "accounts:two_factor_verify": Row(
+        "community_worker", code=302, why="no code owed in this session: sent on (signin tests cover it)"
+    ),
+    "accounts:sessions": Row("resident_a", why="one's own sessions"),
+    "accounts:sign_out_others": Row("resident_a", post=True, why="one's own other sessions"),
     "accounts:my_data": Row("resident_a", why="everyone's own data (PIPL): no object, no 403"),
     "accounts:my_data_download": Row("resident_a", post=True, why="one's own data only"),
     "accounts:my_data_correct": Row("resident_a", post=True, why="one's own record only"),
