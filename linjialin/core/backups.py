@@ -4,7 +4,7 @@ SQLite: the online backup API (`sqlite3.Connection.backup`) copies a consistent 
 site keeps writing (WAL readers are not blocked). PostgreSQL: `pg_dump -Fc` (one consistent snapshot,
 compressed, restorable table by table) and `pg_restore --single-transaction`, so a failed restore
 leaves the target as it was. Point-in-time recovery for PostgreSQL is a server setting, not this
-module: see docs/security/backups.md.
+module: see docs/security.md (backups).
 
 A restore goes into the configured database (DATABASE_URL) and refuses one that already holds tables
 unless asked to replace it: restoring over live data by mistake is the accident to prevent.

@@ -1,4 +1,4 @@
-"""Sign-in controls of 等保 level 3 (docs/security/signin.md): the admin behind the site's login and
+"""Sign-in controls of 等保 level 3 (docs/security.md, sign-in): the admin behind the site's login and
 two-factor, throttling instead of a lock strangers can trigger, the same answer for known and unknown
 numbers, 429 with Retry-After, the password policy and change page, the forced change of a password
 someone else chose, staff two-factor (enrol, verify, recovery codes, reset by an admin), an exact idle
@@ -499,7 +499,12 @@ def test_the_account_page_links_password_two_factor_and_sessions_in_both_languag
     post_login(client, resident_a.mobile, PASSWORD)
     for prefix, words in (("", ("修改密码", "两步验证")), ("/en", ("Change password", "Two-factor sign-in"))):
         html = client.get(prefix + reverse("accounts:account")).content.decode()
-        for name in ("accounts:password_change", "accounts:two_factor_setup", "accounts:sessions"):
+        for name in (
+            "accounts:password_change",
+            "accounts:two_factor_setup",
+            "accounts:sessions",
+            "accounts:my_data",
+        ):
             assert reverse(name).removeprefix("/") in html
         for word in words:
             assert word in html

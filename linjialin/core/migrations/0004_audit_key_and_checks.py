@@ -35,7 +35,7 @@ def _canonical(e) -> str:
 def rekey(apps, schema_editor):
     """Re-key the existing chain: check every event under the unkeyed SHA-256 of the earlier code
     (refuse, naming the event, if one does not match: re-keying would vouch for an edit), then rewrite
-    every link as HMAC-SHA256 under the audit key (docs/security/audit.md). An empty chain: nothing."""
+    every link as HMAC-SHA256 under the audit key (docs/security.md, the audit trail). An empty chain: nothing."""
     from linjialin.core.audit_key import key
 
     AuditEvent = apps.get_model("core", "AuditEvent")

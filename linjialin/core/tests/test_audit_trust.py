@@ -89,7 +89,7 @@ def test_a_rewrite_after_the_last_checkpoint_is_caught_by_the_key_not_the_checkp
 
 def test_a_rewrite_with_the_key_after_the_last_checkpoint_is_the_window_checkpoints_leave():
     """Someone holding the key who rewrites only events after the last checkpoint is not caught: the
-    hourly checkpoint keeps that window to an hour (docs/security/audit.md)."""
+    hourly checkpoint keeps that window to an hour (docs/security.md, the audit trail)."""
     _append(10)
     assert audit_checkpoints.check().ok
     _append(5)

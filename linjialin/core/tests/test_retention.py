@@ -80,3 +80,15 @@ def test_nightly_job_purges_old_data_keeps_recent_and_is_audited(tree, resident_
 def test_enforce_retention_is_scheduled_nightly():
     job = beat.JOBS["enforce_retention"]
     assert job.cron == "45 3 * * *"
+
+
+def test_sign_in_records_past_their_time_are_deleted(resident_a):
+    from linjialin.accounts.models import UserSession
+
+    now = timezone.now()
+    old = UserSession.objects.create(user=resident_a, session_key="o" * 32, ip="10.0.0.1")
+    UserSession.objects.filter(pk=old.pk).update(last_seen=now - timedelta(days=91))
+    fresh = UserSession.objects.create(user=resident_a, session_key="f" * 32, ip="10.0.0.2")
+    counts = retention.enforce()
+    assert counts["signin_records"] == {"days": 90, "purged": 1}
+    assert list(UserSession.objects.values_list("pk", flat=True)) == [fresh.pk]
