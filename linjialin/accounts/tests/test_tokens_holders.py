@@ -100,9 +100,11 @@ def test_a_service_account_cannot_sign_in_interactively(tree, hotline, admin):
     hotline.set_password(PASSWORD)  # even with a password someone set
     hotline.save(update_fields=["password"])
     User.objects.filter(pk=hotline.pk).update(is_staff=True)  # even if marked for the Django admin
-    # the same two forms sign in a person with the same password (the control)
+    # the same form signs in a person with the same password (the control); the Django admin's login is
+    # this form too (it redirects here: test_signin_controls.py)
     User.objects.filter(pk=admin.pk).update(is_staff=True)
-    for url in (reverse("accounts:login"), reverse("admin:login")):
+    assert Client().get(reverse("admin:login")).url.startswith(reverse("accounts:login"))
+    for url in (reverse("accounts:login"),):
         person = Client()
         person.post(url, {"username": admin.mobile, "password": PASSWORD})
         assert person.session.get("_auth_user_id") == str(admin.pk), url

@@ -144,7 +144,7 @@ def test_page_queries_do_not_grow_with_events(events, auditor, login):
         client.get(reverse(URL))
     for i in range(20):  # twenty different actors, each with their own account row
         user = make_user(f"1360000{i:04d}", f"用户{i}", "entrance_leader", events.entrance_a)
-        place_services.unmask_resident(user, events.resident_a1, reason=f"核实{i}")
+        place_services.unmask_resident(user, events.resident_a1, reason=f"核实身份{i}")
     with CaptureQueriesContext(connection) as after:
         response = client.get(reverse(URL))
     assert len(response.context["rows"]) > 20

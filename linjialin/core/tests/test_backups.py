@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -64,7 +65,14 @@ class FreshDatabase:
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def run(self, *argv: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONPATH": str(ROOT)}
+        # the child checks the restored chain against this test's own checkpoints (testing/plugin.py),
+        # not against whatever other databases wrote into var/
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "PYTHONPATH": str(ROOT),
+            "LINJIALIN_AUDIT_CHECKPOINTS": str(settings.AUDIT_CHECKPOINT_FILE),
+        }
         return subprocess.run(  # noqa: S603
             [sys.executable, "-m", "linjialin", *argv],
             env=env,
