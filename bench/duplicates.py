@@ -1,4 +1,4 @@
-"""Benchmark (issue 4 §3): similar-open-request lookup latency with 1,000,000 requests in the database,
+"""Benchmark: similar-open-request lookup latency with 1,000,000 requests in the database,
 on SQLite and PostgreSQL, with the same lookups at 10,000 requests measured in the same run (baseline).
 
     .venv/bin/python bench/duplicates.py [--n 1000000] [--baseline 10000] [--lookups 400]
@@ -378,7 +378,7 @@ def run_worker(args, env: dict[str, str]) -> dict:
 
 def markdown(results: dict, args) -> str:
     lines = [
-        "# Duplicate lookup (issue 4 §3)",
+        "# Duplicate lookup",
         "",
         "`bench/duplicates.py`: similar open requests near a resident's home (`duplicates.similar_open`)",
         "and a dispatcher's duplicate candidates for an open request (`duplicates.candidates_for`), timed",

@@ -1,4 +1,4 @@
-"""Benchmark (issue 4 §4): the hotspot detection job over N requests (default 1,000,000) on SQLite,
+"""Benchmark: the hotspot detection job over N requests (default 1,000,000) on SQLite,
 with baselines measured in the same run: the same job over N/10 requests, and a plain
 `GROUP BY category, path` count over all N.
 
@@ -209,7 +209,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "target_seconds": 300,
     }
-    md = f"""# Hotspot detection job (issue 4 §4)
+    md = f"""# Hotspot detection job
 
 `bench/hotspots.py` — measured {now:%Y-%m-%d %H:%M} UTC on SQLite (WAL, the project's settings), one process.
 

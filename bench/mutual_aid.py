@@ -1,5 +1,5 @@
 # ruff: noqa: S310, E501  (urllib against the loopback server this benchmark starts; the report template)
-"""Benchmark (issue 6): the mutual aid live feed — time from post to display with 200 listening clients.
+"""Benchmark: the mutual aid live feed — time from post to display with 200 listening clients.
 
     .venv/bin/python bench/mutual_aid.py [--listeners 200] [--posts 30] [--interval 1.0]
         [--engine postgres|sqlite] [--worker-class asgi|gthread] [--workers 2] [--threads 4]
@@ -507,7 +507,7 @@ def report(args, f: dict) -> str:
     met = target is not None and target < 2000 and not f.get("all_missing")
     return f"""# Mutual aid live feed: post to display with {f["listeners"]} listening clients
 
-Target (issue 6): p95 < 2 s from a post to its display, {f["listeners"]} clients listening, on this machine.
+Target: p95 < 2 s from a post to its display, {f["listeners"]} clients listening, on this machine.
 **{"Met" if met else "Not met"}: p95 {f.get("all_display_p95_ms")} ms** post → card shown
 (event received: p95 {f.get("all_event_p95_ms")} ms), over {f.get("all_deliveries")} deliveries, {f.get("all_missing")} missing.
 

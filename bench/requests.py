@@ -1,5 +1,5 @@
 # ruff: noqa: S310  (urllib against the loopback server this benchmark starts)
-"""Benchmark (issue 3): the deadline sweep over N open service requests (default 1,000,000) and
+"""Benchmark: the deadline sweep over N open service requests (default 1,000,000) and
 submissions per second over HTTP at 16 clients, on SQLite and PostgreSQL, with baselines measured in the
 same run.
 
@@ -777,15 +777,15 @@ def report(args, results: dict[str, dict], http: dict[str, dict]) -> None:
     pg_idle = pg.get("sweep_nothing_due_ms", "—")
     pg_rps = pg_http["submissions"]["per_s"] if pg_http else "—"
     rps_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 200
-    # issue 16: one write path (the audit hash in Python, no single PostgreSQL statement) may bring the
-    # ratio down to about a third; issue 3 asked for 40 % with that statement
+    # one write path (the audit hash in Python, no single PostgreSQL statement) may bring the ratio down
+    # to about a third of the ceiling
     ratio_ok = None if not pg_http else pg_http["submissions"]["per_s"] >= 0.3 * pg_http["ceiling"]["per_s"]
     md = f"""# Service requests benchmark: the deadline sweep and submissions over HTTP
 
 `bench/requests.py --n {n} --runs {args.runs}` (page written {time.strftime("%Y-%m-%d %H:%M %Z")}; with
 `--reuse` some figures come from earlier runs: the notes say which run each comes from).
 
-## Targets (issue 3, PostgreSQL)
+## Targets (PostgreSQL)
 
 | target | measured | |
 |---|---|---|
