@@ -13,7 +13,7 @@ and times `places.roster.import_roster` — the same function the page and the c
 - baseline in the same run: a plain csv.reader pass over the same file (decode + split, no checks).
 
 The XLSX file is imported too on SQLite (openpyxl read-only parsing is the slow part there).
-Writes bench/results/roster_import.md and .json. Target (issue 2): 50k residents < 60 s on SQLite.
+Writes bench/results/roster_import.md and .json. Target: 50k residents < 60 s on SQLite.
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ Baseline (same run, same file): a plain `csv.reader` pass (decode + split only) 
 {row("SQLite", x, "xlsx")}
 {row("PostgreSQL", p, "csv")}
 
-Target (issue 2 §4): {n:,} residents in under 60 s on SQLite — **{target}**.
+Target: {n:,} residents in under 60 s on SQLite — **{target}**.
 
 ```json
 {json.dumps(figures, indent=2)}

@@ -1,4 +1,4 @@
-"""Category router benchmark (issue 4 §2): `python bench/routing.py`.
+"""Category router benchmark: `python bench/routing.py`.
 
 1. Accuracy: 5-fold stratified cross-validation (shuffled, seed 0) on the real hotline messages in
    ../shared/data/routing/hotline_labelled_495.csv (7 top-level classes), for the router's method
