@@ -4,7 +4,8 @@
 
 Not a benchmark (no figures written): a tool to see where a submission's time goes (this process's CPU,
 and on PostgreSQL the database server's). PROF_FILTER=regex limits the profile's lines (e.g.
-'linjialin|ninja/'); --sort tottime for the functions' own time.
+'linjialin|ninja/'); --sort tottime for the functions' own time; PROF_CALLEES=regex also
+prints what the matching functions call.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def main() -> None:
     )
     stats = pstats.Stats(prof)
     stats.sort_stats(args.sort).print_stats(os.environ.get("PROF_FILTER", ""), args.top)
+    if os.environ.get("PROF_CALLEES"):
+        stats.print_callees(os.environ["PROF_CALLEES"])
 
 
 if __name__ == "__main__":

@@ -6,17 +6,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 # SQLite adds a NOT NULL column by rebuilding accounts_user; 0005's triggers name that table and make
-# the rebuild fail, so they are dropped around it and made again (PostgreSQL adds the column in place).
+# the rebuild fail, so they are dropped around it and made again (PostgreSQL adds the column in place),
+# as 0006 does.
 _0005 = __import__("linjialin.accounts.migrations.0005_grants_version", fromlist=["SQLITE"])
-
-
-def _sqlite(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for sql in statements:
-                schema_editor.execute(sql)
-
-    return run
+_sqlite = __import__("linjialin.accounts.migrations.0006_service_accounts", fromlist=["_sqlite"])._sqlite
 
 
 class Migration(migrations.Migration):
