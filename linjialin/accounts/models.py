@@ -212,3 +212,28 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.ip or ''}"
+
+    # (a mark in the user agent, the name shown), first match wins: Edge and WeChat also say "Chrome"
+    _BROWSERS = (
+        ("MicroMessenger", "WeChat"),
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    )
+    _SYSTEMS = (
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "Mac"),
+        ("Linux", "Linux"),
+    )
+
+    @property
+    def device(self) -> str:
+        """A person's words for the device ("Chrome · Android"), not the raw user agent."""
+        ua = self.user_agent or ""
+        browser = next((name for mark, name in self._BROWSERS if mark in ua), "")
+        system = next((name for mark, name in self._SYSTEMS if mark in ua), "")
+        return " · ".join(part for part in (browser, system) if part)

@@ -477,20 +477,29 @@ def test_the_idle_time_cannot_be_moved_forward_by_the_client(resident_a, setting
 
 
 # --- sessions ------------------------------------------------------------------------------------------
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+)
+WINDOWS_EDGE = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0"
+)
+
+
 def test_my_sessions_page_lists_devices_and_signs_out_the_others(client, resident_a):
-    phone = Client(HTTP_USER_AGENT="Phone browser 1.0")
+    phone = Client(HTTP_USER_AGENT=ANDROID_CHROME)
     post_login(phone, resident_a.mobile, PASSWORD, ip=OWNER_HOME)
-    desk = Client(HTTP_USER_AGENT="Desk browser 2.0")
+    desk = Client(HTTP_USER_AGENT=WINDOWS_EDGE)
     post_login(desk, resident_a.mobile, PASSWORD)
     page = desk.get(reverse("accounts:sessions"))
     html = page.content.decode()
-    assert "Phone browser 1.0" in html and "Desk browser 2.0" in html and OWNER_HOME in html
+    # the device in words a person knows, not the raw user agent
+    assert "Chrome · Android" in html and "Edge · Windows" in html and OWNER_HOME in html
     assert UserSession.objects.filter(user=resident_a).count() == 2
     response = desk.post(reverse("accounts:sign_out_others"))
     assert response.status_code == 302
     assert signed_in(desk) and not signed_in(phone)
     assert list(UserSession.objects.filter(user=resident_a).values_list("user_agent", flat=True)) == [
-        "Desk browser 2.0"
+        WINDOWS_EDGE
     ]
     assert AuditEvent.objects.filter(action="sessions.signed_out_others", actor=resident_a).exists()
 
